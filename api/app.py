@@ -1,0 +1,86 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from api.rendering import render
+from core.settings import ROOT, get_settings, secret_key
+from services.audit import record_refusal
+from services.errors import ServiceError
+
+log = logging.getLogger("signoff.api")
+STATIC = ROOT / "static"
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _service_error(request: Request, exc: ServiceError) -> Response:
+    if exc.refusal is not None:
+        try:
+            record_refusal(exc.refusal, exc.message)
+        except Exception:  # the refusal must still be answered
+            log.exception("could not audit a refused attempt")
+    if _wants_json(request):
+        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+    return render(request, "pages/error.html", {"title": _TITLES.get(exc.status_code, "Sorry"),
+                                                "message": exc.message},
+                  status_code=exc.status_code)
+
+
+_TITLES = {403: "You cannot do that", 404: "Page not found", 409: "This has changed",
+           410: "Already done", 422: "Check your answers"}
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    secret_key()  # refuse to start without a key outside dev
+    app = FastAPI(
+        title="Signoff",
+        version="0.1.0",
+        description="Change control and sign-off for councils. Authenticate with a personal "
+        "API token: `Authorization: Bearer sgf_...` (create one with `signoff tokens create`).",
+        openapi_url="/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.add_exception_handler(ServiceError, _service_error)  # type: ignore[arg-type]
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    from api.actions.approvals import router as approvals_router
+    from api.api_v1.routes import router as api_router
+    from api.pages.routes import router as pages_router
+
+    app.include_router(api_router)
+    app.include_router(approvals_router)
+    app.include_router(pages_router)
+    if settings.mailbox_enabled:
+        from api.pages.mailbox import router as mailbox_router
+
+        app.include_router(mailbox_router)
+    assets = STATIC / "assets"
+    if assets.is_dir():
+        app.mount("/assets", StaticFiles(directory=assets), name="assets")
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodyLimitMiddleware)
+    return app
+
+
+def static_ready() -> bool:
+    return (STATIC / "assets" / "govuk-frontend.min.css").is_file()
+

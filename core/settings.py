@@ -1,0 +1,86 @@
+"""Settings from the environment (prefix SIGNOFF_); embedded defaults run the demo."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = ROOT / "var"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SIGNOFF_", env_file=None, extra="ignore")
+
+    env: Literal["dev", "demo", "test", "production"] = "dev"
+    database_url: str = f"sqlite:///{VAR_DIR / 'signoff.db'}"
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: str | None = None
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 30.0
+    smtp_pool_size: int = 4
+    mail_from: str = "Signoff <signoff@council.example>"
+    timezone: str = "Europe/London"
+    action_link_days: int = Field(default=14, ge=1, le=90)
+    sign_in_link_minutes: int = Field(default=20, ge=1, le=240)
+    session_hours: int = Field(default=12, ge=1, le=168)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def mailbox_enabled(self) -> bool:
+        """The capture mailbox page exists only in the demo and in tests, never in production."""
+        return self.env in ("demo", "test")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            if len(self.secret_key) < 32:
+                raise RuntimeError("SIGNOFF_SECRET_KEY must be at least 32 characters long.")
+            return self.secret_key
+        if self.env == "production":
+            raise RuntimeError(
+                "SIGNOFF_SECRET_KEY is not set. Signoff refuses to start in production without it: "
+                "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+            )
+        return _local_dev_key()
+
+
+def _local_dev_key() -> str:
+    """A key kept under ./var so dev and demo links survive restarts; never used in production."""
+    path = VAR_DIR / "dev-secret-key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+@lru_cache
+def secret_key() -> bytes:
+    return get_settings().resolved_secret_key().encode()
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()
+    secret_key.cache_clear()

@@ -1,0 +1,62 @@
+"""The one Jinja environment, for pages and emails (HTML autoescaped, text not)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+
+from core.settings import ROOT, get_settings
+
+
+def money(pence: int | None) -> str:
+    if pence is None:
+        return ""
+    return f"£{pence // 100:,}.{pence % 100:02d}"
+
+
+def long_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        from core.clock import local_tz
+
+        local = value.astimezone(local_tz())
+        return f"{local.day} {local:%B %Y} at {local:%H:%M}"
+    return f"{value.day} {value:%B %Y}"
+
+
+@lru_cache
+def environment() -> Environment:
+    env = Environment(
+        # govuk-frontend-jinja's macros import each other as "govuk_frontend_jinja/...".
+        loader=ChoiceLoader([FileSystemLoader(ROOT / "templates"), _GovukLoader()]),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["money"] = money
+    env.filters["long_date"] = long_date
+    env.globals["service_name"] = "Signoff"
+    env.globals["settings"] = get_settings()
+    return env
+
+
+class _GovukLoader(PackageLoader):
+    def __init__(self) -> None:
+        super().__init__("govuk_frontend_jinja", "templates")
+
+    def get_source(self, environment, template):  # type: ignore[no-untyped-def]
+        prefix = "govuk_frontend_jinja/"
+        if template.startswith(prefix):
+            template = template[len(prefix):]
+        return super().get_source(environment, template)

@@ -1,0 +1,41 @@
+"""The transactional outbox: emails queued with the change that causes them, sent later."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from models.base import UTCDateTime
+
+
+class OutboxStatus(StrEnum):
+    queued = "queued"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    dropped = "dropped"
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    template: str = Field(max_length=60)
+    to_person_id: int = Field(foreign_key="person.id")
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    rfc_id: int | None = Field(default=None, foreign_key="rfc.id", index=True)
+    expect_rfc_status: str | None = Field(default=None, max_length=20)
+    action_token_id: int | None = Field(default=None, foreign_key="action_token.id")
+    status: str = Field(default=OutboxStatus.queued, max_length=10, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    claim_id: str | None = Field(default=None, max_length=40, index=True)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_id: str | None = Field(default=None, max_length=200)
+    last_error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,71 @@
+"""Projects, their people and stages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import EmailStr
+from sqlmodel import Field, SQLModel, UniqueConstraint
+
+from models.base import UTCDateTime
+
+
+class ProjectBase(SQLModel):
+    code: str = Field(max_length=20, unique=True, index=True)
+    name: str = Field(max_length=200)
+    objective: str = Field(default="", max_length=2000)
+    cost_tolerance_pence: int = Field(default=0, ge=0)
+    reminder_working_days: int = Field(default=5, ge=1, le=60)
+
+
+class Project(ProjectBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    sponsor_id: int = Field(foreign_key="person.id")
+    manager_id: int = Field(foreign_key="person.id")
+    alternate_approver_id: int | None = Field(default=None, foreign_key="person.id")
+    group_chair_id: int | None = Field(default=None, foreign_key="person.id")
+    start_on: date | None = None
+    end_on: date | None = None
+    rfc_counter: int = 0
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ProjectCreate(SQLModel):
+    code: str = Field(min_length=1, max_length=20, regex=r"^[A-Z][A-Z0-9-]{0,19}$")
+    name: str = Field(min_length=1, max_length=200)
+    objective: str = Field(default="", max_length=2000)
+    sponsor_email: EmailStr
+    manager_email: EmailStr
+    alternate_approver_email: EmailStr | None = None
+    cost_tolerance_pence: int = Field(default=0, ge=0, le=10**12)
+
+
+class ProjectPublic(SQLModel):
+    id: int
+    code: str
+    name: str
+    objective: str
+    sponsor_email: str
+    manager_email: str
+    alternate_approver_email: str | None
+    cost_tolerance_pence: int
+
+
+class ProjectMember(SQLModel, table=True):
+    __tablename__ = "project_member"
+    __table_args__ = (UniqueConstraint("project_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    role: str = Field(max_length=120)
+
+
+class Stage(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("project_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    number: int
+    name: str = Field(max_length=200)
+    baseline_finish: date | None = None
+    scheduled_finish: date | None = None
+    review_on: date | None = None

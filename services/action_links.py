@@ -1,0 +1,95 @@
+"""Action links: single-use, expiring tokens bound to (purpose, subject, version, person)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from core import clock, tokens
+from core.settings import get_settings
+from models import ActionToken
+
+PATHS = {"approve_rfc": "/approvals/", "sign_in": "/sign-in/"}
+
+
+def issue(
+    session: Session,
+    *,
+    purpose: str,
+    subject_type: str,
+    subject_id: int,
+    subject_version: int,
+    person_id: int,
+    lifetime: timedelta | None = None,
+) -> ActionToken:
+    """Create a token row; the raw token is derived again when the email is built."""
+    salt = tokens.new_salt()
+    now = clock.now()
+    ttl = lifetime or timedelta(days=get_settings().action_link_days)
+    token = ActionToken(
+        purpose=purpose,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        subject_version=subject_version,
+        person_id=person_id,
+        salt=salt,
+        token_hash=tokens.hash_token(tokens.derive_token(salt)),
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    session.add(token)
+    session.flush()
+    return token
+
+
+def revoke_for_subject(session: Session, *, purpose: str, subject_type: str, subject_id: int) -> None:
+    """Invalidate every live link about a subject (it changed, or was decided)."""
+    session.execute(
+        update(ActionToken)
+        .where(
+            ActionToken.purpose == purpose,  # type: ignore[arg-type]
+            ActionToken.subject_type == subject_type,  # type: ignore[arg-type]
+            ActionToken.subject_id == subject_id,  # type: ignore[arg-type]
+            ActionToken.used_at.is_(None),  # type: ignore[union-attr]
+            ActionToken.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(revoked_at=clock.now())
+    )
+
+
+def find(session: Session, raw: str, purpose: str) -> ActionToken | None:
+    """The token row for a raw token, or None for junk and unknown tokens."""
+    if not tokens.looks_like_token(raw):
+        return None
+    row = session.exec(
+        select(ActionToken).where(ActionToken.token_hash == tokens.hash_token(raw))
+    ).first()
+    return row if row is not None and row.purpose == purpose else None
+
+
+def is_live(token: ActionToken) -> bool:
+    return token.used_at is None and token.revoked_at is None and token.expires_at > clock.now()
+
+
+def consume(session: Session, token: ActionToken) -> bool:
+    """Mark a token used; False when another request used it first."""
+    now = clock.now()
+    result = session.execute(
+        update(ActionToken)
+        .where(
+            ActionToken.id == token.id,  # type: ignore[arg-type]
+            ActionToken.used_at.is_(None),  # type: ignore[union-attr]
+            ActionToken.revoked_at.is_(None),  # type: ignore[union-attr]
+            ActionToken.expires_at > now,  # type: ignore[arg-type]
+        )
+        .values(used_at=now)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def url_for(token: ActionToken) -> str:
+    """The absolute link, always built from SIGNOFF_BASE_URL, never from a request."""
+    base = get_settings().base_url.rstrip("/")
+    return base + PATHS[token.purpose] + tokens.derive_token(token.salt)

@@ -1,0 +1,92 @@
+"""The sponsor's emailed link: look (GET, changes nothing), decide (POST), ask for a new one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from models import ActionToken, Person, Project, Rfc, RfcStatus
+from models.rfcs import DecisionInput
+from services import action_links, rfcs
+from services.actors import Actor
+from services.errors import Conflict, Gone, NotFound, Refusal
+from services.people import normalise_email
+
+NOT_VALID = (
+    "This link is not valid. It may have expired or been mistyped. "
+    "If it was sent to you, you can ask for a new one."
+)
+
+
+@dataclass
+class LinkView:
+    """What a link holder may see; `state` is live, used, changed or closed."""
+
+    state: str
+    token: ActionToken
+    rfc: Rfc
+    project: Project
+    approver: Person
+
+
+def view(session: Session, *, raw: str) -> LinkView:
+    """Read-only: what the link is for and whether it can still be used."""
+    token = action_links.find(session, raw, "approve_rfc")
+    if token is None or (token.used_at is None and not action_links.is_live(token)
+                         and token.revoked_at is None):
+        raise NotFound(NOT_VALID)
+    rfc, project = rfcs.get_rfc(session, rfc_id=token.subject_id)
+    approver = session.get(Person, token.person_id)
+    assert approver is not None
+    if token.used_at is not None:
+        state = "used"
+    elif rfc.status != RfcStatus.awaiting_approval:
+        state = "closed"
+    elif token.revoked_at is not None or token.subject_version != rfc.version:
+        state = "changed"
+    elif rfc.approver_id != token.person_id:
+        state = "reassigned"
+    else:
+        state = "live"
+    return LinkView(state, token, rfc, project, approver)
+
+
+def decide_by_link(session: Session, *, raw: str, data: DecisionInput, address: str) -> Rfc:
+    """Record the approver's decision: single use, bound to version and person."""
+    link = view(session, raw=raw)
+    refusal = Refusal("rfc", link.rfc.id or 0, link.token.subject_version, data.decision,
+                      link.rfc.status, link.token.person_id, "approver", address)
+    if link.state in ("used", "closed"):
+        raise Gone(f"{link.rfc.ref} has already been decided: it is {link.rfc.status}.",
+                   refusal=refusal)
+    if link.state == "changed":
+        raise Conflict(
+            f"{link.rfc.ref} has changed since this link was sent. "
+            "A new link has been emailed to you for the current version.",
+            refusal=refusal,
+        )
+    if link.state == "reassigned":
+        raise NotFound(NOT_VALID, refusal=refusal)
+    actor = Actor(person_id=link.token.person_id, address=address)
+    if not action_links.consume(session, link.token):
+        raise Conflict(f"{link.rfc.ref} was decided a moment ago by another request.",
+                       refusal=refusal)
+    return rfcs.record_decision(session, rfc=link.rfc, project=link.project, actor=actor, data=data,
+                        via="emailed link")
+
+
+def resend(session: Session, *, raw: str, email: str) -> None:
+    """Send a fresh link, only to the address registered for it; silent otherwise."""
+    token = action_links.find(session, raw, "approve_rfc")
+    if token is None or token.used_at is not None:
+        return
+    person = session.get(Person, token.person_id)
+    rfc = session.get(Rfc, token.subject_id)
+    if person is None or rfc is None or normalise_email(email) != person.email:
+        return
+    if rfc.status != RfcStatus.awaiting_approval or rfc.approver_id != person.id:
+        return
+    if action_links.is_live(token) and token.subject_version == rfc.version:
+        return  # the link still works: nothing to re-issue
+    rfcs.send_approval_link(session, rfc=rfc, reason="resend")

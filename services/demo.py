@@ -1,0 +1,77 @@
+"""Load the CSE project (South Cambridgeshire, 2010) with its people, stages and RFC 3."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlmodel import Session
+
+from core.settings import ROOT
+from models import Project, Stage
+from models.projects import ProjectCreate
+from models.rfcs import ImpactInput, RfcCreate
+from services import people, projects, rfcs
+from services.actors import Actor
+
+DEMO_FILE = ROOT / "data" / "cse_project.yaml"
+
+
+def load_demo(session: Session, *, path: Path = DEMO_FILE) -> Project:
+    """Idempotent: a second load finds the project and changes nothing."""
+    data: dict[str, Any] = yaml.safe_load(path.read_text())
+    p = data["project"]
+    existing = projects.get_project(session, code=p["code"], required=False)
+    if existing is not None:
+        return existing
+    by_name = {}
+    for row in data["people"]:
+        person = people.ensure_person(session, name=row["name"], email=row["email"],
+                                      job_title=row["role"])
+        by_name[row["name"]] = person
+    support = by_name[p["support"]]
+    support.is_admin = True  # the Project Support Officer administers Signoff in the demo
+    vice_chair = by_name["Paul Howes"]
+    admin = Actor(person_id=support.id or 0, is_admin=True)
+    project = projects.create_project(session, actor=admin, data=ProjectCreate(
+        code=p["code"], name=p["name"], objective=p["objective"],
+        sponsor_email=by_name[p["sponsor"]].email, manager_email=by_name[p["manager"]].email,
+        alternate_approver_email=vice_chair.email,
+    ))
+    project.start_on, project.end_on = p["start"], p["end"]
+    project.group_chair_id = vice_chair.id
+    for row in data["people"]:
+        projects.add_member(session, project=project, person=by_name[row["name"]], role=row["role"])
+    for s in data["stages"]:  # YAML 1.1 reads the key `no` as False
+        session.add(Stage(project_id=project.id or 0, number=s[False], name=s["name"],
+                          baseline_finish=_d(s["baseline_finish"]),
+                          scheduled_finish=_d(s["scheduled_finish"]), review_on=_d(s["review"])))
+    _load_rfc3(session, project, data["example_rfc"], by_name)
+    return project
+
+
+def _load_rfc3(session: Session, project: Project, ex: dict[str, Any], by_name: dict) -> None:
+    # Issue-log entries 1 and 2 were issues, not changes: keep the council's number, RFC 3.
+    project.rfc_counter = ex["issue_log_no"] - 1
+    session.flush()
+    pm = Actor(person_id=by_name[ex["requested_by"]].id)
+    rfc = rfcs.create_rfc(session, actor=pm, project_code=project.code, data=RfcCreate(
+        title="Combine tasks 1.2 and 2.1 and extend stage 1 to 31 March 2010",
+        description=ex["description"], expected_benefits=ex["expected_benefits"],
+        issue_log_no=ex["issue_log_no"],
+    ))
+    rfc.raised_on = ex["raised"]  # the date on the council's form, 26 Feb 2010
+    rfcs.submit_rfc(session, actor=pm, rfc_id=rfc.id or 0)
+    impact = ex["impact"]
+    rfcs.record_impact(session, actor=pm, rfc_id=rfc.id or 0, data=ImpactInput(
+        days_of_work=20, products_affected=impact["technical"],
+        cost_pence=int(impact["cost_gbp"] * 100), extends_timescale=impact["extends_timescale"],
+        needs_extra_resources=impact["extra_resources"],
+        recommendation="Approve the change request, or add additional project resource.",
+    ))
+
+
+def _d(value: Any) -> date | None:
+    return value if isinstance(value, date) else None

@@ -1,0 +1,129 @@
+"""People, API tokens, sign-in links and web sessions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from core import clock, tokens
+from core.settings import get_settings
+from models import ApiToken, Person, WebSession
+from models.people import PersonCreate
+from services import action_links, outbox
+from services.errors import Conflict, Gone, NotFound
+
+API_TOKEN_PREFIX = "sgf_"
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_by_email(session: Session, email: str) -> Person | None:
+    return session.exec(select(Person).where(Person.email == normalise_email(email))).first()
+
+
+def add_person(session: Session, *, data: PersonCreate) -> Person:
+    """Register a person; their email address is their identity."""
+    if find_by_email(session, data.email) is not None:
+        raise Conflict(f"{data.email} is already registered.")
+    person = Person(
+        name=data.name.strip(), email=normalise_email(data.email), job_title=data.job_title,
+        is_admin=data.is_admin, created_at=clock.now(),
+    )
+    session.add(person)
+    session.flush()
+    return person
+
+
+def ensure_person(session: Session, *, name: str, email: str, job_title: str = "") -> Person:
+    """The person with this address, registering them if new (used by imports)."""
+    existing = find_by_email(session, email)
+    if existing is not None:
+        return existing
+    return add_person(session, data=PersonCreate(name=name, email=email, job_title=job_title))
+
+
+def create_api_token(session: Session, *, email: str, label: str = "") -> str:
+    """A new personal API token; only its hash is kept, so it is shown once."""
+    person = find_by_email(session, email)
+    if person is None:
+        raise NotFound(f"No person is registered with {email}.")
+    raw = tokens.new_random_token(API_TOKEN_PREFIX)
+    session.add(
+        ApiToken(person_id=person.id or 0, token_hash=tokens.hash_token(raw), label=label,
+                 created_at=clock.now())
+    )
+    return raw
+
+
+def person_for_api_token(session: Session, raw: str) -> Person | None:
+    if not raw.startswith(API_TOKEN_PREFIX) or not tokens.looks_like_token(raw[4:]):
+        return None
+    row = session.exec(
+        select(ApiToken).where(ApiToken.token_hash == tokens.hash_token(raw))
+    ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    person = session.get(Person, row.person_id)
+    return person if person is not None and person.active else None
+
+
+def request_sign_in(session: Session, *, email: str) -> None:
+    """Email a one-time sign-in link if the address is registered; silent otherwise."""
+    person = find_by_email(session, email)
+    if person is None or not person.active:
+        return
+    token = action_links.issue(
+        session, purpose="sign_in", subject_type="person", subject_id=person.id or 0,
+        subject_version=0, person_id=person.id or 0,
+        lifetime=timedelta(minutes=get_settings().sign_in_link_minutes),
+    )
+    outbox.queue(
+        session, template="sign_in", to_person_id=person.id or 0,
+        key=f"sign_in:{token.id}", action_token_id=token.id,
+    )
+
+
+def sign_in_link_is_live(session: Session, *, raw: str) -> bool:
+    token = action_links.find(session, raw, "sign_in")
+    return token is not None and action_links.is_live(token)
+
+
+def complete_sign_in(session: Session, *, raw: str) -> tuple[Person, str]:
+    """Use a sign-in link: returns the person and a new session token for the cookie."""
+    token = action_links.find(session, raw, "sign_in")
+    if token is None or not action_links.consume(session, token):
+        raise Gone("This sign-in link has expired or has already been used. Ask for a new one.")
+    person = session.get(Person, token.person_id)
+    if person is None or not person.active:
+        raise Gone("This sign-in link has expired or has already been used. Ask for a new one.")
+    raw_session = tokens.new_random_token()
+    now = clock.now()
+    session.add(
+        WebSession(person_id=person.id or 0, token_hash=tokens.hash_token(raw_session),
+                   created_at=now, expires_at=now + timedelta(hours=get_settings().session_hours))
+    )
+    return person, raw_session
+
+
+def person_for_session(session: Session, raw: str) -> Person | None:
+    if not tokens.looks_like_token(raw):
+        return None
+    row = session.exec(
+        select(WebSession).where(WebSession.token_hash == tokens.hash_token(raw))
+    ).first()
+    if row is None or row.expires_at <= clock.now():
+        return None
+    person = session.get(Person, row.person_id)
+    return person if person is not None and person.active else None
+
+
+def sign_out(session: Session, *, raw: str) -> None:
+    session.execute(
+        update(WebSession)
+        .where(WebSession.token_hash == tokens.hash_token(raw))  # type: ignore[arg-type]
+        .values(expires_at=clock.now())
+    )

@@ -1,0 +1,128 @@
+"""The RFC transition table and the one function that moves an RFC between states.
+
+Nothing else assigns `Rfc.status`. A move is a conditional UPDATE on (status, version):
+of two racing decisions exactly one matches a row; the other gets a Conflict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session
+
+from core import clock
+from models import Project, Rfc, RfcStatus
+from services import audit
+from services.actors import Actor, main_role, roles_on
+from services.errors import Conflict, Forbidden, Refusal
+
+S = RfcStatus
+
+# (from status, action) -> (to status, roles allowed to make the move)
+TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
+    (S.draft, "edit"): (S.draft, frozenset({"requester"})),
+    (S.draft, "submit"): (S.impact_analysis, frozenset({"requester"})),
+    (S.draft, "withdraw"): (S.withdrawn, frozenset({"requester"})),
+    (S.impact_analysis, "edit"): (S.impact_analysis, frozenset({"requester", "manager"})),
+    (S.impact_analysis, "record_impact"): (S.awaiting_approval, frozenset({"manager"})),
+    (S.impact_analysis, "withdraw"): (S.withdrawn, frozenset({"requester", "manager"})),
+    (S.awaiting_approval, "edit"): (S.awaiting_approval, frozenset({"requester", "manager"})),
+    (S.awaiting_approval, "record_impact"): (S.awaiting_approval, frozenset({"manager"})),
+    (S.awaiting_approval, "approve"): (S.approved, frozenset({"approver"})),
+    (S.awaiting_approval, "reject"): (S.rejected, frozenset({"approver"})),
+    (S.awaiting_approval, "withdraw"): (S.withdrawn, frozenset({"requester", "manager"})),
+}
+
+ACTIONS = ("edit", "submit", "withdraw", "record_impact", "approve", "reject")
+STATUS_LABELS = {
+    S.draft: "Draft",
+    S.impact_analysis: "Impact analysis",
+    S.awaiting_approval: "Awaiting approval",
+    S.approved: "Approved",
+    S.rejected: "Rejected",
+    S.withdrawn: "Withdrawn",
+}
+ACTION_LABELS = {
+    "create": "raised",
+    "edit": "edited",
+    "submit": "submitted",
+    "withdraw": "withdrawn",
+    "record_impact": "given an impact analysis",
+    "approve": "approved",
+    "reject": "rejected",
+}
+
+
+def allowed_actions(rfc: Rfc, roles: set[str]) -> list[str]:
+    """The moves this person may make now (drives which buttons a page shows)."""
+    return [a for a in ACTIONS if (m := TRANSITIONS.get((rfc.status, a))) and roles & m[1]]
+
+
+def apply(
+    session: Session,
+    *,
+    rfc: Rfc,
+    project: Project,
+    action: str,
+    actor: Actor,
+    changes: dict[str, Any] | None = None,
+    role: str | None = None,
+    detail: str = "",
+) -> Rfc:
+    """Make one move: check the table, update conditionally, write the audit event."""
+    roles = roles_on(rfc, project, actor.person_id)
+    acting_role = role or main_role(roles)
+    refusal = Refusal(
+        "rfc", rfc.id or 0, rfc.version, action, rfc.status, actor.person_id, acting_role, actor.address
+    )
+    move = TRANSITIONS.get((rfc.status, action))
+    if move is None:
+        raise Conflict(
+            f"{rfc.ref} is {STATUS_LABELS[S(rfc.status)].lower()}: it cannot be "
+            f"{ACTION_LABELS.get(action, action)} now.",
+            refusal=refusal,
+        )
+    to_status, allowed = move
+    if not roles & allowed:
+        raise Forbidden(_forbidden_message(rfc, action, roles), refusal=refusal)
+    values = dict(changes or {})
+    values.update(status=to_status, version=rfc.version + 1, updated_at=clock.now())
+    result = session.execute(
+        update(Rfc)
+        .where(Rfc.id == rfc.id, Rfc.status == rfc.status, Rfc.version == rfc.version)  # type: ignore[arg-type]
+        .values(**values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(
+            f"{rfc.ref} was changed by someone else at the same moment. Reload it and try again.",
+            refusal=refusal,
+        )
+    from_status = rfc.status
+    for key, value in values.items():
+        set_committed_value(rfc, key, value)
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        actor_role=acting_role,
+        actor_address=actor.address,
+        subject_type="rfc",
+        subject_id=rfc.id or 0,
+        subject_version=rfc.version,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        detail=detail,
+    )
+    return rfc
+
+
+def _forbidden_message(rfc: Rfc, action: str, roles: set[str]) -> str:
+    if action in ("approve", "reject"):
+        if "requester" in roles and "approver" not in roles and rfc.approver_id == rfc.requester_id:
+            return "Nobody may approve their own Request for Change."
+        return f"Only the approver named for {rfc.ref} may decide it."
+    if action == "record_impact":
+        return "Only the project's Project Manager records the impact analysis."
+    return f"You cannot make this change to {rfc.ref}."

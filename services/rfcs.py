@@ -1,0 +1,254 @@
+"""Request for Change use cases: raise, edit, submit, record impact, decide, withdraw."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from core import clock
+from models import ApprovalTask, Project, ProjectMember, Rfc, RfcStatus
+from models.approvals import TaskKind
+from models.rfcs import Classification, DecisionInput, ImpactInput, RfcCreate, RfcUpdate
+from services import action_links, audit, outbox, rfc_workflow
+from services.actors import Actor, main_role, roles_on
+from services.errors import Conflict, Invalid, NotFound, Refusal
+from services.projects import get_project
+
+
+def get_rfc(session: Session, *, rfc_id: int) -> tuple[Rfc, Project]:
+    rfc = session.get(Rfc, rfc_id)
+    if rfc is None:
+        raise NotFound(f"There is no Request for Change with id {rfc_id}.")
+    project = session.get(Project, rfc.project_id)
+    assert project is not None  # foreign key
+    return rfc, project
+
+
+def create_rfc(session: Session, *, actor: Actor, project_code: str, data: RfcCreate) -> Rfc:
+    """Raise a draft RFC (Part 1) on a project."""
+    project = get_project(session, code=project_code)
+    assert project is not None
+    number = session.execute(
+        update(Project)
+        .where(col(Project.id) == project.id)
+        .values(rfc_counter=col(Project.rfc_counter) + 1)
+        .returning(col(Project.rfc_counter))
+    ).scalar_one()
+    now = clock.now()
+    rfc = Rfc(
+        project_id=project.id or 0, number=number, ref=f"{project.code}-RFC-{number:03d}",
+        title=data.title, description=data.description, expected_benefits=data.expected_benefits,
+        issue_log_no=data.issue_log_no, requester_id=actor.person_id, raised_on=clock.today(),
+        status=RfcStatus.draft, version=1, created_at=now, updated_at=now,
+    )
+    session.add(rfc)
+    session.flush()
+    audit.record(
+        session, actor_id=actor.person_id, actor_role="requester", actor_address=actor.address,
+        subject_type="rfc", subject_id=rfc.id or 0, subject_version=1, action="create",
+        to_status=RfcStatus.draft,
+    )
+    return rfc
+
+
+def edit_rfc(session: Session, *, actor: Actor, rfc_id: int, data: RfcUpdate) -> Rfc:
+    """Change Part 1; bumps the version, so links for the old version stop working."""
+    rfc, project = get_rfc(session, rfc_id=rfc_id)
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    changes = {k: v for k, v in changes.items() if v is not None or k == "issue_log_no"}
+    if data.version is not None and data.version != rfc.version:
+        raise _stale(rfc, actor, "edit")
+    if not changes:
+        raise Invalid("Nothing to change: send at least one field.")
+    rfc_workflow.apply(session, rfc=rfc, project=project, action="edit", actor=actor,
+                       changes=changes, detail="changed " + ", ".join(sorted(changes)))
+    if rfc.status == RfcStatus.awaiting_approval:
+        _ask_approver(session, rfc=rfc, project=project, actor=actor)
+    return rfc
+
+
+def submit_rfc(session: Session, *, actor: Actor, rfc_id: int) -> Rfc:
+    """Send a draft to the Project Manager for impact analysis."""
+    rfc, project = get_rfc(session, rfc_id=rfc_id)
+    rfc_workflow.apply(session, rfc=rfc, project=project, action="submit", actor=actor)
+    _open_task(session, rfc=rfc, project=project, kind=TaskKind.impact_analysis,
+               owner_id=project.manager_id)
+    if project.manager_id != actor.person_id:
+        _notify(session, rfc, "rfc_submitted", [project.manager_id],
+                expect=RfcStatus.impact_analysis)
+    return rfc
+
+
+def classify(impact: ImpactInput, project: Project) -> Classification:
+    """Major if it extends the timescale, needs resources, or costs more than the tolerance."""
+    major = (
+        impact.extends_timescale
+        or impact.needs_extra_resources
+        or impact.cost_pence > project.cost_tolerance_pence
+    )
+    return Classification.major if major else Classification.minor
+
+
+def choose_approver(rfc: Rfc, project: Project, classification: Classification) -> int | None:
+    """Minor: the PM; major: the sponsor; never the requester (then the next in line)."""
+    line = [project.sponsor_id, project.alternate_approver_id]
+    if classification == Classification.minor:
+        line.insert(0, project.manager_id)
+    return next((p for p in line if p is not None and p != rfc.requester_id), None)
+
+
+def record_impact(session: Session, *, actor: Actor, rfc_id: int, data: ImpactInput) -> Rfc:
+    """Part 2: the PM's impact analysis; classifies the change and routes it for decision."""
+    rfc, project = get_rfc(session, rfc_id=rfc_id)
+    classification = classify(data, project)
+    approver_id = choose_approver(rfc, project, classification)
+    if approver_id is None:
+        raise Invalid(
+            f"{rfc.ref} was raised by the project's sponsor, so the sponsor cannot approve it, "
+            "and the project has no alternate approver. Ask an administrator to name one.",
+            refusal=_refusal(rfc, actor, "record_impact", "manager"),
+        )
+    changes = data.model_dump() | {
+        "classification": classification, "approver_id": approver_id,
+        "impact_by_id": actor.person_id, "impact_at": clock.now(),
+    }
+    rfc_workflow.apply(session, rfc=rfc, project=project, action="record_impact", actor=actor,
+                       changes=changes, detail=f"classified {classification}")
+    _ask_approver(session, rfc=rfc, project=project, actor=actor)
+    return rfc
+
+
+def decide(session: Session, *, actor: Actor, rfc_id: int, data: DecisionInput) -> Rfc:
+    """The named approver approves or rejects (in the app or by API)."""
+    rfc, project = get_rfc(session, rfc_id=rfc_id)
+    return record_decision(session, rfc=rfc, project=project, actor=actor, data=data)
+
+
+def record_decision(session: Session, *, rfc: Rfc, project: Project, actor: Actor, data: DecisionInput,
+            via: str = "app") -> Rfc:
+    if data.decision == "reject" and not data.reason:
+        raise Invalid("Give a reason for rejecting the change.")
+    changes = {"decided_by_id": actor.person_id, "decided_at": clock.now(),
+               "decision_reason": data.reason}
+    rfc_workflow.apply(session, rfc=rfc, project=project, action=data.decision, actor=actor,
+                       changes=changes, detail=f"via {via}")
+    _close_tasks(session, rfc, outcome=rfc.status)
+    action_links.revoke_for_subject(session, purpose="approve_rfc", subject_type="rfc",
+                                    subject_id=rfc.id or 0)
+    people = [rfc.requester_id, project.manager_id, project.sponsor_id, rfc.approver_id]
+    _notify(session, rfc, "rfc_decided", people)
+    return rfc
+
+
+def withdraw_rfc(session: Session, *, actor: Actor, rfc_id: int) -> Rfc:
+    """The requester (or PM) withdraws the RFC; anyone waiting on it is told."""
+    rfc, project = get_rfc(session, rfc_id=rfc_id)
+    was_waiting = rfc.status != RfcStatus.draft
+    rfc_workflow.apply(session, rfc=rfc, project=project, action="withdraw", actor=actor)
+    _close_tasks(session, rfc, outcome="withdrawn")
+    action_links.revoke_for_subject(session, purpose="approve_rfc", subject_type="rfc",
+                                    subject_id=rfc.id or 0)
+    if was_waiting:
+        people = [rfc.requester_id, project.manager_id, rfc.approver_id]
+        _notify(session, rfc, "rfc_withdrawn", [p for p in people if p != actor.person_id])
+    return rfc
+
+
+def _ask_approver(session: Session, *, rfc: Rfc, project: Project, actor: Actor) -> None:
+    """Open the decision step; an approver other than the acting PM gets an emailed link."""
+    assert rfc.approver_id is not None
+    action_links.revoke_for_subject(session, purpose="approve_rfc", subject_type="rfc",
+                                    subject_id=rfc.id or 0)
+    _open_task(session, rfc=rfc, project=project, kind=TaskKind.decision, owner_id=rfc.approver_id)
+    if rfc.approver_id == project.manager_id:
+        if actor.person_id != project.manager_id:
+            _notify(session, rfc, "decision_needed", [project.manager_id],
+                    expect=RfcStatus.awaiting_approval)
+        return
+    send_approval_link(session, rfc=rfc)
+
+
+def send_approval_link(session: Session, *, rfc: Rfc, reason: str = "request") -> None:
+    """Issue a fresh link for the current version and email it to the approver."""
+    assert rfc.approver_id is not None
+    token = action_links.issue(
+        session, purpose="approve_rfc", subject_type="rfc", subject_id=rfc.id or 0,
+        subject_version=rfc.version, person_id=rfc.approver_id,
+    )
+    outbox.queue(
+        session, template="approval_request", to_person_id=rfc.approver_id,
+        key=f"approval_request:{token.id}", rfc_id=rfc.id, action_token_id=token.id,
+        expect_rfc_status=RfcStatus.awaiting_approval, context={"reason": reason},
+    )
+
+
+def _open_task(session: Session, *, rfc: Rfc, project: Project, kind: str, owner_id: int) -> None:
+    _close_tasks(session, rfc, outcome="superseded")
+    today = clock.today()
+    session.add(
+        ApprovalTask(
+            rfc_id=rfc.id or 0, rfc_version=rfc.version, kind=kind, owner_id=owner_id,
+            created_at=clock.now(),
+            due_on=clock.add_working_days(today, project.reminder_working_days),
+        )
+    )
+
+
+def _close_tasks(session: Session, rfc: Rfc, *, outcome: str) -> None:
+    session.execute(
+        update(ApprovalTask)
+        .where(col(ApprovalTask.rfc_id) == rfc.id, col(ApprovalTask.closed_at).is_(None))
+        .values(closed_at=clock.now(), outcome=outcome)
+    )
+
+
+def _notify(session: Session, rfc: Rfc, template: str, people: list[int | None],
+            expect: str | None = None) -> None:
+    for person_id in dict.fromkeys(p for p in people if p is not None):
+        outbox.queue(
+            session, template=template, to_person_id=person_id, rfc_id=rfc.id,
+            key=f"{template}:rfc{rfc.id}:v{rfc.version}:p{person_id}", expect_rfc_status=expect,
+        )
+
+
+def _refusal(rfc: Rfc, actor: Actor, action: str, role: str) -> Refusal:
+    return Refusal("rfc", rfc.id or 0, rfc.version, action, rfc.status, actor.person_id, role,
+                   actor.address)
+
+
+def _stale(rfc: Rfc, actor: Actor, action: str) -> Conflict:
+    return Conflict(
+        f"{rfc.ref} has changed since you opened it (now version {rfc.version}). "
+        "Reload it and make your change again.",
+        refusal=_refusal(rfc, actor, action, "requester"),
+    )
+
+
+def my_rfcs(session: Session, *, person_id: int) -> tuple[list[Rfc], list[Rfc]]:
+    """(RFCs waiting on this person, RFCs they raised), newest first."""
+    waiting = session.exec(
+        select(Rfc)
+        .join(ApprovalTask, col(ApprovalTask.rfc_id) == col(Rfc.id))
+        .where(col(ApprovalTask.owner_id) == person_id, col(ApprovalTask.closed_at).is_(None))
+        .order_by(col(Rfc.updated_at).desc())
+    )
+    raised = session.exec(
+        select(Rfc).where(Rfc.requester_id == person_id).order_by(col(Rfc.id).desc()).limit(200)
+    )
+    return list(dict.fromkeys(waiting)), list(raised)
+
+
+def may_view(session: Session, *, rfc: Rfc, project: Project, actor: Actor) -> bool:
+    """Requester, PM, sponsor, approver, project members and admins may see an RFC."""
+    if actor.is_admin or roles_on(rfc, project, actor.person_id):
+        return True
+    return session.exec(
+        select(ProjectMember.id).where(
+            ProjectMember.project_id == project.id, ProjectMember.person_id == actor.person_id
+        )
+    ).first() is not None
+
+
+def role_of(rfc: Rfc, project: Project, person_id: int) -> str:
+    return main_role(roles_on(rfc, project, person_id))
+
