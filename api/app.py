@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from api.rendering import render
@@ -54,13 +55,26 @@ def create_app() -> FastAPI:
     )
     app.add_exception_handler(ServiceError, _service_error)  # type: ignore[arg-type]
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = getattr(exc, "headers", None)
+        if _wants_json(request) or 300 <= exc.status_code < 400:
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+        return render(request, "pages/error.html",
+                      {"title": _TITLES.get(exc.status_code, "Sorry, there is a problem"),
+                       "message": exc.detail}, status_code=exc.status_code)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
         ]
-        return JSONResponse({"detail": errors}, status_code=422)
+        if _wants_json(request):
+            return JSONResponse({"detail": errors}, status_code=422)
+        return render(request, "pages/error.html",
+                      {"title": "Page not found", "message": "Check the address and try again."},
+                      status_code=404)
 
     from api.actions.approvals import router as approvals_router
     from api.api_v1.routes import router as api_router

@@ -10,7 +10,6 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     PackageLoader,
-    StrictUndefined,
     select_autoescape,
 )
 
@@ -40,7 +39,6 @@ def environment() -> Environment:
         # govuk-frontend-jinja's macros import each other as "govuk_frontend_jinja/...".
         loader=ChoiceLoader([FileSystemLoader(ROOT / "templates"), _GovukLoader()]),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )

@@ -73,11 +73,11 @@ def apply(
 ) -> Rfc:
     """Make one move: check the table, update conditionally, write the audit event."""
     roles = roles_on(rfc, project, actor.person_id)
-    acting_role = role or main_role(roles)
+    move = TRANSITIONS.get((rfc.status, action))
+    acting_role = role or main_role((roles & move[1] if move else set()) or roles)
     refusal = Refusal(
         "rfc", rfc.id or 0, rfc.version, action, rfc.status, actor.person_id, acting_role, actor.address
     )
-    move = TRANSITIONS.get((rfc.status, action))
     if move is None:
         raise Conflict(
             f"{rfc.ref} is {STATUS_LABELS[S(rfc.status)].lower()}: it cannot be "
@@ -87,19 +87,20 @@ def apply(
     to_status, allowed = move
     if not roles & allowed:
         raise Forbidden(_forbidden_message(rfc, action, roles), refusal=refusal)
+    from_status = rfc.status
     values = dict(changes or {})
     values.update(status=to_status, version=rfc.version + 1, updated_at=clock.now())
     result = session.execute(
         update(Rfc)
         .where(Rfc.id == rfc.id, Rfc.status == rfc.status, Rfc.version == rfc.version)  # type: ignore[arg-type]
         .values(**values)
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(
             f"{rfc.ref} was changed by someone else at the same moment. Reload it and try again.",
             refusal=refusal,
         )
-    from_status = rfc.status
     for key, value in values.items():
         set_committed_value(rfc, key, value)
     audit.record(

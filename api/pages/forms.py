@@ -1,0 +1,69 @@
+"""Form helpers: CSRF check, reading fields, turning validation errors into GOV.UK messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException, Request
+from pydantic import ValidationError
+
+from api.rendering import csrf_ok
+
+MAX_FIELD = 20_000
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """Form fields as strings; a missing or wrong CSRF token is refused outright."""
+    raw = await request.form(max_files=0, max_fields=50)
+    form = {k: v for k, v in raw.items() if isinstance(v, str)}
+    if not csrf_ok(request, form.get("csrf_token")):
+        raise HTTPException(403, "The form has expired. Go back, reload the page and try again.")
+    return {k: v[:MAX_FIELD] for k, v in form.items() if k != "csrf_token"}
+
+
+FRIENDLY = {
+    "string_too_short": "Enter {label}",
+    "missing": "Enter {label}",
+    "string_too_long": "{Label} must be {max_length:,} characters or fewer",
+    "greater_than_equal": "{Label} must be {ge} or more",
+    "less_than_equal": "{Label} must be {le:,} or less",
+}
+
+
+def field_errors(exc: ValidationError, labels: dict[str, str]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for e in exc.errors():
+        field = str(e["loc"][0]) if e["loc"] else ""
+        if field in errors:
+            continue
+        label = labels.get(field, field.replace("_", " "))
+        ctx: dict[str, Any] = dict(e.get("ctx") or {})
+        template = FRIENDLY.get(e["type"])
+        if template:
+            try:
+                errors[field] = template.format(label=label, Label=label[:1].upper() + label[1:], **ctx)
+                continue
+            except (KeyError, ValueError):
+                pass
+        msg = str(e.get("msg", "is not valid")).removeprefix("Value error, ")
+        errors[field] = f"{label[:1].upper() + label[1:]}: {msg}"
+    return errors
+
+
+def parse_int(value: str | None) -> int | None | str:
+    """An integer, None when blank, or the original text when it is not a number."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    return int(value) if value.isdigit() and len(value) < 10 else value
+
+
+def parse_pounds(value: str | None) -> int | None:
+    """Pounds as typed (e.g. "1,250.50") to integer pence; None when not a valid amount."""
+    text = (value or "").strip().replace(",", "").removeprefix("£")
+    if not text:
+        return None
+    whole, _, frac = text.partition(".")
+    if not whole.isdigit() or len(whole) > 10 or (frac and (not frac.isdigit() or len(frac) > 2)):
+        return None
+    return int(whole) * 100 + int(frac.ljust(2, "0") or 0)
