@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     smtp_pool_size: int = 4
     mail_from: str = "Signoff <signoff@council.example>"
     timezone: str = "Europe/London"
+    council_name: str = "South Cambridgeshire District Council"
     action_link_days: int = Field(default=14, ge=1, le=90)
     sign_in_link_minutes: int = Field(default=20, ge=1, le=240)
     session_hours: int = Field(default=12, ge=1, le=168)

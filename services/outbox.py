@@ -95,10 +95,10 @@ def still_relevant(session: Session, message: OutboxMessage) -> bool:
     return True
 
 
-def _settle(session: Session, message_id: int, **values: Any) -> None:
+def _settle(session: Session, row_id: int, **values: Any) -> None:
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.sending)  # type: ignore[arg-type]
+        .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.sending)  # type: ignore[arg-type]
         .values(claim_id=None, claimed_until=None, **values)
     )
 
