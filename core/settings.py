@@ -54,9 +54,9 @@ class Settings(BaseSettings):
             if len(self.secret_key) < 32:
                 raise RuntimeError("SIGNOFF_SECRET_KEY must be at least 32 characters long.")
             return self.secret_key
-        if self.env == "production":
+        if self.env not in ("dev", "demo"):
             raise RuntimeError(
-                "SIGNOFF_SECRET_KEY is not set. Signoff refuses to start in production without it: "
+                f"SIGNOFF_SECRET_KEY is not set. Signoff refuses to start in {self.env} without it: "
                 "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
             )
         return _local_dev_key()
