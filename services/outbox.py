@@ -55,8 +55,10 @@ def claim_due(session: Session, *, limit: int) -> list[OutboxMessage]:
     """Claim up to `limit` due messages for this deliverer; others never get the same rows."""
     now = clock.now()
     claimable = or_(
-        and_(OutboxMessage.status == OutboxStatus.queued, OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == OutboxStatus.sending, OutboxMessage.claimed_until < now),  # type: ignore[operator]
+        and_(col(OutboxMessage.status) == OutboxStatus.queued,
+             col(OutboxMessage.next_attempt_at) <= now),
+        and_(col(OutboxMessage.status) == OutboxStatus.sending,
+             col(OutboxMessage.claimed_until) < now),
     )
     ids = list(
         session.exec(
