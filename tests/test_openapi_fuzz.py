@@ -1,0 +1,53 @@
+"""Schemathesis fuzzes every operation of /openapi.json: no input may cause a server error."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from api.app import create_app
+from core import settings as core_settings
+from core import templating
+from core.db import reset_engine, write_session
+from core.migrate import upgrade
+
+TOKEN: dict[str, str] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fuzz_database(tmp_path_factory):
+    """The app on its own migrated SQLite file with the CSE demo and an admin's API token."""
+    mp = pytest.MonkeyPatch()
+    folder = tmp_path_factory.mktemp("fuzz")
+    mp.setenv("SIGNOFF_ENV", "test")
+    mp.setenv("SIGNOFF_DATABASE_URL", f"sqlite:///{folder}/fuzz.db")
+    mp.setenv("SIGNOFF_SECRET_KEY", "fuzz-secret-key-0123456789abcdefghijkl")
+    core_settings.reset_settings_cache()
+    reset_engine()
+    templating.environment.cache_clear()
+    upgrade()
+    from services import people
+    from services.demo import load_demo
+
+    with write_session() as session:
+        load_demo(session)
+        TOKEN["admin"] = people.create_api_token(session, email="emma.george@scambs.example")
+    yield
+    mp.undo()
+    core_settings.reset_settings_cache()
+    reset_engine()
+    templating.environment.cache_clear()
+
+
+# The app reads its settings and database lazily, per request, so it can be built at import.
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_input_causes_a_server_error(case):
+    response = case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN['admin']}"},
+                                      checks=[not_a_server_error])
+    assert response.status_code < 500
