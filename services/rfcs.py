@@ -54,12 +54,15 @@ def create_rfc(session: Session, *, actor: Actor, project_code: str, data: RfcCr
 def edit_rfc(session: Session, *, actor: Actor, rfc_id: int, data: RfcUpdate) -> Rfc:
     """Change Part 1; bumps the version, so links for the old version stop working."""
     rfc, project = get_rfc(session, rfc_id=rfc_id)
-    changes = data.model_dump(exclude_unset=True, exclude={"version"})
-    changes = {k: v for k, v in changes.items() if v is not None or k == "issue_log_no"}
     if data.version is not None and data.version != rfc.version:
         raise _stale(rfc, actor, "edit")
+    sent = data.model_dump(exclude_unset=True, exclude={"version"})
+    changes = {
+        k: v for k, v in sent.items()
+        if (v is not None or k == "issue_log_no") and getattr(rfc, k) != v
+    }
     if not changes:
-        raise Invalid("Nothing to change: send at least one field.")
+        raise Invalid("Nothing was changed: the request already says that.")
     rfc_workflow.apply(session, rfc=rfc, project=project, action="edit", actor=actor,
                        changes=changes, detail="changed " + ", ".join(sorted(changes)))
     if rfc.status == RfcStatus.awaiting_approval:

@@ -14,7 +14,7 @@ from models import Person
 from models.rfcs import DecisionInput, ImpactInput, RfcCreate, RfcUpdate
 from services import outbox, people, projects, rfc_views, rfcs
 from services.actors import Actor, roles_on
-from services.errors import NotFound
+from services.errors import Invalid, NotFound
 from services.rfc_workflow import allowed_actions
 
 router = APIRouter(include_in_schema=False)
@@ -219,8 +219,11 @@ async def edit(request: Request, rfc_id: int, person: Person = Depends(signed_in
                          version=forms.parse_int(form.get("version")))  # type: ignore[arg-type]
     except ValidationError as exc:
         return _edit_page(request, person, rfc_id, form, forms.field_errors(exc, RFC_LABELS), 422)
-    with write_session() as session:
-        rfcs.edit_rfc(session, actor=_actor(request, person), rfc_id=rfc_id, data=data)
+    try:
+        with write_session() as session:
+            rfcs.edit_rfc(session, actor=_actor(request, person), rfc_id=rfc_id, data=data)
+    except Invalid as exc:
+        return _edit_page(request, person, rfc_id, form, {"title": exc.message}, 422)
     return _see_other(f"/rfcs/{rfc_id}?notice=Your+changes+have+been+saved")
 
 
