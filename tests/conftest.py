@@ -1,0 +1,469 @@
+"""Shared fixtures: real databases (SQLite file and PostgreSQL), a real SMTP server, the app.
+
+Nothing is mocked except the clock (core.clock.frozen). Every test that asks for `env` gets an empty
+migrated database of its own: a SQLite file under tmp_path migrated with core.migrate.upgrade,
+or the session's uniquely named PostgreSQL database (created with psycopg, migrated with
+core.migrate.upgrade, dropped at the end of the session) with every table truncated. PostgreSQL tests skip when the server is unreachable, except under CI=true,
+where they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from smtp_recorder import SmtpRecorder
+
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
+TABLES = ("person", "api_token", "web_session", "project", "project_member", "stage", "rfc",
+          "approval_task", "action_token", "outbox_message", "audit_event")
+
+
+def pg_url(name: str) -> str:
+    return f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+
+
+def _pg_admin():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres",
+                           autocommit=True, connect_timeout=5)
+
+
+def _unavailable(why: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{why} (PostgreSQL tests must run under CI=true)", pytrace=False)
+    pytest.skip(why)
+
+
+def reset_caches() -> None:
+    from core import templating
+    from core.db import reset_engine
+    from core.settings import reset_settings_cache
+
+    reset_settings_cache()
+    reset_engine()
+    templating.environment.cache_clear()
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_session_db() -> Iterator[str]:
+    """A uniquely named PostgreSQL database for this session, migrated, dropped at the end."""
+    try:
+        admin = _pg_admin()
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means "not available"
+        _unavailable(f"PostgreSQL at {PG_HOST}:{PG_PORT} is not reachable: {exc}")
+    name = f"signoff_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        from core.migrate import upgrade
+
+        upgrade(pg_url(name))
+        yield name
+    finally:
+        reset_caches()
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+def pg_database(request: pytest.FixtureRequest) -> str:
+    """The session's PostgreSQL database, emptied (TRUNCATE is far cheaper than a new one)."""
+    import psycopg
+
+    name = request.getfixturevalue("pg_session_db")
+    reset_caches()  # no pooled connection may hold a lock on the tables
+    with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=name,
+                         autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    return pg_url(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """A freshly migrated, empty database: SQLite file or PostgreSQL."""
+    if request.param == "sqlite":
+        from core.migrate import upgrade
+
+        url = f"sqlite:///{tmp_path / 'signoff.db'}"
+        upgrade(url)
+        return url
+    return request.getfixturevalue("pg_database")
+
+
+# --- SMTP -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpRecorder]:
+    server = SmtpRecorder().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: SmtpRecorder) -> SmtpRecorder:
+    """The real SMTP server, emptied and with no planned failures."""
+    smtp_server.reset()
+    return smtp_server
+
+
+# --- environment ----------------------------------------------------------------------------
+
+
+def env_vars(db_url: str, smtp_port: int) -> dict[str, str]:
+    return {
+        "SIGNOFF_ENV": "test",
+        "SIGNOFF_DATABASE_URL": db_url,
+        "SIGNOFF_SECRET_KEY": SECRET,
+        "SIGNOFF_BASE_URL": "http://testserver",
+        "SIGNOFF_SMTP_HOST": "127.0.0.1",
+        "SIGNOFF_SMTP_PORT": str(smtp_port),
+        "SIGNOFF_SMTP_TIMEOUT_SECONDS": "10",
+        "SIGNOFF_MAIL_FROM": "Signoff <signoff@council.example>",
+    }
+
+
+@pytest.fixture
+def env(db_url: str, smtp: SmtpRecorder, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Settings pointing at this test's database and the SMTP server; caches reset around it."""
+    for key in [k for k in os.environ if k.startswith("SIGNOFF_")]:
+        monkeypatch.delenv(key)
+    for key, value in env_vars(db_url, smtp.port).items():
+        monkeypatch.setenv(key, value)
+    reset_caches()
+    from core.settings import get_settings
+
+    settings = get_settings()
+    assert settings.database_url == db_url
+    yield settings
+    reset_caches()
+
+
+@pytest.fixture
+def backend(db_url: str) -> str:
+    return "sqlite" if db_url.startswith("sqlite") else "postgres"
+
+
+# --- the database seen from a test ----------------------------------------------------------
+
+
+class Db:
+    """Read-only looks at the database, each in its own session (what was committed)."""
+
+    def counts(self) -> dict[str, int]:
+        from core.db import read_session
+
+        with read_session() as s:
+            out = {t: s.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}  # noqa: S608
+            for outcome in ("ok", "refused"):
+                out[f"audit_{outcome}"] = s.execute(
+                    text("SELECT count(*) FROM audit_event WHERE outcome = :o"), {"o": outcome}
+                ).scalar_one()
+        return out
+
+    def snapshot(self) -> dict[str, list[tuple]]:
+        """Every row of every table, ordered: two equal snapshots mean nothing changed."""
+        from core.db import read_session
+
+        with read_session() as s:
+            return {
+                t: [tuple(r) for r in s.execute(text(f"SELECT * FROM {t} ORDER BY id"))]  # noqa: S608
+                for t in TABLES
+            }
+
+    def rfc(self, rfc_id: int):  # type: ignore[no-untyped-def]
+        from core.db import read_session
+        from models import Rfc
+
+        with read_session() as s:
+            row = s.get(Rfc, rfc_id)
+            assert row is not None
+            return row
+
+    def audit(self, rfc_id: int, *, outcome: str | None = None, action: str | None = None) -> list:
+        from sqlmodel import select
+
+        from core.db import read_session
+        from models import AuditEvent
+
+        with read_session() as s:
+            stmt = select(AuditEvent).where(AuditEvent.subject_type == "rfc",
+                                            AuditEvent.subject_id == rfc_id)
+            if outcome:
+                stmt = stmt.where(AuditEvent.outcome == outcome)
+            if action:
+                stmt = stmt.where(AuditEvent.action == action)
+            return list(s.exec(stmt.order_by(AuditEvent.id)))  # type: ignore[arg-type]
+
+    def outbox(self, *, rfc_id: int | None = None, template: str | None = None) -> list:
+        from sqlmodel import select
+
+        from core.db import read_session
+        from models import OutboxMessage
+
+        with read_session() as s:
+            stmt = select(OutboxMessage)
+            if rfc_id is not None:
+                stmt = stmt.where(OutboxMessage.rfc_id == rfc_id)
+            if template is not None:
+                stmt = stmt.where(OutboxMessage.template == template)
+            return list(s.exec(stmt.order_by(OutboxMessage.id)))  # type: ignore[arg-type]
+
+    def tokens(self, rfc_id: int) -> list:
+        from sqlmodel import select
+
+        from core.db import read_session
+        from models import ActionToken
+
+        with read_session() as s:
+            stmt = select(ActionToken).where(ActionToken.subject_type == "rfc",
+                                             ActionToken.subject_id == rfc_id)
+            return list(s.exec(stmt.order_by(ActionToken.id)))  # type: ignore[arg-type]
+
+    def tasks(self, rfc_id: int) -> list:
+        from sqlmodel import select
+
+        from core.db import read_session
+        from models import ApprovalTask
+
+        with read_session() as s:
+            stmt = select(ApprovalTask).where(ApprovalTask.rfc_id == rfc_id)
+            return list(s.exec(stmt.order_by(ApprovalTask.id)))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def db(env: Any) -> Db:
+    return Db()
+
+
+# --- building data through the services -----------------------------------------------------
+
+
+@dataclass
+class Team:
+    """A project and its people: sponsor, PM, optional alternate approver, an officer, a stranger."""
+
+    project: Any
+    sponsor: Any
+    manager: Any
+    alternate: Any | None
+    officer: Any
+    stranger: Any
+
+    @property
+    def code(self) -> str:
+        return self.project.code
+
+
+MAJOR = {"days_of_work": 20, "products_affected": "Stage 1 plan", "cost_pence": 0,
+         "extends_timescale": True, "needs_extra_resources": False,
+         "recommendation": "Approve the change request."}
+MINOR = {"days_of_work": 1.5, "products_affected": "", "cost_pence": 0,
+         "extends_timescale": False, "needs_extra_resources": False,
+         "recommendation": "Easy to accommodate."}
+
+
+class Factory:
+    """People, projects and RFCs made through the same service functions the app uses."""
+
+    _seq = itertools.count(1)
+
+    def __init__(self) -> None:
+        self.run = uuid.uuid4().hex[:6]
+        self._admin: Any = None
+
+    def n(self) -> int:
+        return next(self._seq)
+
+    def call(self, fn: Callable[..., Any], **kwargs: Any) -> Any:
+        """Run one service function in its own write transaction (as a request would)."""
+        from core.db import write_session
+
+        with write_session() as session:
+            return fn(session, **kwargs)
+
+    def person(self, name: str | None = None, *, admin: bool = False, email: str | None = None):  # type: ignore[no-untyped-def]
+        from models.people import PersonCreate
+        from services import people
+
+        i = self.n()
+        data = PersonCreate(
+            name=name or f"Officer {i}", email=email or f"officer{i}.{self.run}@council.example",
+            job_title="Officer", is_admin=admin,
+        )
+        return self.call(people.add_person, data=data)
+
+    def admin(self):  # type: ignore[no-untyped-def]
+        """The administrator who registers projects (made once per test)."""
+        if self._admin is None:
+            self._admin = self.person(f"Admin {self.n()}", admin=True)
+        return self._admin
+
+    def team(self, *, alternate: bool = True, tolerance: int = 0, code: str | None = None,
+             sponsor: Any = None) -> Team:
+        from models.projects import ProjectCreate
+        from services import projects
+
+        sponsor = sponsor or self.person(f"Sponsor {self.n()}")
+        manager = self.person(f"Manager {self.n()}")
+        alt = self.person(f"Alternate {self.n()}") if alternate else None
+        officer = self.person(f"Requester {self.n()}")
+        stranger = self.person(f"Stranger {self.n()}")
+        data = ProjectCreate(
+            code=code or f"P{self.n()}", name=f"Project {self.n()}", sponsor_email=sponsor.email,
+            manager_email=manager.email, alternate_approver_email=alt.email if alt else None,
+            cost_tolerance_pence=tolerance,
+        )
+        project = self.call(projects.create_project, actor=self.actor(self.admin()), data=data)
+        return Team(project, sponsor, manager, alt, officer, stranger)
+
+    def rfc(self, team: Team, *, requester: Any = None, **fields: Any):  # type: ignore[no-untyped-def]
+        from models.rfcs import RfcCreate
+        from services import rfcs
+
+        requester = requester or team.officer
+        data = RfcCreate(**({"title": f"Change {self.n()}", "description": "Merge two tasks.",
+                             "expected_benefits": "Less duplication."} | fields))
+        return self.call(rfcs.create_rfc, actor=self.actor(requester), project_code=team.code,
+                         data=data)
+
+    @staticmethod
+    def actor(person: Any, address: str = "192.0.2.10"):  # type: ignore[no-untyped-def]
+        from services.actors import Actor
+
+        return Actor(person_id=person.id, address=address, is_admin=person.is_admin)
+
+    def submit(self, rfc: Any, by: Any):  # type: ignore[no-untyped-def]
+        from services import rfcs
+
+        return self.call(rfcs.submit_rfc, actor=self.actor(by), rfc_id=rfc.id)
+
+    def impact(self, rfc: Any, by: Any, **impact: Any):  # type: ignore[no-untyped-def]
+        from models.rfcs import ImpactInput
+        from services import rfcs
+
+        return self.call(rfcs.record_impact, actor=self.actor(by), rfc_id=rfc.id,
+                         data=ImpactInput(**(MAJOR | impact)))
+
+    def decide(self, rfc: Any, by: Any, decision: str = "approve", reason: str = "Agreed."):  # type: ignore[no-untyped-def]
+        from models.rfcs import DecisionInput
+        from services import rfcs
+
+        return self.call(rfcs.decide, actor=self.actor(by), rfc_id=rfc.id,
+                         data=DecisionInput(decision=decision, reason=reason))
+
+    def withdraw(self, rfc: Any, by: Any):  # type: ignore[no-untyped-def]
+        from services import rfcs
+
+        return self.call(rfcs.withdraw_rfc, actor=self.actor(by), rfc_id=rfc.id)
+
+    def edit(self, rfc: Any, by: Any, **fields: Any):  # type: ignore[no-untyped-def]
+        from models.rfcs import RfcUpdate
+        from services import rfcs
+
+        return self.call(rfcs.edit_rfc, actor=self.actor(by), rfc_id=rfc.id,
+                         data=RfcUpdate(**(fields or {"title": f"Edited change {self.n()}"})))
+
+    def in_status(self, team: Team, status: str, *, requester: Any = None, major: bool = True):  # type: ignore[no-untyped-def]
+        """An RFC brought to `status` by the people allowed to do each step."""
+        requester = requester or team.officer
+        rfc = self.rfc(team, requester=requester)
+        if status == "draft":
+            return rfc
+        if status == "withdrawn":
+            return self.withdraw(rfc, requester)
+        rfc = self.submit(rfc, requester)
+        if status == "impact_analysis":
+            return rfc
+        rfc = self.impact(rfc, team.manager, **(MAJOR if major else MINOR))
+        if status == "awaiting_approval":
+            return rfc
+        approver = team.sponsor if major else team.manager
+        decision = {"approved": "approve", "rejected": "reject"}[status]
+        return self.decide(rfc, approver, decision, reason="Not now." if decision == "reject" else "")
+
+    def api_token(self, person: Any) -> str:
+        from services import people
+
+        return self.call(people.create_api_token, email=person.email, label="tests")
+
+    def auth(self, person: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_token(person)}"}
+
+    def sign_in(self, person: Any) -> str:
+        """A web session cookie value, through the emailed one-time link's service."""
+        from sqlmodel import select
+
+        from core import tokens
+        from core.db import read_session
+        from models import ActionToken
+        from services import people
+
+        self.call(people.request_sign_in, email=person.email)
+        with read_session() as s:
+            row = s.exec(select(ActionToken).where(ActionToken.purpose == "sign_in",
+                                                   ActionToken.person_id == person.id)
+                         .order_by(ActionToken.id.desc())).first()  # type: ignore[union-attr]
+        _, raw_session = self.call(people.complete_sign_in, raw=tokens.derive_token(row.salt))
+        return raw_session
+
+    @staticmethod
+    def raw_link(token_row: Any) -> str:
+        """The raw token of an action link (as the email would carry it)."""
+        from core import tokens
+
+        return tokens.derive_token(token_row.salt)
+
+
+@pytest.fixture
+def factory(env: Any) -> Factory:
+    return Factory()
+
+
+@pytest.fixture
+def team(factory: Factory) -> Team:
+    return factory.team()
+
+
+# --- the app --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(env: Any):  # type: ignore[no-untyped-def]
+    from api.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[Any]:
+    """The real app in-process; server errors come back as 500 responses, not exceptions."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as c:
+        yield c
+
+
+def deliver() -> Any:
+    """One run of the outbox deliverer (what `signoff outbox deliver --once` does)."""
+    from services.delivery import deliver_due
+
+    return asyncio.run(deliver_due())
+
+
+@pytest.fixture
+def deliver_outbox(env: Any) -> Callable[[], Any]:
+    return deliver

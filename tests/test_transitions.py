@@ -1,0 +1,219 @@
+"""The RFC transition table: every allowed and every forbidden (status, action, role) move.
+
+Allowed moves go through the use cases (services.rfcs) and must land in the table's target
+status with one 'ok' audit row. Forbidden moves must raise in the service, change nothing,
+and through the API answer 403/409 with exactly one 'refused' audit row and nothing else written.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from conftest import MAJOR
+from services.errors import Conflict, Forbidden, ServiceError
+
+STATUSES = ("draft", "impact_analysis", "awaiting_approval", "approved", "rejected", "withdrawn")
+ACTIONS = ("edit", "submit", "withdraw", "record_impact", "approve", "reject")
+ROLES = ("requester", "manager", "sponsor", "stranger")
+
+# The table as the issue describes it (from status, action) -> (to status, who may).
+SPEC = {
+    ("draft", "edit"): ("draft", {"requester"}),
+    ("draft", "submit"): ("impact_analysis", {"requester"}),
+    ("draft", "withdraw"): ("withdrawn", {"requester"}),
+    ("impact_analysis", "edit"): ("impact_analysis", {"requester", "manager"}),
+    ("impact_analysis", "record_impact"): ("awaiting_approval", {"manager"}),
+    ("impact_analysis", "withdraw"): ("withdrawn", {"requester", "manager"}),
+    ("awaiting_approval", "edit"): ("awaiting_approval", {"requester", "manager"}),
+    ("awaiting_approval", "record_impact"): ("awaiting_approval", {"manager"}),
+    ("awaiting_approval", "approve"): ("approved", {"approver"}),
+    ("awaiting_approval", "reject"): ("rejected", {"approver"}),
+    ("awaiting_approval", "withdraw"): ("withdrawn", {"requester", "manager"}),
+}
+
+
+def table_role(role: str, status: str) -> str:
+    """On a major change awaiting approval, the sponsor is the named approver."""
+    return "approver" if role == "sponsor" and status == "awaiting_approval" else role
+
+
+def expected(status: str, action: str, role: str) -> str | None:
+    """The target status if the move is allowed, else None."""
+    move = SPEC.get((status, action))
+    if move is None or table_role(role, status) not in move[1]:
+        return None
+    return move[0]
+
+
+CASES = list(itertools.product(STATUSES, ACTIONS, ROLES))
+
+
+def test_the_table_is_the_specified_one():
+    from services.rfc_workflow import TRANSITIONS
+
+    actual = {(str(s), a): (str(to), set(who)) for (s, a), (to, who) in TRANSITIONS.items()}
+    assert actual == SPEC
+
+
+def test_every_case_is_covered():
+    allowed = [c for c in CASES if expected(*c)]
+    # Each allowed table entry is exercised by at least one role, and some moves are refused.
+    assert {(s, a) for s, a, _ in allowed} == set(SPEC)
+    assert len(CASES) == 144 and len(allowed) == 15
+
+
+def _person(team, role):  # type: ignore[no-untyped-def]
+    return {"requester": team.officer, "manager": team.manager, "sponsor": team.sponsor,
+            "stranger": team.stranger}[role]
+
+
+def _service_call(factory, rfc, action, person):  # type: ignore[no-untyped-def]
+    if action == "edit":
+        return factory.edit(rfc, person, title=f"New title {factory.n()}")
+    if action == "submit":
+        return factory.submit(rfc, person)
+    if action == "withdraw":
+        return factory.withdraw(rfc, person)
+    if action == "record_impact":
+        return factory.impact(rfc, person, **MAJOR)
+    return factory.decide(rfc, person, action, reason="Because the stage review says so.")
+
+
+def _api_call(client, factory, rfc, action, headers):  # type: ignore[no-untyped-def]
+    base = f"/api/v1/rfcs/{rfc.id}"
+    if action == "edit":
+        return client.patch(base, json={"title": f"New title {factory.n()}"}, headers=headers)
+    if action in ("submit", "withdraw"):
+        return client.post(f"{base}/{action}", headers=headers)
+    if action == "record_impact":
+        return client.post(f"{base}/impact", json=MAJOR, headers=headers)
+    return client.post(f"{base}/decision", json={"decision": action, "reason": "Because."},
+                       headers=headers)
+
+
+@pytest.mark.parametrize(("status", "action", "role"), [c for c in CASES if expected(*c)],
+                         ids=lambda v: str(v))
+def test_allowed_move(factory, team, db, status, action, role):
+    rfc = factory.in_status(team, status)
+    assert rfc.status == status
+    before = db.counts()
+    person = _person(team, role)
+
+    result = _service_call(factory, rfc, action, person)
+
+    target = expected(status, action, role)
+    assert result.status == target
+    row = db.rfc(rfc.id)
+    assert (row.status, row.version) == (target, rfc.version + 1)
+    after = db.counts()
+    assert after["audit_ok"] == before["audit_ok"] + 1
+    assert after["audit_refused"] == before["audit_refused"]
+    event = db.audit(rfc.id, outcome="ok")[-1]
+    assert (event.action, event.from_status, event.to_status) == (action, status, target)
+    assert event.actor_id == person.id
+    assert event.subject_version == rfc.version + 1
+    assert event.actor_role == table_role(role, status)
+    assert event.actor_address == "192.0.2.10"
+
+
+@pytest.mark.parametrize(("status", "action", "role"), [c for c in CASES if not expected(*c)],
+                         ids=lambda v: str(v))
+def test_forbidden_move(factory, team, db, client, status, action, role):
+    rfc = factory.in_status(team, status)
+    person = _person(team, role)
+    headers = factory.auth(person)
+    snapshot = db.snapshot()
+
+    wrong_state = (status, action) not in SPEC
+    with pytest.raises(ServiceError) as raised:
+        _service_call(factory, rfc, action, person)
+    assert isinstance(raised.value, Conflict if wrong_state else Forbidden)
+    assert db.snapshot() == snapshot, "a refused move changed the database"
+
+    before = db.counts()
+    response = _api_call(client, factory, rfc, action, headers)
+    assert response.status_code == (409 if wrong_state else 403), response.text
+    assert response.json()["detail"]
+    after = db.counts()
+    assert after == before | {"audit_event": before["audit_event"] + 1,
+                              "audit_refused": before["audit_refused"] + 1}
+    row = db.rfc(rfc.id)
+    assert (row.status, row.version) == (status, rfc.version)
+    refused = db.audit(rfc.id, outcome="refused")
+    assert len(refused) == 1
+    assert (refused[0].action, refused[0].from_status, refused[0].actor_id) == (
+        action, status, person.id)
+    assert refused[0].to_status == ""
+    assert refused[0].actor_address == "testclient"
+    assert refused[0].detail == response.json()["detail"]
+
+
+def test_sponsor_is_not_the_approver_of_a_minor_change(factory, team, db, client):
+    """A minor change is the PM's to decide: the sponsor and the alternate are refused."""
+    rfc = factory.in_status(team, "awaiting_approval", major=False)
+    assert rfc.classification == "minor" and rfc.approver_id == team.manager.id
+    for person in (team.sponsor, team.alternate, team.officer):
+        before = db.counts()
+        r = client.post(f"/api/v1/rfcs/{rfc.id}/decision", json={"decision": "approve"},
+                        headers=factory.auth(person))
+        assert r.status_code == 403, r.text
+        assert db.counts()["rfc"] == before["rfc"]
+        assert db.rfc(rfc.id).status == "awaiting_approval"
+    decided = factory.decide(rfc, team.manager, "approve")
+    assert decided.status == "approved" and decided.decided_by_id == team.manager.id
+
+
+def test_apply_moves_and_audits_through_the_table(factory, team, db):
+    """services.rfc_workflow.apply itself: each table entry, by a person holding an allowed role."""
+    from core.db import write_session
+    from services import rfc_workflow
+    from services.rfcs import get_rfc
+
+    for (status, action), (target, who) in SPEC.items():
+        rfc = factory.in_status(team, status)
+        role = sorted(who)[0]
+        person = team.sponsor if role == "approver" else _person(team, role)
+        with write_session() as session:
+            row, project = get_rfc(session, rfc_id=rfc.id)
+            moved = rfc_workflow.apply(session, rfc=row, project=project, action=action,
+                                       actor=factory.actor(person))
+            assert moved.status == target
+        assert db.rfc(rfc.id).status == target, (status, action)
+        last = db.audit(rfc.id)[-1]
+        assert (last.action, last.outcome, last.to_status) == (action, "ok", target)
+
+
+def test_apply_refuses_a_stale_copy(factory, team, db):
+    """Two writers with the same version: the conditional UPDATE lets only the first through."""
+    from core.db import write_session
+    from services import rfc_workflow
+    from services.rfcs import get_rfc
+
+    rfc = factory.in_status(team, "impact_analysis")
+    with write_session() as session:
+        stale, project = get_rfc(session, rfc_id=rfc.id)
+        session.expunge(stale)
+    factory.edit(rfc, team.officer, title="Changed meanwhile")
+    snapshot = db.snapshot()
+    with pytest.raises(Conflict, match="changed by someone else"):
+        with write_session() as session:
+            rfc_workflow.apply(session, rfc=stale, project=project, action="withdraw",
+                               actor=factory.actor(team.officer))
+    assert db.snapshot() == snapshot
+
+
+def test_unknown_action_is_a_conflict_not_a_crash(factory, team, db):
+    from core.db import write_session
+    from services import rfc_workflow
+    from services.rfcs import get_rfc
+
+    rfc = factory.in_status(team, "draft")
+    snapshot = db.snapshot()
+    with pytest.raises(Conflict):
+        with write_session() as session:
+            row, project = get_rfc(session, rfc_id=rfc.id)
+            rfc_workflow.apply(session, rfc=row, project=project, action="approve",
+                               actor=factory.actor(team.sponsor))
+    assert db.snapshot() == snapshot
