@@ -1,0 +1,285 @@
+"""Email through the transactional outbox, delivered to a real aiosmtpd server on a free port.
+
+The sponsor's email carries a working link; 4xx replies are retried later (and sent once),
+5xx replies fail for good; Message-IDs are stored; user text never reaches a header and is
+escaped in the HTML part; an email whose reason has gone is dropped, not sent.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from conftest import deliver
+from core.clock import frozen
+
+HEADERS = {"from", "to", "subject", "date", "message-id", "auto-submitted", "mime-version",
+           "content-type"}
+
+
+def later(**delta) -> datetime:  # type: ignore[no-untyped-def]
+    return datetime.now(UTC) + timedelta(**delta)
+
+
+def path_of(url: str) -> str:
+    assert url.startswith("http://testserver/approvals/"), url
+    return url.removeprefix("http://testserver")
+
+
+def one_email_rfc(factory, team):  # type: ignore[no-untyped-def]
+    """A major RFC raised by the PM: the only email queued is the sponsor's approval request."""
+    rfc = factory.in_status(team, "awaiting_approval", requester=team.manager)
+    assert [m.template for m in factory_outbox(rfc)] == ["approval_request"]
+    return rfc
+
+
+def factory_outbox(rfc):  # type: ignore[no-untyped-def]
+    from conftest import Db
+
+    return Db().outbox(rfc_id=rfc.id)
+
+
+def test_sponsor_gets_a_working_link_and_everyone_hears_the_outcome(factory, team, db, client,
+                                                                    smtp):
+    rfc = factory.rfc(team)
+    factory.submit(rfc, team.officer)
+    assert deliver().sent == 1
+    pm_mail, = smtp.to(team.manager.email)
+    assert pm_mail.subject == f"{rfc.ref} needs your impact analysis"
+    smtp.reset()
+    factory.impact(rfc, team.manager)
+    report = deliver()
+    assert (report.sent, report.retried, report.failed, report.dropped) == (1, 0, 0, 0)
+    mail, = smtp.to(team.sponsor.email)
+    assert mail.rcpt_tos == [team.sponsor.email]
+    assert mail.subject == f"Approval needed: {rfc.ref} (major change)"
+    assert team.sponsor.email in mail.to and team.sponsor.name in mail.to
+    assert mail.mail_from == "signoff@council.example"
+    assert rfc.title in mail.text and rfc.ref in mail.html
+    link = mail.link()
+    assert link in mail.html  # the same link in both parts
+
+    row, = db.outbox(rfc_id=rfc.id, template="approval_request")
+    assert (row.status, row.attempts, row.last_error) == ("sent", 0, None)
+    assert row.message_id == mail.message_id and row.sent_at is not None
+
+    page = client.get(path_of(link))
+    assert page.status_code == 200
+    assert f"Approve or reject {rfc.ref}" in page.text
+    done = client.post(path_of(link), data={"decision": "approve", "reason": "Go ahead."})
+    assert done.status_code == 200, done.text
+    assert f"{rfc.ref} approved" in done.text
+    decided = db.rfc(rfc.id)
+    assert (decided.status, decided.decided_by_id, decided.decision_reason) == (
+        "approved", team.sponsor.id, "Go ahead.")
+    approve, = db.audit(rfc.id, action="approve")
+    assert (approve.outcome, approve.actor_id, approve.detail) == ("ok", team.sponsor.id,
+                                                                   "via emailed link")
+    assert approve.actor_address == "testclient"
+
+    smtp.reset()
+    report = deliver()
+    assert report.sent == 3
+    outcome = smtp.messages
+    assert sorted(r for m in outcome for r in m.rcpt_tos) == sorted(
+        [team.officer.email, team.manager.email, team.sponsor.email])
+    assert {m.subject for m in outcome} == {f"{rfc.ref} has been approved"}
+    assert all("Go ahead." in m.text and team.sponsor.name in m.text for m in outcome)
+
+    smtp.reset()
+    assert deliver().sent == 0
+    with frozen(later(days=3)):
+        assert deliver().sent == 0
+    assert smtp.messages == []
+
+
+def test_rejection_email_gives_the_reason(factory, team, db, smtp):
+    rfc = factory.in_status(team, "awaiting_approval", major=False)
+    factory.decide(rfc, team.manager, "reject", reason="No budget this year.")
+    smtp.reset()
+    deliver()
+    told = {r: m for m in smtp.messages for r in m.rcpt_tos if "rejected" in m.subject}
+    assert set(told) == {team.officer.email, team.manager.email, team.sponsor.email}
+    assert all("No budget this year." in m.text for m in told.values())
+
+
+@pytest.mark.parametrize("stage", ["rcpt", "data"])
+def test_451_is_retried_on_a_later_run_and_sent_once(factory, team, db, smtp, stage):
+    rfc = one_email_rfc(factory, team)
+    smtp.fail_next(1, 451, stage=stage)
+    report = deliver()
+    assert (report.sent, report.retried, report.failed) == (0, 1, 0)
+    assert smtp.messages == [] and [c for c, _ in smtp.refused] == [451]
+    row, = db.outbox(rfc_id=rfc.id)
+    assert (row.status, row.attempts) == ("queued", 1)
+    assert "451" in row.last_error
+    assert row.next_attempt_at > datetime.now(UTC)
+    first_message_id = row.message_id
+    assert first_message_id and first_message_id.startswith("<")
+
+    assert deliver().sent == 0  # not due yet
+    assert smtp.messages == []
+
+    with frozen(row.next_attempt_at + timedelta(seconds=1)):
+        report = deliver()
+    assert report.sent == 1
+    mail, = smtp.messages
+    assert mail.rcpt_tos == [team.sponsor.email]
+    assert mail.message_id == first_message_id  # the same Message-ID across retries
+    row, = db.outbox(rfc_id=rfc.id)
+    assert (row.status, row.attempts, row.message_id, row.last_error) == (
+        "sent", 1, first_message_id, None)
+
+    with frozen(later(days=1)):
+        assert deliver().sent == 0
+    assert len(smtp.messages) == 1
+
+
+def test_repeated_4xx_gives_up_after_the_limit(factory, team, db, smtp, monkeypatch):
+    from core.settings import reset_settings_cache
+
+    monkeypatch.setenv("SIGNOFF_OUTBOX_MAX_ATTEMPTS", "3")
+    reset_settings_cache()
+    rfc = one_email_rfc(factory, team)
+    smtp.fail_next(10, 451)
+    at = datetime.now(UTC)
+    for attempt in (1, 2, 3):
+        with frozen(at):
+            report = deliver()
+        assert report.retried + report.failed == 1
+        row, = db.outbox(rfc_id=rfc.id)
+        assert row.attempts == attempt
+        at = row.next_attempt_at + timedelta(seconds=1)
+    assert row.status == "failed" and row.last_error.startswith("gave up after 3 attempts")
+    with frozen(later(days=30)):
+        assert deliver().sent == 0
+    assert smtp.messages == [] and len(smtp.refused) == 3
+
+
+@pytest.mark.parametrize("stage", ["rcpt", "data"])
+def test_550_fails_for_good_and_is_not_retried(factory, team, db, smtp, stage):
+    rfc = one_email_rfc(factory, team)
+    smtp.fail_next(1, 550, stage=stage)
+    report = deliver()
+    assert (report.sent, report.retried, report.failed) == (0, 0, 1)
+    row, = db.outbox(rfc_id=rfc.id)
+    assert row.status == "failed" and row.last_error.startswith("550")
+    assert row.sent_at is None
+    with frozen(later(days=2)):
+        assert deliver().sent == 0
+    assert smtp.messages == [] and len(smtp.refused) == 1
+    again, = db.outbox(rfc_id=rfc.id)
+    assert (again.status, again.attempts, again.last_error) == ("failed", row.attempts,
+                                                                row.last_error)
+
+
+def test_two_deliverers_at_once_send_each_message_once(factory, team, db, smtp):
+    rfcs = [factory.in_status(team, "awaiting_approval") for _ in range(4)]
+    queued = db.outbox()
+    assert len(queued) == 8
+    barrier = threading.Barrier(2)
+    reports = []
+
+    def run() -> None:
+        barrier.wait()
+        reports.append(deliver())
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    # Each RFC queued "needs your impact analysis" (stale by now: dropped) and an approval request.
+    assert (sum(r.sent for r in reports), sum(r.dropped for r in reports)) == (4, 4)
+    ids = [m.message_id for m in smtp.messages]
+    assert len(ids) == 4 and len(set(ids)) == 4
+    sent = [m for m in db.outbox() if m.status == "sent"]
+    assert {m.message_id for m in sent} == set(ids)
+    assert {m.rfc_id for m in sent} == {r.id for r in rfcs}
+    assert sorted(m.status for m in db.outbox()) == ["dropped"] * 4 + ["sent"] * 4
+
+
+def test_header_injection_in_a_name_never_adds_a_header(factory, db, smtp):
+    evil = factory.person("Eve Sponsor\r\nBcc: victim@evil.example\r\nX-Injected: yes")
+    team = factory.team(sponsor=evil)
+    rfc = one_email_rfc(factory, team)
+    assert deliver().sent == 1
+    mail, = smtp.messages
+    assert mail.rcpt_tos == [evil.email]
+    names = {k.lower() for k in mail.message.keys()}
+    assert names == HEADERS, names
+    assert b"\nbcc:" not in mail.header_block.lower()
+    assert b"\nx-injected:" not in mail.header_block.lower()
+    assert len(mail.message.get_all("To")) == 1
+    assert mail.message["To"].addresses[0].addr_spec == evil.email
+    assert rfc.ref in mail.subject
+
+
+def test_header_injection_through_a_project_code_never_adds_a_header(factory, db, smtp):
+    """Even when a control character reaches the RFC ref, the subject line stays one header."""
+    from models.projects import ProjectCreate
+    from services import projects
+
+    sponsor, manager = factory.person(), factory.person()
+    data = ProjectCreate.model_construct(
+        code="X\r\nBcc: v@e.example", name="Evil", objective="", sponsor_email=sponsor.email,
+        manager_email=manager.email, alternate_approver_email=None, cost_tolerance_pence=0)
+    project = factory.call(projects.create_project, actor=factory.actor(factory.admin()), data=data)
+    from conftest import Team
+
+    team = Team(project, sponsor, manager, None, factory.person(), factory.person())
+    one_email_rfc(factory, team)
+    assert deliver().sent == 1
+    mail, = smtp.messages
+    assert mail.rcpt_tos == [sponsor.email]
+    assert {k.lower() for k in mail.message.keys()} == HEADERS
+    assert "\n" not in mail.subject and "\r" not in mail.subject
+
+
+def test_html_part_escapes_user_text(factory, team, db, smtp):
+    script = "<script>alert('x')</script>"
+    rfc = factory.rfc(team, requester=team.manager, title="Title <b>bold</b> & co",
+                      description=script, expected_benefits=script)
+    factory.submit(rfc, team.manager)
+    factory.impact(rfc, team.manager, recommendation=script, products_affected=script)
+    assert deliver().sent == 1
+    mail, = smtp.messages
+    assert "<script>" not in mail.html and "&lt;script&gt;alert(" in mail.html
+    assert "<b>bold</b>" not in mail.html and "&lt;b&gt;bold&lt;/b&gt; &amp; co" in mail.html
+    assert script in mail.text  # plain text carries it as typed
+
+
+def test_withdrawn_before_delivery_drops_the_approval_request(factory, team, db, smtp):
+    rfc = one_email_rfc(factory, team)
+    factory.withdraw(rfc, team.manager)
+    report = deliver()
+    assert report.dropped == 1
+    request, = db.outbox(rfc_id=rfc.id, template="approval_request")
+    assert request.status == "dropped" and request.sent_at is None
+    assert "expired" in request.last_error
+    subjects = [m.subject for m in smtp.to(team.sponsor.email)]
+    assert subjects == [f"{rfc.ref} has been withdrawn"]
+
+
+def test_decided_before_delivery_drops_the_approval_request(factory, team, db, smtp):
+    rfc = one_email_rfc(factory, team)
+    factory.decide(rfc, team.sponsor, "approve")
+    deliver()
+    request, = db.outbox(rfc_id=rfc.id, template="approval_request")
+    assert request.status == "dropped"
+    assert not [m for m in smtp.messages if m.subject.startswith("Approval needed")]
+    assert {m.subject for m in smtp.messages} == {f"{rfc.ref} has been approved"}
+
+
+def test_edited_before_delivery_sends_only_the_current_link(factory, team, db, smtp, client):
+    rfc = one_email_rfc(factory, team)
+    factory.edit(rfc, team.manager, description="Clarified before the email went out.")
+    report = deliver()
+    assert (report.sent, report.dropped) == (1, 1)
+    mail, = smtp.messages
+    assert "Clarified before the email went out." in mail.text
+    assert client.get(path_of(mail.link())).status_code == 200
+    old, new = db.outbox(rfc_id=rfc.id, template="approval_request")
+    assert (old.status, new.status) == ("dropped", "sent")
