@@ -16,12 +16,12 @@ _HEADERS = [
 ]
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimitMiddleware:
-    """Refuse request bodies over MAX_BODY_BYTES with 413, declared or streamed."""
+    """Refuse request bodies over MAX_BODY_BYTES with 413, whether declared or streamed.
+
+    A body without Content-Length is read (up to the limit) before the app sees it, so an
+    oversized stream is answered 413 rather than surfacing as a parse error.
+    """
 
     def __init__(self, app: Any, limit: int = MAX_BODY_BYTES) -> None:
         self.app, self.limit = app, limit
@@ -31,31 +31,42 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _reject(send, self.limit)
-            return
-        seen = 0
-        started = False
-
-        async def limited_receive() -> dict:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: dict) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.limit:
                 await _reject(send, self.limit)
+                return
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)
+                return
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                await _reject(send, self.limit)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, _replay([body], then=receive), send)
+
+
+def _replay(messages: list[dict], then: Any = None) -> Any:
+    """A receive() that hands back buffered messages, then defers to the real one."""
+    pending = list(messages)
+
+    async def receive() -> dict:
+        if pending:
+            return pending.pop(0)
+        if then is not None:
+            return await then()
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 async def _reject(send: Any, limit: int) -> None:

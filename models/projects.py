@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
-from pydantic import EmailStr
+from pydantic import EmailStr, field_validator
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from models.base import UTCDateTime
@@ -14,7 +16,7 @@ class ProjectBase(SQLModel):
     code: str = Field(max_length=20, unique=True, index=True)
     name: str = Field(max_length=200)
     objective: str = Field(default="", max_length=2000)
-    cost_tolerance_pence: int = Field(default=0, ge=0)
+    cost_tolerance_pence: int = Field(default=0, ge=0, sa_type=BigInteger)
     reminder_working_days: int = Field(default=5, ge=1, le=60)
 
 
@@ -30,14 +32,29 @@ class Project(ProjectBase, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+CODE_PATTERN = r"^[A-Z][A-Z0-9-]{0,19}$"
+
+
 class ProjectCreate(SQLModel):
-    code: str = Field(min_length=1, max_length=20, regex=r"^[A-Z][A-Z0-9-]{0,19}$")
+    code: str = Field(
+        min_length=1, max_length=20,
+        description="Upper-case letters, digits and hyphens, starting with a letter (e.g. CSE)",
+        schema_extra={"pattern": CODE_PATTERN},
+    )
     name: str = Field(min_length=1, max_length=200)
     objective: str = Field(default="", max_length=2000)
     sponsor_email: EmailStr
     manager_email: EmailStr
     alternate_approver_email: EmailStr | None = None
     cost_tolerance_pence: int = Field(default=0, ge=0, le=10**12)
+
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v: str) -> str:
+        if not re.fullmatch(CODE_PATTERN, v):
+            raise ValueError("use upper-case letters, digits and hyphens, starting with a letter")
+        return v
 
 
 class ProjectPublic(SQLModel):

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import field_validator
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from models.base import UTCDateTime
@@ -49,7 +50,7 @@ class Rfc(SQLModel, table=True):
     # Part 2 - Impact Analysis, by the Project Manager
     days_of_work: float | None = None
     products_affected: str | None = Field(default=None, max_length=TEXT_MAX)
-    cost_pence: int | None = None
+    cost_pence: int | None = Field(default=None, sa_type=BigInteger)
     extends_timescale: bool | None = None
     needs_extra_resources: bool | None = None
     recommendation: str | None = Field(default=None, max_length=TEXT_MAX)

@@ -69,11 +69,8 @@ def decide_by_link(session: Session, *, raw: str, data: DecisionInput, address: 
     if link.state == "reassigned":
         raise NotFound(NOT_VALID, refusal=refusal)
     actor = Actor(person_id=link.token.person_id, address=address)
-    if not action_links.consume(session, link.token):
-        raise Conflict(f"{link.rfc.ref} was decided a moment ago by another request.",
-                       refusal=refusal)
-    return rfcs.record_decision(session, rfc=link.rfc, project=link.project, actor=actor, data=data,
-                        via="emailed link")
+    return rfcs.record_decision(session, rfc=link.rfc, project=link.project, actor=actor,
+                                data=data, link=link.token)
 
 
 def resend(session: Session, *, raw: str, email: str) -> None:

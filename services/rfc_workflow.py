@@ -60,6 +60,25 @@ def allowed_actions(rfc: Rfc, roles: set[str]) -> list[str]:
     return [a for a in ACTIONS if (m := TRANSITIONS.get((rfc.status, a))) and roles & m[1]]
 
 
+def authorise(rfc: Rfc, project: Project, *, action: str, actor: Actor,
+              role: str | None = None) -> tuple[str, str, Refusal]:
+    """Check the table for this move: (to status, acting role, refusal) or raise."""
+    roles = roles_on(rfc, project, actor.person_id)
+    move = TRANSITIONS.get((rfc.status, action))
+    acting_role = role or main_role((roles & move[1] if move else set()) or roles)
+    refusal = Refusal("rfc", rfc.id or 0, rfc.version, action, rfc.status, actor.person_id,
+                      acting_role, actor.address)
+    if move is None:
+        raise Conflict(
+            f"{rfc.ref} is {STATUS_LABELS[S(rfc.status)].lower()}: it cannot be "
+            f"{ACTION_LABELS.get(action, action)} now.",
+            refusal=refusal,
+        )
+    if not roles & move[1]:
+        raise Forbidden(_forbidden_message(rfc, action, roles), refusal=refusal)
+    return move[0], acting_role, refusal
+
+
 def apply(
     session: Session,
     *,
@@ -72,21 +91,7 @@ def apply(
     detail: str = "",
 ) -> Rfc:
     """Make one move: check the table, update conditionally, write the audit event."""
-    roles = roles_on(rfc, project, actor.person_id)
-    move = TRANSITIONS.get((rfc.status, action))
-    acting_role = role or main_role((roles & move[1] if move else set()) or roles)
-    refusal = Refusal(
-        "rfc", rfc.id or 0, rfc.version, action, rfc.status, actor.person_id, acting_role, actor.address
-    )
-    if move is None:
-        raise Conflict(
-            f"{rfc.ref} is {STATUS_LABELS[S(rfc.status)].lower()}: it cannot be "
-            f"{ACTION_LABELS.get(action, action)} now.",
-            refusal=refusal,
-        )
-    to_status, allowed = move
-    if not roles & allowed:
-        raise Forbidden(_forbidden_message(rfc, action, roles), refusal=refusal)
+    to_status, acting_role, refusal = authorise(rfc, project, action=action, actor=actor, role=role)
     from_status = rfc.status
     values = dict(changes or {})
     values.update(status=to_status, version=rfc.version + 1, updated_at=clock.now())

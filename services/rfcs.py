@@ -6,12 +6,12 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core import clock
-from models import ApprovalTask, Project, ProjectMember, Rfc, RfcStatus
+from models import ActionToken, ApprovalTask, Project, ProjectMember, Rfc, RfcStatus
 from models.approvals import TaskKind
 from models.rfcs import Classification, DecisionInput, ImpactInput, RfcCreate, RfcUpdate
 from services import action_links, audit, outbox, rfc_workflow
 from services.actors import Actor, main_role, roles_on
-from services.errors import Conflict, Invalid, NotFound, Refusal
+from services.errors import Conflict, Invalid, NotFound
 from services.projects import get_project
 
 
@@ -55,7 +55,12 @@ def edit_rfc(session: Session, *, actor: Actor, rfc_id: int, data: RfcUpdate) ->
     """Change Part 1; bumps the version, so links for the old version stop working."""
     rfc, project = get_rfc(session, rfc_id=rfc_id)
     if data.version is not None and data.version != rfc.version:
-        raise _stale(rfc, actor, "edit")
+        _, _, refusal = rfc_workflow.authorise(rfc, project, action="edit", actor=actor)
+        raise Conflict(
+            f"{rfc.ref} has changed since you opened it (now version {rfc.version}). "
+            "Reload it and make your change again.",
+            refusal=refusal,
+        )
     sent = data.model_dump(exclude_unset=True, exclude={"version"})
     changes = {
         k: v for k, v in sent.items()
@@ -103,13 +108,14 @@ def choose_approver(rfc: Rfc, project: Project, classification: Classification) 
 def record_impact(session: Session, *, actor: Actor, rfc_id: int, data: ImpactInput) -> Rfc:
     """Part 2: the PM's impact analysis; classifies the change and routes it for decision."""
     rfc, project = get_rfc(session, rfc_id=rfc_id)
+    _, _, refusal = rfc_workflow.authorise(rfc, project, action="record_impact", actor=actor)
     classification = classify(data, project)
     approver_id = choose_approver(rfc, project, classification)
     if approver_id is None:
         raise Invalid(
             f"{rfc.ref} was raised by the project's sponsor, so the sponsor cannot approve it, "
             "and the project has no alternate approver. Ask an administrator to name one.",
-            refusal=_refusal(rfc, actor, "record_impact", "manager"),
+            refusal=refusal,
         )
     changes = data.model_dump() | {
         "classification": classification, "approver_id": approver_id,
@@ -127,14 +133,23 @@ def decide(session: Session, *, actor: Actor, rfc_id: int, data: DecisionInput) 
     return record_decision(session, rfc=rfc, project=project, actor=actor, data=data)
 
 
-def record_decision(session: Session, *, rfc: Rfc, project: Project, actor: Actor, data: DecisionInput,
-            via: str = "app") -> Rfc:
+def record_decision(
+    session: Session, *, rfc: Rfc, project: Project, actor: Actor, data: DecisionInput,
+    link: ActionToken | None = None,
+) -> Rfc:
+    """Apply a decision; with `link`, that single-use link is consumed in the same transaction.
+
+    Rows are always locked in the order rfc, then action_token, so a decision by link racing
+    a decision or withdrawal in the app cannot deadlock on PostgreSQL.
+    """
     if data.decision == "reject" and not data.reason:
         raise Invalid("Give a reason for rejecting the change.")
     changes = {"decided_by_id": actor.person_id, "decided_at": clock.now(),
                "decision_reason": data.reason}
     rfc_workflow.apply(session, rfc=rfc, project=project, action=data.decision, actor=actor,
-                       changes=changes, detail=f"via {via}")
+                       changes=changes, detail="via emailed link" if link else "via app")
+    if link is not None and not action_links.consume(session, link):
+        raise Conflict(f"{rfc.ref} was decided a moment ago by another request.")
     _close_tasks(session, rfc, outcome=rfc.status)
     action_links.revoke_for_subject(session, purpose="approve_rfc", subject_type="rfc",
                                     subject_id=rfc.id or 0)
@@ -212,19 +227,6 @@ def _notify(session: Session, rfc: Rfc, template: str, people: list[int | None],
             session, template=template, to_person_id=person_id, rfc_id=rfc.id,
             key=f"{template}:rfc{rfc.id}:v{rfc.version}:p{person_id}", expect_rfc_status=expect,
         )
-
-
-def _refusal(rfc: Rfc, actor: Actor, action: str, role: str) -> Refusal:
-    return Refusal("rfc", rfc.id or 0, rfc.version, action, rfc.status, actor.person_id, role,
-                   actor.address)
-
-
-def _stale(rfc: Rfc, actor: Actor, action: str) -> Conflict:
-    return Conflict(
-        f"{rfc.ref} has changed since you opened it (now version {rfc.version}). "
-        "Reload it and make your change again.",
-        refusal=_refusal(rfc, actor, action, "requester"),
-    )
 
 
 def my_rfcs(session: Session, *, person_id: int) -> tuple[list[Rfc], list[Rfc]]:
