@@ -1,0 +1,192 @@
+"""The `signoff` command line, run as a real subprocess against real databases and SMTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from conftest import TABLES, env_vars
+
+ROOT = Path(__file__).resolve().parent.parent
+SIGNOFF = Path(sys.executable).parent / "signoff"
+
+
+def signoff(url: str, smtp_port: int, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNOFF_")}
+    env |= env_vars(url, smtp_port)
+    command = [str(SIGNOFF)] if SIGNOFF.exists() else ["uv", "run", "signoff"]
+    return subprocess.run([*command, *args], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+@pytest.fixture
+def cli(env, smtp):  # type: ignore[no-untyped-def]
+    """Run `signoff ...` on this test's database and SMTP server."""
+    return lambda *args: signoff(env.database_url, smtp.port, *args)
+
+
+def test_db_upgrade_on_a_new_sqlite_file(tmp_path, smtp):
+    url = f"sqlite:///{tmp_path / 'new' / 'fresh.db'}"
+    first = signoff(url, smtp.port, "db", "upgrade")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "database upgraded to head"
+    from core.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        names = set(inspect(engine).get_table_names())
+        assert set(TABLES) | {"alembic_version"} <= names
+        with engine.connect() as conn:
+            version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one()
+    finally:
+        engine.dispose()
+    from alembic.script import ScriptDirectory
+
+    from core.migrate import alembic_config
+
+    assert version == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    again = signoff(url, smtp.port, "db", "upgrade")
+    assert again.returncode == 0, again.stderr
+
+
+def test_db_upgrade_is_idempotent(cli, db):
+    before = db.snapshot()
+    done = cli("db", "upgrade")
+    assert done.returncode == 0, done.stderr
+    assert db.snapshot() == before
+
+
+def test_users_add_and_duplicate(cli, db):
+    from sqlmodel import select
+
+    from core.db import read_session
+    from models import Person
+
+    added = cli("users", "add", "--name", "Ada Lovelace", "--email", "Ada.Lovelace@Council.example",
+                "--job-title", "Analyst", "--admin")
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.strip() == "added Ada Lovelace <ada.lovelace@council.example> (admin)"
+    with read_session() as s:
+        ada = s.exec(select(Person).where(Person.email == "ada.lovelace@council.example")).one()
+    assert (ada.name, ada.is_admin, ada.job_title, ada.active) == ("Ada Lovelace", True, "Analyst",
+                                                                   True)
+    before = db.counts()
+    for email in ("ADA.LOVELACE@council.example",):
+        again = cli("users", "add", "--name", "Someone Else", "--email", email)
+        assert again.returncode != 0
+        assert "already registered" in again.stderr and again.stderr.startswith("error: ")
+        assert "Traceback" not in again.stderr
+    assert db.counts() == before
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("args", "mentions"), [
+    (["--name", "Bad Email", "--email", "not-an-email"], "email"),
+    (["--name", "Bad Email", "--email", "two@@council.example"], "email"),
+    (["--name", "", "--email", "blank.name@council.example"], "name"),
+    (["--name", "No Email"], "--email"),
+])
+def test_users_add_refuses_invalid_input(cli, db, args, mentions):
+    before = db.counts()
+    done = cli("users", "add", *args)
+    assert done.returncode != 0
+    assert mentions in done.stderr
+    assert "Traceback" not in done.stderr
+    assert db.counts() == before
+
+
+def test_tokens_create_prints_a_token_that_works(cli, factory, team, client, db):
+    done = cli("tokens", "create", "--email", team.officer.email.upper(), "--label", "laptop")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sgf_")
+    assert "shown only once" in done.stderr
+    token = lines[0]
+    headers = {"Authorization": f"Bearer {token}"}
+    r = client.get(f"/api/v1/projects/{team.code}", headers=headers)
+    assert r.status_code == 200 and r.json()["code"] == team.code
+    r = client.post(f"/api/v1/projects/{team.code}/rfcs", headers=headers,
+                    json={"title": "From the CLI token", "description": "Works."})
+    assert r.status_code == 201
+    assert db.rfc(r.json()["id"]).requester_id == team.officer.id
+    # Only the hash is kept.
+    snapshot = db.snapshot()
+    assert token not in repr(snapshot["api_token"])
+    assert client.get("/api/v1/projects/" + team.code,
+                      headers={"Authorization": f"Bearer {token}x"}).status_code == 401
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_tokens_create_for_an_unknown_person(cli, db):
+    before = db.counts()
+    done = cli("tokens", "create", "--email", "nobody@council.example")
+    assert done.returncode == 1
+    assert "No person is registered" in done.stderr and done.stdout == ""
+    assert db.counts() == before
+
+
+def test_load_demo_twice_is_idempotent_and_outbox_deliver_sends_to_smtp(cli, db, smtp, client):
+    first = cli("load-demo")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "demo project CSE loaded (Customer Service Excellence Standard)"
+    snapshot = db.snapshot()
+    import yaml
+
+    demo = yaml.safe_load((ROOT / "data" / "cse_project.yaml").read_text())
+    assert len(snapshot["person"]) == len(demo["people"])
+    assert len(snapshot["stage"]) == len(demo["stages"])
+    assert len(snapshot["rfc"]) == 1
+    from sqlmodel import select
+
+    from core.db import read_session
+    from models import Rfc
+
+    with read_session() as s:
+        rfc3 = s.exec(select(Rfc)).one()
+    assert (rfc3.ref, rfc3.status, rfc3.classification) == ("CSE-RFC-003", "awaiting_approval",
+                                                             "major")
+    second = cli("load-demo")
+    assert second.returncode == 0, second.stderr
+    assert db.snapshot() == snapshot
+
+    sent = cli("outbox", "deliver", "--once")
+    assert sent.returncode == 0, sent.stderr
+    assert json.loads(sent.stdout.strip().splitlines()[-1]) == {
+        "sent": 1, "retried": 0, "failed": 0, "dropped": 0}
+    mail, = smtp.messages
+    assert mail.rcpt_tos == ["steve.hampson@scambs.example"]
+    assert mail.subject == "Approval needed: CSE-RFC-003 (major change)"
+    page = client.get(mail.link().removeprefix("http://testserver"))
+    assert page.status_code == 200 and "CSE-RFC-003" in page.text
+    statuses = sorted(m.status for m in db.outbox())
+    assert statuses == ["sent"]
+
+    again = cli("outbox", "deliver", "--once")
+    assert again.returncode == 0
+    assert json.loads(again.stdout.strip().splitlines()[-1]) == {
+        "sent": 0, "retried": 0, "failed": 0, "dropped": 0}
+    assert len(smtp.messages) == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_outbox_deliver_reports_a_refusing_relay(cli, factory, team, db, smtp):
+    factory.in_status(team, "awaiting_approval", requester=team.manager)
+    smtp.fail_next(1, 550)
+    done = cli("outbox", "deliver", "--once")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["failed"] == 1
+    row, = db.outbox()
+    assert row.status == "failed" and row.last_error.startswith("550")
+    assert smtp.messages == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_unknown_command_exits_non_zero(cli):
+    done = cli("frobnicate")
+    assert done.returncode == 2 and "invalid choice" in done.stderr
