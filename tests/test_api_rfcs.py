@@ -126,10 +126,6 @@ def test_malformed_project_is_422(client, factory, team, db, change):
     unchanged(before, db.counts())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: models/projects.py ProjectCreate.code uses sqlmodel Field(regex=...), which pydantic 2 "
-    "ignores: codes like 'lower', 'A/B' or 'CSE\\r\\n' are accepted (201) though the API's own "
-    "path pattern then cannot reach them"))
 @pytest.mark.parametrize("code", ["lower", "A B", "A/B", "<x>", "CSE\r\n", "1ABC"])
 def test_project_code_must_match_its_pattern(client, factory, team, db, code):
     headers = factory.auth(factory.admin())
@@ -165,13 +161,8 @@ def test_project_refusals_in_the_service(client, factory, team, db):
     unchanged(before, db.counts())
 
 
-def test_large_tolerance_is_stored_or_refused_never_a_500(client, factory, team, db, backend,
-                                                          request):
-    """The schema accepts up to 10**12 pence (£10bn); the database must keep it."""
-    if backend == "postgres":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "BUG: project.cost_tolerance_pence is INTEGER (32-bit) but ProjectCreate allows "
-            "le=10**12: PostgreSQL raises NumericValueOutOfRange -> 500")))
+def test_large_tolerance_is_stored_never_a_500(client, factory, team, db):
+    """The schema accepts up to 10**12 pence (£10bn); the database must keep it (64-bit column)."""
     headers = factory.auth(factory.admin())
     r = client.post("/api/v1/projects", json=project_body(team, cost_tolerance_pence=10**12),
                     headers=headers)
@@ -237,9 +228,6 @@ def test_one_megabyte_description_is_refused(client, factory, team, db):
     unchanged(before, db.counts())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: BodyLimitMiddleware's streamed-body limit raises _TooLarge inside FastAPI's body "
-    "parsing, which turns it into 400 'There was an error parsing the body' instead of 413"))
 def test_streamed_oversized_body_is_413(client, factory, team, db):
     """Without Content-Length (chunked), the middleware must still answer 413."""
     payload = json.dumps(RFC | {"description": "x" * 1_000_000}).encode()
@@ -453,12 +441,8 @@ def test_non_finite_days_are_refused(client, factory, team, db, raw):
     unchanged(before, db.counts())
 
 
-def test_large_cost_is_stored_or_refused_never_a_500(client, factory, team, db, backend, request):
-    """ImpactInput accepts up to 10**12 pence; the rfc.cost_pence column must hold it."""
-    if backend == "postgres":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "BUG: rfc.cost_pence is INTEGER (32-bit) but ImpactInput allows le=10**12: "
-            "PostgreSQL raises NumericValueOutOfRange -> 500")))
+def test_large_cost_is_stored_never_a_500(client, factory, team, db):
+    """ImpactInput accepts up to 10**12 pence; the rfc.cost_pence column must hold it (64-bit)."""
     rfc = factory.in_status(team, "impact_analysis")
     r = client.post(f"/api/v1/rfcs/{rfc.id}/impact", json=MAJOR | {"cost_pence": 5_000_000_000},
                     headers=factory.auth(team.manager))
@@ -538,10 +522,6 @@ def test_sponsor_raised_major_change_without_alternate_is_refused(client, factor
     assert r.status_code == 200 and db.rfc(rfc.id).approver_id == team.manager.id
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: services/rfcs.py record_impact checks for an approver before the transition table, "
-    "so a non-PM (or an RFC in the wrong state) gets 422 'no alternate approver' instead of "
-    "403/409, and the refused audit row names the actor's role as 'manager'"))
 @pytest.mark.parametrize(("who", "status", "code"), [("stranger", "impact_analysis", 403),
                                                      ("manager", "draft", 409)])
 def test_no_alternate_refusal_comes_after_permission_and_state(client, factory, db, who, status,

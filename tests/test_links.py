@@ -336,12 +336,8 @@ def test_racing_double_post_exactly_one_wins(client, factory, team, db, decision
         assert len([t for t in db.tokens(rfc.id) if t.used_at is not None]) == 1
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_racing_link_and_api_decisions_exactly_one_wins(client, factory, team, db):
-    """The sponsor clicks the link while deciding in the app: one decision, one 4xx.
-
-    SQLite only here: on PostgreSQL this race can deadlock (see the lock-step test below).
-    """
+    """The sponsor clicks the link while deciding in the app: one decision, one 4xx."""
     for _ in range(3):
         rfc = factory.in_status(team, "awaiting_approval")
         path = link_of(db, rfc)
@@ -390,18 +386,13 @@ def _wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: deadlock on PostgreSQL. services/approvals.py decide_by_link locks action_token "
-    "(action_links.consume) and then rfc (rfc_workflow.apply), while services/rfcs.py "
-    "record_decision/withdraw_rfc lock rfc (apply) and then action_token "
-    "(action_links.revoke_for_subject): a link decision racing an API decision or withdrawal "
-    "deadlocks and one side gets a 500 instead of 409/410"))
 @pytest.mark.parametrize("other", ["decision", "withdraw"])
 def test_link_and_app_in_lock_step_do_not_deadlock(client, factory, team, db, db_url, other):
-    """Deterministic interleaving: the app's move holds the RFC row while the link holds the token.
+    """Deterministic interleaving on PostgreSQL: both requests are in flight at once.
 
     The test holds the RFC's open approval_task row, so the app's request stops after updating
-    the RFC; the link request then consumes its token and waits for the RFC; then the test lets go.
+    the RFC (before it revokes the links); the link request then comes in and waits; then the
+    test lets go. Once this deadlocked (token-then-rfc against rfc-then-token) with a 500.
     """
     import psycopg
 
