@@ -22,7 +22,8 @@ from sqlalchemy import text
 
 from smtp_recorder import SmtpRecorder
 
-PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+# TEST_PG_PORT only exists to check the skip/fail behaviour against a port with no server.
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", int(os.environ.get("TEST_PG_PORT", "5432")), "postgres"
 SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
 TABLES = ("person", "api_token", "web_session", "project", "project_member", "stage", "rfc",
           "approval_task", "action_token", "outbox_message", "audit_event")
