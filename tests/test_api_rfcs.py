@@ -769,3 +769,48 @@ def test_list_rfcs_of_a_project(client, factory, team):
     assert r.status_code == 200
     assert [(x["id"], x["status"]) for x in r.json()] == [(second.id, "impact_analysis"),
                                                            (first.id, "draft")]
+
+
+def test_history_includes_refused_attempts(client, factory, team):
+    rfc = factory.rfc(team)
+    clear_4xx(client.post(f"/api/v1/rfcs/{rfc.id}/submit", headers=factory.auth(team.stranger)),
+              403)
+    body = client.get(f"/api/v1/rfcs/{rfc.id}", headers=factory.auth(team.officer)).json()
+    refused = [h for h in body["history"] if h["outcome"] == "refused"]
+    assert len(refused) == 1
+    assert (refused[0]["action"], refused[0]["actor"], refused[0]["from_status"]) == (
+        "submit", team.stranger.name, "draft")
+    assert refused[0]["address"] == "testclient" and refused[0]["detail"]
+
+
+# --- time: London dates, working days -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("instant", "london_date"), [
+    ("2026-06-30T23:30:00+00:00", "2026-07-01"),  # BST: already tomorrow in London
+    ("2026-12-31T23:30:00+00:00", "2026-12-31"),  # GMT: still today
+])
+def test_raised_on_is_the_date_in_london(client, factory, team, db, instant, london_date):
+    from datetime import datetime
+
+    from core.clock import frozen
+
+    headers = factory.auth(team.officer)
+    with frozen(datetime.fromisoformat(instant)):
+        r = client.post(f"/api/v1/projects/{team.code}/rfcs", json=RFC, headers=headers)
+    assert r.status_code == 201
+    assert client.get(f"/api/v1/rfcs/{r.json()['id']}", headers=headers).json()["raised_on"] == (
+        london_date)
+
+
+def test_impact_task_is_due_five_working_days_later_skipping_christmas(factory, team, db):
+    from datetime import date, datetime
+
+    from core.clock import frozen
+
+    rfc = factory.rfc(team)
+    with frozen(datetime.fromisoformat("2026-12-24T10:00:00+00:00")):
+        factory.submit(rfc, team.officer)
+    task, = db.tasks(rfc.id)
+    # 25 Dec and 28 Dec (Boxing Day substitute) and 1 Jan are bank holidays; weekends skipped.
+    assert task.due_on == date(2027, 1, 5)

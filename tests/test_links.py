@@ -477,3 +477,11 @@ def test_link_and_app_in_lock_step_do_not_deadlock(client, factory, team, db, db
     made = [e for e in db.audit(rfc.id, outcome="ok")
             if e.action in ("approve", "reject", "withdraw")]
     assert len(made) == 1
+
+
+def test_oversized_form_post_is_413_and_decides_nothing(client, db, awaiting):
+    path = link_of(db, awaiting)
+    snapshot = db.snapshot()
+    r = client.post(path, data={"decision": "approve", "reason": "x" * 1_000_000})
+    assert r.status_code == 413
+    assert db.snapshot() == snapshot
