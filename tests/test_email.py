@@ -105,16 +105,17 @@ def test_rejection_email_gives_the_reason(factory, team, db, smtp):
     assert all("No budget this year." in m.text for m in told.values())
 
 
-@pytest.mark.parametrize("stage", ["rcpt", "data"])
-def test_451_is_retried_on_a_later_run_and_sent_once(factory, team, db, smtp, stage):
+@pytest.mark.parametrize(("stage", "code"), [("rcpt", 451), ("data", 451), ("data", 421),
+                                             ("rcpt", 450), ("data", 452)])
+def test_4xx_is_retried_on_a_later_run_and_sent_once(factory, team, db, smtp, stage, code):
     rfc = one_email_rfc(factory, team)
-    smtp.fail_next(1, 451, stage=stage)
+    smtp.fail_next(1, code, stage=stage)
     report = deliver()
     assert (report.sent, report.retried, report.failed) == (0, 1, 0)
-    assert smtp.messages == [] and [c for c, _ in smtp.refused] == [451]
+    assert smtp.messages == [] and [c for c, _ in smtp.refused] == [code]
     row, = db.outbox(rfc_id=rfc.id)
     assert (row.status, row.attempts) == ("queued", 1)
-    assert "451" in row.last_error
+    assert str(code) in row.last_error
     assert row.next_attempt_at > datetime.now(UTC)
     first_message_id = row.message_id
     assert first_message_id and first_message_id.startswith("<")
@@ -158,14 +159,14 @@ def test_repeated_4xx_gives_up_after_the_limit(factory, team, db, smtp, monkeypa
     assert smtp.messages == [] and len(smtp.refused) == 3
 
 
-@pytest.mark.parametrize("stage", ["rcpt", "data"])
-def test_550_fails_for_good_and_is_not_retried(factory, team, db, smtp, stage):
+@pytest.mark.parametrize(("stage", "code"), [("rcpt", 550), ("data", 550), ("data", 554)])
+def test_5xx_fails_for_good_and_is_not_retried(factory, team, db, smtp, stage, code):
     rfc = one_email_rfc(factory, team)
-    smtp.fail_next(1, 550, stage=stage)
+    smtp.fail_next(1, code, stage=stage)
     report = deliver()
     assert (report.sent, report.retried, report.failed) == (0, 0, 1)
     row, = db.outbox(rfc_id=rfc.id)
-    assert row.status == "failed" and row.last_error.startswith("550")
+    assert row.status == "failed" and row.last_error.startswith(str(code))
     assert row.sent_at is None
     with frozen(later(days=2)):
         assert deliver().sent == 0
@@ -283,3 +284,49 @@ def test_edited_before_delivery_sends_only_the_current_link(factory, team, db, s
     assert client.get(path_of(mail.link())).status_code == 200
     old, new = db.outbox(rfc_id=rfc.id, template="approval_request")
     assert (old.status, new.status) == ("dropped", "sent")
+
+
+def test_relay_down_is_retried_and_sent_when_it_is_back(factory, team, db, smtp, monkeypatch):
+    from core.settings import reset_settings_cache
+    from smtp_recorder import free_port
+
+    rfc = one_email_rfc(factory, team)
+    monkeypatch.setenv("SIGNOFF_SMTP_PORT", str(free_port()))  # nothing listens there
+    reset_settings_cache()
+    report = deliver()
+    assert (report.sent, report.retried, report.failed) == (0, 1, 0)
+    row, = db.outbox(rfc_id=rfc.id)
+    assert (row.status, row.attempts) == ("queued", 1) and row.last_error
+    monkeypatch.setenv("SIGNOFF_SMTP_PORT", str(smtp.port))
+    reset_settings_cache()
+    with frozen(row.next_attempt_at + timedelta(seconds=1)):
+        assert deliver().sent == 1
+    mail, = smtp.messages
+    assert mail.message_id == row.message_id
+
+
+def test_non_ascii_names_are_encoded_not_mangled(factory, db, smtp):
+    sponsor = factory.person("Siân Ó'Brien-Łukasz")
+    team = factory.team(sponsor=sponsor)
+    one_email_rfc(factory, team)
+    assert deliver().sent == 1
+    mail, = smtp.messages
+    assert mail.message["To"].addresses[0].display_name == "Siân Ó'Brien-Łukasz"
+    assert "Dear Siân Ó'Brien-Łukasz" in mail.text
+    assert all(b < 128 for b in mail.header_block)  # headers on the wire stay 7-bit
+
+
+def test_inactive_recipient_is_dropped(factory, team, db, smtp):
+    from sqlalchemy import update
+
+    from core.db import write_session
+    from models import Person
+
+    rfc = one_email_rfc(factory, team)
+    with write_session() as s:
+        s.execute(update(Person).where(Person.id == team.sponsor.id).values(active=False))
+    report = deliver()
+    assert (report.sent, report.dropped) == (0, 1)
+    row, = db.outbox(rfc_id=rfc.id)
+    assert row.status == "dropped" and "no longer active" in row.last_error
+    assert smtp.messages == []
