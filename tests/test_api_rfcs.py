@@ -814,3 +814,26 @@ def test_impact_task_is_due_five_working_days_later_skipping_christmas(factory, 
     task, = db.tasks(rfc.id)
     # 25 Dec and 28 Dec (Boxing Day substitute) and 1 Jan are bank holidays; weekends skipped.
     assert task.due_on == date(2027, 1, 5)
+
+
+def test_concurrent_raises_get_distinct_numbers(client, factory, team, db):
+    import threading
+
+    headers = factory.auth(team.officer)
+    barrier = threading.Barrier(6)
+    answers: list = []
+
+    def raise_one(i: int) -> None:
+        barrier.wait()
+        answers.append(client.post(f"/api/v1/projects/{team.code}/rfcs",
+                                   json=RFC | {"title": f"Parallel {i}"}, headers=headers))
+
+    threads = [threading.Thread(target=raise_one, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert [r.status_code for r in answers] == [201] * 6
+    refs = sorted(r.json()["ref"] for r in answers)
+    assert refs == [f"{team.code}-RFC-{n:03d}" for n in range(1, 7)]
+    assert db.counts()["rfc"] == 6

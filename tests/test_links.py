@@ -485,3 +485,34 @@ def test_oversized_form_post_is_413_and_decides_nothing(client, db, awaiting):
     r = client.post(path, data={"decision": "approve", "reason": "x" * 1_000_000})
     assert r.status_code == 413
     assert db.snapshot() == snapshot
+
+
+def test_edit_racing_the_link_decision_never_500s(client, factory, team, db):
+    for _ in range(3):
+        rfc = factory.in_status(team, "awaiting_approval")
+        path = link_of(db, rfc)
+        headers = factory.auth(team.officer)
+        barrier = threading.Barrier(2)
+        codes: dict[str, int] = {}
+
+        def by_link() -> None:
+            barrier.wait()
+            codes["link"] = client.post(path, data={"decision": "approve"}).status_code
+
+        def by_edit() -> None:
+            barrier.wait()
+            codes["edit"] = client.patch(f"/api/v1/rfcs/{rfc.id}", json={"title": "Raced edit"},
+                                         headers=headers).status_code
+
+        threads = [threading.Thread(target=by_link), threading.Thread(target=by_edit)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        row = db.rfc(rfc.id)
+        if row.status == "approved":  # the decision won: the edit came too late
+            assert codes == {"link": 200, "edit": 409}, codes
+            assert row.title != "Raced edit"
+        else:  # the edit won: the old link no longer decides
+            assert codes == {"link": 409, "edit": 200}, codes
+            assert row.status == "awaiting_approval" and row.title == "Raced edit"
