@@ -3,7 +3,8 @@
 Nothing is mocked except the clock (core.clock.frozen). Every test that asks for `env` gets an empty
 migrated database of its own: a SQLite file under tmp_path migrated with core.migrate.upgrade,
 or the session's uniquely named PostgreSQL database (created with psycopg, migrated with
-core.migrate.upgrade, dropped at the end of the session) with every table truncated. PostgreSQL tests skip when the server is unreachable, except under CI=true,
+core.migrate.upgrade, dropped at the end of the session) with every table truncated.
+PostgreSQL tests skip when the server is unreachable, except under CI=true,
 where they fail.
 """
 
@@ -18,13 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-
 from smtp_recorder import SmtpRecorder
+from sqlalchemy import text
 
 # TEST_PG_PORT only exists to check the skip/fail behaviour against a port with no server.
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", int(os.environ.get("TEST_PG_PORT", "5432")), "postgres"
-SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
+SECRET = "test-secret-key-0123456789-abcdefghijklmnop"  # noqa: S105 - tests only
 TABLES = ("person", "api_token", "web_session", "project", "project_member", "stage", "rfc",
           "approval_task", "action_token", "outbox_message", "audit_event")
 
@@ -255,7 +255,7 @@ def db(env: Any) -> Db:
 
 @dataclass
 class Team:
-    """A project and its people: sponsor, PM, optional alternate approver, an officer, a stranger."""
+    """A project and its people: sponsor, PM, optional alternate, an officer, a stranger."""
 
     project: Any
     sponsor: Any
@@ -394,7 +394,8 @@ class Factory:
             return rfc
         approver = team.sponsor if major else team.manager
         decision = {"approved": "approve", "rejected": "reject"}[status]
-        return self.decide(rfc, approver, decision, reason="Not now." if decision == "reject" else "")
+        reason = "Not now." if decision == "reject" else ""
+        return self.decide(rfc, approver, decision, reason=reason)
 
     def api_token(self, person: Any) -> str:
         from services import people

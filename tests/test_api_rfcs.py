@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import MAJOR, MINOR
 
 WRITES = ("rfc", "outbox_message", "approval_task", "action_token", "project", "person")
@@ -60,8 +59,8 @@ def test_every_endpoint_needs_a_valid_token(client, db, method, path):
 def test_revoked_token_is_refused(client, factory, team):
     from sqlalchemy import update
 
-    from core.db import write_session
     from core.clock import now
+    from core.db import write_session
     from models import ApiToken
 
     headers = factory.auth(team.officer)
@@ -151,7 +150,8 @@ def test_project_refusals_in_the_service(client, factory, team, db):
     r = client.post("/api/v1/projects", json=project_body(team, code=team.code), headers=headers)
     clear_4xx(r, 409)
     r = client.post("/api/v1/projects",
-                    json=project_body(team, sponsor_email="nobody@council.example"), headers=headers)
+                    json=project_body(team, sponsor_email="nobody@council.example"),
+                    headers=headers)
     clear_4xx(r, 422)
     assert "nobody@council.example" in r.json()["detail"]
     r = client.post("/api/v1/projects",
@@ -429,10 +429,12 @@ def test_malformed_impact_is_422(client, factory, team, db, change):
     assert db.rfc(rfc.id).status == "impact_analysis"
 
 
-@pytest.mark.parametrize("raw", [b'{"days_of_work": NaN, "cost_pence": 0, "extends_timescale": '
-                                 b'false, "needs_extra_resources": false, "recommendation": "r"}',
-                                 b'{"days_of_work": Infinity, "cost_pence": 0, "extends_timescale"'
-                                 b': false, "needs_extra_resources": false, "recommendation": "r"}'])
+NON_FINITE = (b'{"days_of_work": %s, "cost_pence": 0, "extends_timescale": false, '
+              b'"needs_extra_resources": false, "recommendation": "r"}')
+
+
+@pytest.mark.parametrize("raw", [NON_FINITE % b"NaN", NON_FINITE % b"Infinity",
+                                 NON_FINITE % b"-Infinity"])
 def test_non_finite_days_are_refused(client, factory, team, db, raw):
     rfc = factory.in_status(team, "impact_analysis")
     before = db.counts()
@@ -565,7 +567,8 @@ def test_requester_cannot_decide_own_rfc(client, factory, team, db):
                                                             ("reject", "Too costly.", "rejected")])
 def test_pm_decides_a_minor_change(client, factory, team, db, decision, reason, status):
     rfc = factory.in_status(team, "awaiting_approval", major=False)
-    r = client.post(f"/api/v1/rfcs/{rfc.id}/decision", json={"decision": decision, "reason": reason},
+    r = client.post(f"/api/v1/rfcs/{rfc.id}/decision",
+                    json={"decision": decision, "reason": reason},
                     headers=factory.auth(team.manager))
     assert r.status_code == 200, r.text
     assert r.json()["status"] == status
@@ -591,7 +594,8 @@ def test_malformed_decision_is_422(client, factory, team, db, body):
     assert db.rfc(rfc.id).status == "awaiting_approval"
 
 
-@pytest.mark.parametrize("status", ["draft", "impact_analysis", "approved", "rejected", "withdrawn"])
+@pytest.mark.parametrize("status", ["draft", "impact_analysis", "approved", "rejected",
+                                    "withdrawn"])
 def test_decide_out_of_order_is_409(client, factory, team, db, status):
     rfc = factory.in_status(team, status, major=False)
     before = db.counts()

@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
-
 from conftest import TABLES, env_vars
+from sqlalchemy import inspect
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGNOFF = Path(sys.executable).parent / "signoff"
@@ -21,8 +20,8 @@ def signoff(url: str, smtp_port: int, *args: str) -> subprocess.CompletedProcess
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNOFF_")}
     env |= env_vars(url, smtp_port)
     command = [str(SIGNOFF)] if SIGNOFF.exists() else ["uv", "run", "signoff"]
-    return subprocess.run([*command, *args], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run([*command, *args], env=env, cwd=ROOT, capture_output=True,  # noqa: S603
+                          text=True, timeout=120, check=False)
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from conftest import deliver
+
 from core.clock import frozen
 
 HEADERS = {"from", "to", "subject", "date", "message-id", "auto-submitted", "mime-version",
@@ -287,8 +287,9 @@ def test_edited_before_delivery_sends_only_the_current_link(factory, team, db, s
 
 
 def test_relay_down_is_retried_and_sent_when_it_is_back(factory, team, db, smtp, monkeypatch):
-    from core.settings import reset_settings_cache
     from smtp_recorder import free_port
+
+    from core.settings import reset_settings_cache
 
     rfc = one_email_rfc(factory, team)
     monkeypatch.setenv("SIGNOFF_SMTP_PORT", str(free_port()))  # nothing listens there

@@ -27,9 +27,9 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func
 from sqlmodel import select
+from test_transitions import SPEC
 
 from services.errors import ServiceError
-from test_transitions import SPEC
 
 STATUSES = {"draft", "impact_analysis", "awaiting_approval", "approved", "rejected", "withdrawn"}
 # "usual" is whoever normally makes that move (requester, PM or approver), so that runs get far

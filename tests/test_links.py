@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import threading
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
 
 import pytest
-
 from conftest import MINOR, deliver
+
 from core.clock import frozen
 
 UNKNOWN = "A" * 43  # the shape of a real token, but no such token
@@ -346,26 +348,34 @@ def test_link_of_one_rfc_cannot_touch_another(client, factory, team, db, awaitin
 # --- racing decisions --------------------------------------------------------------------------
 
 
+def race(**calls: Any) -> dict[str, int]:
+    """Start the calls at the same moment, each in its own thread; their status codes by name."""
+    barrier = threading.Barrier(len(calls))
+    codes: dict[str, int] = {}
+
+    def run(name: str, call: Any) -> None:
+        barrier.wait()
+        codes[name] = call().status_code
+
+    threads = [threading.Thread(target=run, args=item) for item in calls.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert set(codes) == set(calls), "a racing request did not finish"
+    return codes
+
+
 @pytest.mark.parametrize("decisions", [("approve", "approve"), ("approve", "reject")])
 def test_racing_double_post_exactly_one_wins(client, factory, team, db, decisions):
     for _ in range(3):
         rfc = factory.in_status(team, "awaiting_approval")
         path = link_of(db, rfc)
-        barrier = threading.Barrier(2)
-        results: dict[str, int] = {}
-
-        def post(decision: str) -> None:
-            barrier.wait()
-            r = client.post(path, data={"decision": decision, "reason": f"{decision} reason"})
-            results[decision + str(len(results))] = r.status_code
-
-        threads = [threading.Thread(target=post, args=(d,)) for d in decisions]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        results = race(**{
+            f"{d}{i}": partial(client.post, path, data={"decision": d, "reason": f"{d} reason"})
+            for i, d in enumerate(decisions)})
         codes = sorted(results.values())
-        assert len(codes) == 2 and codes[0] == 200 and codes[1] in (409, 410), results
+        assert codes[0] == 200 and codes[1] in (409, 410), results
         decided = db.audit(rfc.id, outcome="ok")
         decisions_made = [e for e in decided if e.action in ("approve", "reject")]
         assert len(decisions_made) == 1
@@ -381,34 +391,19 @@ def test_racing_link_and_api_decisions_exactly_one_wins(client, factory, team, d
     """The sponsor clicks the link while deciding in the app: one decision, one 4xx."""
     for _ in range(3):
         rfc = factory.in_status(team, "awaiting_approval")
-        path = link_of(db, rfc)
-        headers = factory.auth(team.sponsor)
-        barrier = threading.Barrier(2)
-        codes: list[int] = []
-
-        def by_link() -> None:
-            barrier.wait()
-            codes.append(client.post(path, data={"decision": "approve"}).status_code)
-
-        def by_api() -> None:
-            barrier.wait()
-            codes.append(client.post(f"/api/v1/rfcs/{rfc.id}/decision",
-                                     json={"decision": "reject", "reason": "No."},
-                                     headers=headers).status_code)
-
-        threads = [threading.Thread(target=by_link), threading.Thread(target=by_api)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert sorted(codes)[0] == 200 and sorted(codes)[1] in (409, 410), codes
+        codes = race(
+            link=partial(client.post, link_of(db, rfc), data={"decision": "approve"}),
+            api=partial(client.post, f"/api/v1/rfcs/{rfc.id}/decision",
+                        json={"decision": "reject", "reason": "No."},
+                        headers=factory.auth(team.sponsor)))
+        assert sorted(codes.values())[0] == 200, codes
+        assert sorted(codes.values())[1] in (409, 410), codes
         made = [e for e in db.audit(rfc.id, outcome="ok") if e.action in ("approve", "reject")]
         assert len(made) == 1
 
 
 def _lock_waiters(dbname: str) -> int:
     import psycopg
-
     from conftest import PG_HOST, PG_PORT, PG_USER
 
     with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=dbname,
@@ -436,7 +431,6 @@ def test_link_and_app_in_lock_step_do_not_deadlock(client, factory, team, db, db
     test lets go. Once this deadlocked (token-then-rfc against rfc-then-token) with a 500.
     """
     import psycopg
-
     from conftest import PG_HOST, PG_PORT, PG_USER
 
     dbname = db_url.rsplit("/", 1)[1]
@@ -490,25 +484,10 @@ def test_oversized_form_post_is_413_and_decides_nothing(client, db, awaiting):
 def test_edit_racing_the_link_decision_never_500s(client, factory, team, db):
     for _ in range(3):
         rfc = factory.in_status(team, "awaiting_approval")
-        path = link_of(db, rfc)
-        headers = factory.auth(team.officer)
-        barrier = threading.Barrier(2)
-        codes: dict[str, int] = {}
-
-        def by_link() -> None:
-            barrier.wait()
-            codes["link"] = client.post(path, data={"decision": "approve"}).status_code
-
-        def by_edit() -> None:
-            barrier.wait()
-            codes["edit"] = client.patch(f"/api/v1/rfcs/{rfc.id}", json={"title": "Raced edit"},
-                                         headers=headers).status_code
-
-        threads = [threading.Thread(target=by_link), threading.Thread(target=by_edit)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        codes = race(
+            link=partial(client.post, link_of(db, rfc), data={"decision": "approve"}),
+            edit=partial(client.patch, f"/api/v1/rfcs/{rfc.id}", json={"title": "Raced edit"},
+                         headers=factory.auth(team.officer)))
         row = db.rfc(rfc.id)
         if row.status == "approved":  # the decision won: the edit came too late
             assert codes == {"link": 200, "edit": 409}, codes

@@ -10,8 +10,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
-
 from conftest import MAJOR
+
 from services.errors import Conflict, Forbidden, ServiceError
 
 STATUSES = ("draft", "impact_analysis", "awaiting_approval", "approved", "rejected", "withdrawn")
