@@ -25,6 +25,7 @@ from sqlalchemy import text
 # TEST_PG_PORT only exists to check the skip/fail behaviour against a port with no server.
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", int(os.environ.get("TEST_PG_PORT", "5432")), "postgres"
 SECRET = "test-secret-key-0123456789-abcdefghijklmnop"  # noqa: S105 - tests only
+# In foreign-key order: each table refers only to tables before it.
 TABLES = ("person", "api_token", "web_session", "project", "project_member", "stage", "rfc",
           "approval_task", "action_token", "outbox_message", "audit_event")
 
@@ -81,14 +82,18 @@ def pg_session_db() -> Iterator[str]:
 
 @pytest.fixture
 def pg_database(request: pytest.FixtureRequest) -> str:
-    """The session's PostgreSQL database, emptied (TRUNCATE is far cheaper than a new one)."""
+    """The session's PostgreSQL database, emptied (far cheaper than a new database each time).
+
+    DELETE in foreign-key order beats TRUNCATE on tables this small; ids keep counting up.
+    """
     import psycopg
 
     name = request.getfixturevalue("pg_session_db")
     reset_caches()  # no pooled connection may hold a lock on the tables
-    with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=name,
-                         autocommit=True) as conn:
-        conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=name) as conn:
+        for table in reversed(TABLES):
+            conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        conn.commit()
     return pg_url(name)
 
 
