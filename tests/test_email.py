@@ -331,3 +331,14 @@ def test_inactive_recipient_is_dropped(factory, team, db, smtp):
     row, = db.outbox(rfc_id=rfc.id)
     assert row.status == "dropped" and "no longer active" in row.last_error
     assert smtp.messages == []
+
+
+def test_pm_is_asked_to_decide_a_minor_change_edited_by_the_requester(factory, team, db, smtp):
+    rfc = factory.in_status(team, "awaiting_approval", major=False)
+    assert deliver().sent == 0  # the PM recorded the minor impact: no email to themselves
+    factory.edit(rfc, team.officer, description="Smaller than first thought.")
+    assert deliver().sent == 1
+    mail, = smtp.messages
+    assert mail.rcpt_tos == [team.manager.email]
+    assert mail.subject == f"{rfc.ref} is a minor change for you to decide"
+    assert mail.links() == []  # the PM decides in the app, not by an emailed link

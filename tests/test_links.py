@@ -495,3 +495,16 @@ def test_edit_racing_the_link_decision_never_500s(client, factory, team, db):
         else:  # the edit won: the old link no longer decides
             assert codes == {"link": 409, "edit": 200}, codes
             assert row.status == "awaiting_approval" and row.title == "Raced edit"
+
+
+def test_resent_link_is_built_from_base_url_not_the_host_header(client, team, db, smtp,
+                                                                 awaiting):
+    path = link_of(db, awaiting)
+    with frozen(later(days=15)):
+        r = client.post(path + "/resend", data={"email": team.sponsor.email},
+                        headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+        assert r.status_code == 200
+        assert deliver().sent >= 1
+    mail = [m for m in smtp.to(team.sponsor.email) if "new link you asked for" in m.text][-1]
+    assert mail.link().startswith("http://testserver/approvals/")
+    assert "evil.example" not in mail.text and "evil.example" not in mail.html

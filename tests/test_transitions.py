@@ -217,3 +217,27 @@ def test_unknown_action_is_a_conflict_not_a_crash(factory, team, db):
             rfc_workflow.apply(session, rfc=row, project=project, action="approve",
                                actor=factory.actor(team.sponsor))
     assert db.snapshot() == snapshot
+
+
+def test_audit_trail_is_append_only(factory, team, db, client):
+    """Rows once written are never changed or removed by later moves, ok or refused."""
+    seen: list = []
+
+    def check() -> None:
+        rows = db.snapshot()["audit_event"]
+        assert rows[: len(seen)] == seen
+        seen[:] = rows
+
+    rfc = factory.rfc(team)
+    check()
+    factory.submit(rfc, team.officer)
+    check()
+    client.post(f"/api/v1/rfcs/{rfc.id}/impact", json=MAJOR, headers=factory.auth(team.stranger))
+    check()
+    factory.impact(rfc, team.manager)
+    check()
+    factory.edit(rfc, team.officer)
+    check()
+    factory.decide(rfc, team.sponsor, "reject", reason="No.")
+    check()
+    assert len(seen) == 7
