@@ -841,3 +841,20 @@ def test_concurrent_raises_get_distinct_numbers(client, factory, team, db):
     refs = sorted(r.json()["ref"] for r in answers)
     assert refs == [f"{team.code}-RFC-{n:03d}" for n in range(1, 7)]
     assert db.counts()["rfc"] == 6
+
+
+@pytest.mark.parametrize("field", ["name", "objective"])
+def test_nul_in_project_text_is_refused_or_kept_never_a_500(client, factory, team, db, backend,
+                                                            request, field):
+    if backend == "postgres":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "BUG: models/projects.py ProjectCreate.name/objective accept control characters; a "
+            "NUL byte reaches PostgreSQL, which refuses it (DataError) -> 500 instead of 422")))
+    before = db.counts()
+    r = client.post("/api/v1/projects", json=project_body(team, **{field: "Web\x00site"}),
+                    headers=factory.auth(factory.admin()))
+    assert r.status_code in (201, 422), r.text
+    if r.status_code == 201:
+        assert r.json()[field] == "Web\x00site"
+    else:
+        unchanged(before, db.counts())
