@@ -49,6 +49,20 @@ class ProjectCreate(SQLModel):
     cost_tolerance_pence: int = Field(default=0, ge=0, le=10**12)
 
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if any(ord(c) < 32 or ord(c) == 127 for c in v):
+            raise ValueError("must be a single line without control characters")
+        return v.strip()
+
+    @field_validator("objective")
+    @classmethod
+    def _objective(cls, v: str) -> str:
+        if any((ord(c) < 32 and c not in "\n\r\t") or ord(c) == 127 for c in v):
+            raise ValueError("must not contain control characters")
+        return v
+
     @field_validator("code")
     @classmethod
     def _code(cls, v: str) -> str:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from core import clock
+
 from models import ActionToken, Person, Project, Rfc, RfcStatus
 from models.rfcs import DecisionInput
 from services import action_links, rfcs
@@ -33,8 +35,9 @@ class LinkView:
 def view(session: Session, *, raw: str) -> LinkView:
     """Read-only: what the link is for and whether it can still be used."""
     token = action_links.find(session, raw, "approve_rfc")
-    if token is None or (token.used_at is None and not action_links.is_live(token)
-                         and token.revoked_at is None):
+    # An expired link stays "not valid" whatever happened to the RFC since: outsiders
+    # cannot tell unknown from expired. A used one shows the decision it made.
+    if token is None or (token.used_at is None and token.expires_at <= clock.now()):
         raise NotFound(NOT_VALID)
     rfc, project = rfcs.get_rfc(session, rfc_id=token.subject_id)
     approver = session.get(Person, token.person_id)
@@ -43,10 +46,10 @@ def view(session: Session, *, raw: str) -> LinkView:
         state = "used"
     elif rfc.status != RfcStatus.awaiting_approval:
         state = "closed"
+    elif rfc.approver_id != token.person_id:
+        state = "reassigned"  # e.g. re-classified as minor: the sponsor is no longer asked
     elif token.revoked_at is not None or token.subject_version != rfc.version:
         state = "changed"
-    elif rfc.approver_id != token.person_id:
-        state = "reassigned"
     else:
         state = "live"
     return LinkView(state, token, rfc, project, approver)

@@ -22,6 +22,8 @@ def normalise_email(email: str) -> str:
 
 
 def find_by_email(session: Session, email: str) -> Person | None:
+    if len(email) > 254 or any(ord(c) < 33 or ord(c) == 127 for c in email.strip()):
+        return None  # no registered address has spaces or control characters
     return session.exec(select(Person).where(Person.email == normalise_email(email))).first()
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import Session, col, select
 
 from core import clock
 from models import Person, Project, ProjectMember, Rfc, Stage
-from models.projects import ProjectCreate, ProjectPublic
+from models.projects import CODE_PATTERN, ProjectCreate, ProjectPublic
 from services import audit
 from services.actors import Actor
 from services.errors import Conflict, Invalid, NotFound
@@ -61,7 +63,8 @@ def add_member(session: Session, *, project: Project, person: Person, role: str)
 
 
 def get_project(session: Session, *, code: str, required: bool = True) -> Project | None:
-    project = session.exec(select(Project).where(Project.code == code)).first()
+    valid = re.fullmatch(CODE_PATTERN, code) is not None
+    project = session.exec(select(Project).where(Project.code == code)).first() if valid else None
     if project is None and required:
         raise NotFound(f"There is no project with code {code}.")
     return project

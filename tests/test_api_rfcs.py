@@ -846,10 +846,6 @@ def test_concurrent_raises_get_distinct_numbers(client, factory, team, db):
 @pytest.mark.parametrize("field", ["name", "objective"])
 def test_nul_in_project_text_is_refused_or_kept_never_a_500(client, factory, team, db, backend,
                                                             request, field):
-    if backend == "postgres":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "BUG: models/projects.py ProjectCreate.name/objective accept control characters; a "
-            "NUL byte reaches PostgreSQL, which refuses it (DataError) -> 500 instead of 422")))
     before = db.counts()
     r = client.post("/api/v1/projects", json=project_body(team, **{field: "Web\x00site"}),
                     headers=factory.auth(factory.admin()))

@@ -54,7 +54,7 @@ def sign_in_form(request: Request) -> Response:
 async def sign_in(request: Request) -> Response:
     form = await forms.read_form(request)
     email = form.get("email", "").strip()
-    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+    if "@" not in email or len(email) > 254 or any(c.isspace() or ord(c) < 32 for c in email):
         return render(request, "pages/sign_in.html",
                       {"title": "Sign in", "form": form,
                        "errors": {"email": "Enter an email address in the correct format, like name@council.gov.uk"}},
