@@ -18,6 +18,7 @@ from sqlmodel import Session
 from core.settings import get_settings
 
 _WRITE = "signoff_write"
+QUEUED_MAIL = "signoff_queued_mail"  # set by services.outbox.queue; nudges delivery after commit
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -80,3 +81,7 @@ def write_session() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+    if session.info.get(QUEUED_MAIL):
+        from core.nudge import nudge_delivery
+
+        nudge_delivery()

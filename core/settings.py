@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     sign_in_link_minutes: int = Field(default=20, ge=1, le=240)
     session_hours: int = Field(default=12, ge=1, le=168)
     outbox_max_attempts: int = Field(default=8, ge=1)
+    prefect_api_url: str | None = None  # set: queued mail nudges the deliver-outbox deployment
 
     @property
     def is_sqlite(self) -> bool:

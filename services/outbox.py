@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
 from core import clock
+from core.db import QUEUED_MAIL
 from core.settings import get_settings
 from models import ActionToken, OutboxMessage, OutboxStatus, Person, Rfc
 from services import action_links
@@ -36,6 +37,7 @@ def queue(
     if exists is not None:
         return
     now = clock.now()
+    session.info[QUEUED_MAIL] = True
     session.add(
         OutboxMessage(
             idempotency_key=key[:200],
