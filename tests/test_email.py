@@ -218,25 +218,23 @@ def test_header_injection_in_a_name_never_adds_a_header(factory, db, smtp):
     assert rfc.ref in mail.subject
 
 
-def test_header_injection_through_a_project_code_never_adds_a_header(factory, db, smtp):
-    """Even when a control character reaches the RFC ref, the subject line stays one header."""
-    from models.projects import ProjectCreate
-    from services import projects
+def test_header_injection_through_a_stored_ref_never_adds_a_header(factory, team, db, smtp):
+    """Codes with control characters are refused at the door (API tests); should one reach an
+    RFC's ref anyway (old data, a manual fix in the database), the subject stays one header."""
+    from sqlalchemy import update
 
-    sponsor, manager = factory.person(), factory.person()
-    data = ProjectCreate.model_construct(
-        code="X\r\nBcc: v@e.example", name="Evil", objective="", sponsor_email=sponsor.email,
-        manager_email=manager.email, alternate_approver_email=None, cost_tolerance_pence=0)
-    project = factory.call(projects.create_project, actor=factory.actor(factory.admin()), data=data)
-    from conftest import Team
+    from core.db import write_session
+    from models import Rfc
 
-    team = Team(project, sponsor, manager, None, factory.person(), factory.person())
-    one_email_rfc(factory, team)
+    rfc = one_email_rfc(factory, team)
+    with write_session() as session:
+        session.execute(update(Rfc).where(Rfc.id == rfc.id).values(ref="X\r\nBcc: v@e.example"))
     assert deliver().sent == 1
     mail, = smtp.messages
-    assert mail.rcpt_tos == [sponsor.email]
+    assert mail.rcpt_tos == [team.sponsor.email]
     assert {k.lower() for k in mail.message.keys()} == HEADERS
     assert "\n" not in mail.subject and "\r" not in mail.subject
+    assert "Bcc" in mail.subject  # kept as harmless text on the one subject line
 
 
 def test_html_part_escapes_user_text(factory, team, db, smtp):
