@@ -13,7 +13,7 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -54,6 +54,20 @@ def prepare(folder: Path, n: int) -> tuple[Path, list[str]]:
         rows = s.exec(select(ActionToken).where(ActionToken.purpose == "approve_rfc")).all()
         links = [tokens.derive_token(t.salt) for t in rows]
     return path, links
+
+
+def copy_database(src: Path, dst: Path) -> None:
+    """A consistent copy: the prepared rows may still sit in src's -wal file, which a plain
+    file copy would leave behind (the baseline then answered 404 for the newest RFCs)."""
+    from core.db import reset_engine
+
+    reset_engine()  # close Signoff's pooled connections so nothing holds the WAL open
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        a.backup(b)
+        b.execute("PRAGMA journal_mode=WAL")
+    a.close()
+    b.close()
 
 
 def serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -122,7 +136,7 @@ def main() -> None:
         folder = Path(tmp)
         path, links = prepare(folder, n + WARM_UP)
         baseline_db = folder / "baseline.db"
-        shutil.copy(path, baseline_db)
+        copy_database(path, baseline_db)
         env = {**os.environ, "SIGNOFF_ENV": "test", "SIGNOFF_SECRET_KEY": BENCH_SECRET,
                "SIGNOFF_DATABASE_URL": f"sqlite:///{path}", "BASELINE_DB": str(baseline_db),
                "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}"}
