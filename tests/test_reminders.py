@@ -1,0 +1,289 @@
+"""rfc-reminders through the services, without Prefect: who is chased, when, and only once.
+
+The clock is frozen (core.clock.frozen); every other part is real: the database (SQLite and
+PostgreSQL), the outbox, the SMTP server the reminders are delivered to.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from conftest import MINOR, deliver
+
+from core import clock
+from core.db import read_session, write_session
+from models import ActionToken, OutboxMessage, Project
+from services import action_links
+from services.reminders import ReminderReport, send_due_reminders
+
+
+def at(day: str, hhmm: str = "09:00") -> datetime:
+    """An instant given in London time (GMT or BST as London had it that day)."""
+    local = datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=clock.local_tz())
+    return local.astimezone(UTC)
+
+
+def run(when: datetime, **kwargs: Any) -> ReminderReport:
+    with clock.frozen(when), write_session() as session:
+        return send_due_reminders(session, **kwargs)
+
+
+def chase_keys() -> list[str]:
+    with read_session() as s:
+        rows = s.query(OutboxMessage.idempotency_key).order_by(OutboxMessage.id).all()
+    chases = ("rfc_reminder", "rfc_escalation", "approval_reissue")
+    return [k for (k,) in rows if k.startswith(chases)]
+
+
+def days(start: str, end: str) -> list[date]:
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    return [first + timedelta(n) for n in range((last - first).days + 1)]
+
+
+def set_project(project_id: int, **values: Any) -> None:
+    with write_session() as s:
+        project = s.get(Project, project_id)
+        for key, value in values.items():
+            setattr(project, key, value)
+
+
+@pytest.fixture
+def impact_rfc(factory, team, smtp):  # type: ignore[no-untyped-def]
+    """Submitted on Monday 1 March 2010 at 10:00: the PM's impact analysis is due Monday 8th."""
+    with clock.frozen(at("2010-03-01", "10:00")):
+        rfc = factory.in_status(team, "impact_analysis")
+        deliver()  # the "needs your impact analysis" email: only reminders from here on
+    smtp.reset()
+    (task,) = factory_tasks(rfc.id)
+    assert task.due_on == date(2010, 3, 8)
+    return rfc
+
+
+def factory_tasks(rfc_id: int) -> list:
+    from models import ApprovalTask
+
+    with read_session() as s:
+        return list(s.query(ApprovalTask).filter_by(rfc_id=rfc_id, closed_at=None))
+
+
+# --- working days -------------------------------------------------------------------------
+
+
+def test_working_days_skip_weekends_and_easter_bank_holidays():
+    assert not clock.is_working_day(date(2010, 4, 2))  # Good Friday
+    assert not clock.is_working_day(date(2010, 4, 5))  # Easter Monday
+    assert not clock.is_working_day(date(2010, 3, 27))  # Saturday
+    assert clock.add_working_days(date(2010, 3, 1), 5) == date(2010, 3, 8)
+    # Tue 30, Wed 31, Thu 1 April, [Good Friday, weekend, Easter Monday], Tue 6, Wed 7
+    assert clock.add_working_days(date(2010, 3, 29), 5) == date(2010, 4, 7)
+    assert clock.add_working_days(date(2010, 12, 24), 1) == date(2010, 12, 29)  # Christmas
+
+
+def test_first_reminder_goes_the_working_day_after_the_due_date(impact_rfc, team, smtp):
+    assert run(at("2010-03-05")).steps == []  # Friday: not due yet
+    assert run(at("2010-03-08")).steps == []  # Monday: due today, the PM still has the day
+    report = run(at("2010-03-09"))
+    assert [(s.action, s.rfc_ref) for s in report.steps] == [("reminded", impact_rfc.ref)]
+    assert team.manager.email in report.steps[0].to
+    deliver()
+    (mail,) = smtp.to(team.manager.email)
+    assert mail.subject == f"Reminder: {impact_rfc.ref} needs your impact analysis"
+    assert "8 March 2010" in mail.text and f"/rfcs/{impact_rfc.id}/impact" in mail.text
+
+
+def test_a_deadline_on_a_bank_holiday_waits_for_the_next_working_day(factory, team, smtp):
+    # Submitted Monday 29 March 2010, the day after the clocks went forward: five working
+    # days skip Good Friday and Easter Monday, so the analysis is due Wednesday 7 April.
+    with clock.frozen(at("2010-03-29", "10:00")):
+        rfc = factory.in_status(team, "impact_analysis")
+    assert factory_tasks(rfc.id)[0].due_on == date(2010, 4, 7)
+    for day in days("2010-03-30", "2010-04-07"):
+        assert run(at(day.isoformat())).steps == [], day
+    assert [s.action for s in run(at("2010-04-08")).steps] == ["reminded"]
+
+
+def test_no_one_is_chased_at_the_weekend_or_on_a_bank_holiday(impact_rfc):
+    # Due Monday 8 March; Saturday 13 March would be overdue, but nobody is emailed at weekends.
+    report = run(at("2010-03-13"), today=date(2010, 3, 13))
+    assert not report.working_day and report.steps == []
+    assert [s.action for s in run(at("2010-03-15")).steps] == ["reminded"]
+
+
+def test_dst_change_night_counts_in_london_days(factory, team):
+    """At 00:30 BST on Monday 29 March 2010 it is still Sunday in UTC: London's day counts."""
+    with clock.frozen(at("2010-03-19", "10:00")):  # a Friday: due Friday 26 March
+        rfc = factory.in_status(team, "impact_analysis")
+    assert factory_tasks(rfc.id)[0].due_on == date(2010, 3, 26)
+    sunday_utc = datetime(2010, 3, 28, 23, 30, tzinfo=UTC)
+    assert run(datetime(2010, 3, 28, 12, 0, tzinfo=UTC)).steps == []  # Sunday: nobody chased
+    assert [s.action for s in run(sunday_utc).steps] == ["reminded"]
+    # The next one counts five working days from Monday 29th (London), not from Sunday 28th
+    # (UTC): Tue 30, Wed 31, Thu 1, Tue 6, Wed 7 -> reminder 2 on Thursday 8 April.
+    assert run(at("2010-04-07")).steps == []
+    assert [s.action for s in run(at("2010-04-08")).steps] == ["reminded"]
+
+
+# --- once and only once -------------------------------------------------------------------
+
+
+def test_a_run_repeated_the_same_day_sends_each_reminder_once(impact_rfc, team, smtp):
+    assert len(run(at("2010-03-09", "09:00")).steps) == 1
+    assert run(at("2010-03-09", "09:00")).steps == []
+    assert run(at("2010-03-09", "17:30")).steps == []
+    deliver()
+    assert len(smtp.to(team.manager.email)) == 1
+    assert chase_keys() == [f"rfc_reminder:task{factory_tasks(impact_rfc.id)[0].id}:n1"]
+
+
+def test_catching_up_after_three_days_of_downtime_sends_each_step_once(impact_rfc, team, smtp):
+    """Runs every day, but the scheduler was down Tue-Thu twice: reminder 1, 2, escalation once."""
+    down = set(days("2010-03-09", "2010-03-11")) | set(days("2010-03-30", "2010-04-01"))
+    sent: list[tuple[date, str]] = []
+    for day in days("2010-03-02", "2010-04-30"):
+        if day in down:
+            continue
+        for _ in range(2):  # and every run happens twice
+            sent += [(day, s.action) for s in run(at(day.isoformat())).steps]
+    assert sent == [
+        (date(2010, 3, 12), "reminded"),  # due Mon 8th; first run after the outage
+        (date(2010, 3, 22), "reminded"),  # 5 working days after Friday 12th is Fri 19th
+        # due Mon 29th; down Tue-Thu, then Good Friday, the weekend and Easter Monday
+        (date(2010, 4, 6), "escalated"),
+    ]
+    task = factory_tasks(impact_rfc.id)[0]
+    assert (task.reminder_count, task.escalated_at is not None) == (2, True)
+    assert Counter(chase_keys()) == Counter(
+        [f"rfc_reminder:task{task.id}:n1", f"rfc_reminder:task{task.id}:n2",
+         f"rfc_escalation:task{task.id}"]
+    )
+    deliver()
+    assert [m.subject for m in smtp.to(team.manager.email)] == [
+        f"Reminder: {impact_rfc.ref} needs your impact analysis"] * 2
+    (escalation,) = smtp.to(team.sponsor.email)
+    assert escalation.subject == f"Escalation: {impact_rfc.ref} is waiting for {team.manager.name}"
+    assert "after 2 reminders" in escalation.text and team.manager.email in escalation.text
+
+
+def test_the_number_of_reminders_before_escalation_is_a_setting(impact_rfc, team):
+    assert [s.action for s in run(at("2010-03-09"), max_reminders=0).steps] == ["escalated"]
+    assert run(at("2010-03-10"), max_reminders=0).steps == []
+
+
+# --- whom to chase and escalate to --------------------------------------------------------
+
+
+def test_sponsor_is_reminded_with_a_fresh_working_link(factory, team, smtp, client):
+    with clock.frozen(at("2010-03-01", "10:00")):
+        rfc = factory.in_status(team, "awaiting_approval")
+    deliver()
+    smtp.reset()
+    with clock.frozen(at("2010-03-09")):
+        report = run(at("2010-03-09"))
+        assert [(s.action, s.duty) for s in report.steps] == [("reminded", "decide")]
+        deliver()
+        (mail,) = smtp.to(team.sponsor.email)
+        assert mail.subject == f"Reminder: {rfc.ref} is waiting for your decision"
+        link = mail.link()
+        with read_session() as s:
+            token = action_links.find(s, link.rsplit("/", 1)[1], "approve_rfc")
+            assert token is not None and action_links.is_live(token)
+            assert token.person_id == team.sponsor.id
+            live = s.query(ActionToken).filter_by(subject_id=rfc.id, used_at=None,
+                                                  revoked_at=None).count()
+        assert live == 2  # the first link keeps working until it expires
+        page = client.get(link.replace("http://testserver", ""))
+        assert page.status_code == 200 and rfc.ref in page.text
+
+
+def test_pm_deciding_a_minor_change_is_reminded_without_a_link(factory, team, smtp):
+    with clock.frozen(at("2010-03-01", "10:00")):
+        rfc = factory.rfc(team)
+        factory.submit(rfc, team.officer)
+        factory.impact(rfc, team.manager, **MINOR)
+    deliver()
+    smtp.reset()
+    run(at("2010-03-09"))
+    deliver()
+    (mail,) = smtp.to(team.manager.email)
+    assert mail.links() == [] and f"/rfcs/{rfc.id}/decision" in mail.text
+
+
+def test_sponsor_escalates_to_the_group_chair(factory, team, smtp):
+    chair = factory.person("Chair of the Project Group")
+    set_project(team.project.id, group_chair_id=chair.id)
+    with clock.frozen(at("2010-03-01", "10:00")):
+        rfc = factory.in_status(team, "awaiting_approval")
+    report = run(at("2010-03-09"), max_reminders=0)
+    assert [(s.action, chair.email in s.to) for s in report.steps] == [("escalated", True)]
+    deliver()
+    (mail,) = smtp.to(chair.email)
+    assert team.sponsor.name in mail.subject and rfc.ref in mail.subject
+
+
+def test_without_a_group_chair_the_sponsor_escalates_to_the_alternate_approver(factory, team):
+    with clock.frozen(at("2010-03-01", "10:00")):
+        factory.in_status(team, "awaiting_approval")
+    (step,) = run(at("2010-03-09"), max_reminders=0).steps
+    assert step.action == "escalated" and team.alternate.email in step.to
+
+
+def test_with_nobody_named_the_escalation_goes_to_an_administrator(factory):
+    team = factory.team(alternate=False)
+    with clock.frozen(at("2010-03-01", "10:00")):
+        factory.in_status(team, "awaiting_approval")
+    (step,) = run(at("2010-03-09"), max_reminders=0).steps
+    assert step.action == "escalated" and factory.admin().email in step.to
+
+
+def test_decided_or_withdrawn_rfcs_are_not_chased(factory, team, smtp):
+    with clock.frozen(at("2010-03-01", "10:00")):
+        approved = factory.in_status(team, "approved")
+        withdrawn = factory.in_status(team, "impact_analysis")
+        factory.withdraw(withdrawn, team.officer)
+    assert run(at("2010-03-09")).steps == []
+    assert chase_keys() == []
+    assert approved.status == "approved"
+
+
+def test_a_reminder_queued_but_overtaken_by_the_decision_is_dropped(factory, team, smtp):
+    with clock.frozen(at("2010-03-01", "10:00")):
+        rfc = factory.in_status(team, "awaiting_approval")
+    deliver()
+    smtp.reset()
+    with clock.frozen(at("2010-03-09")):
+        run(at("2010-03-09"))
+        factory.decide(rfc, team.sponsor)
+        deliver()
+    assert not any(m.subject.startswith("Reminder") for m in smtp.messages)
+
+
+# --- links about to expire ----------------------------------------------------------------
+
+
+def test_an_expiring_link_is_reissued_once_and_the_approver_always_holds_a_live_one(
+    factory, team, smtp
+):
+    with clock.frozen(at("2010-03-01", "10:00")):
+        rfc = factory.in_status(team, "awaiting_approval")
+    steps: list[tuple[date, str]] = []
+    for day in days("2010-03-02", "2010-05-14"):
+        report = run(at(day.isoformat()))
+        steps += [(day, s.action) for s in report.steps]
+        with clock.frozen(at(day.isoformat(), "09:05")):
+            deliver()
+            with read_session() as s:
+                tokens = s.query(ActionToken).filter_by(subject_id=rfc.id,
+                                                        person_id=team.sponsor.id)
+                assert any(action_links.is_live(t) for t in tokens), f"no live link on {day}"
+    actions = [a for _, a in steps]
+    assert actions[:3] == ["reminded", "reminded", "escalated"]
+    assert actions.count("reminded") == 2 and actions.count("escalated") == 1
+    reissued = [d for d, a in steps if a == "link_reissued"]
+    assert reissued, "the last reminder's link lapsed without a new one"
+    # Each re-issue is for a different link (never two for the same expiring one).
+    assert len(set(chase_keys())) == len(chase_keys())
+    reissue_mails = [m for m in smtp.to(team.sponsor.email) if m.subject.startswith("Approval")]
+    assert len(reissue_mails) == 1 + len(reissued)  # the first request, then each re-issue
