@@ -1,32 +1,46 @@
-"""deliver-outbox: send what the outbox holds. Every minute, and on demand after mail is queued."""
+"""deliver-outbox: send what the outbox holds. Every minute, and on demand after mail is queued.
+
+Also publishes new RFC transitions as Prefect events (flows/events.py): this is the flow that
+runs right after every change, so the Prefect event feed follows the RFCs closely.
+"""
 
 from __future__ import annotations
 
-from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import acreate_markdown_artifact
 
+from flows.common import TASK_OPTIONS
+from flows.events import publish_rfc_events
 from services.delivery import DeliveryReport, deliver_due
 
 
-def summary(report: DeliveryReport) -> str:
+def summary(report: DeliveryReport, events: int) -> str:
     lines = [
         "# Outbox delivery",
         "",
-        "| sent | retried later | failed (5xx) | dropped (reason expired) |",
-        "|---|---|---|---|",
-        f"| {report.sent} | {report.retried} | {report.failed} | {report.dropped} |",
+        "| sent | retried later | failed (5xx) | dropped (reason expired) | RFC events published |",
+        "|---|---|---|---|---|",
+        f"| {report.sent} | {report.retried} | {report.failed} | {report.dropped} | {events} |",
     ]
     if report.sent_to:
         lines += ["", "## Sent", ""] + [f"- {line}" for line in report.sent_to]
     return "\n".join(lines)
 
 
-@flow(name="deliver-outbox", log_prints=False)
+@task(name="send-due-mail", **TASK_OPTIONS)
+async def send_due_mail() -> DeliveryReport:
+    # Safe to retry: rows already sent are settled; rows claimed by a crashed attempt are
+    # claimed again when their lease runs out.
+    return await deliver_due()
+
+
+@flow(name="deliver-outbox", log_prints=False, persist_result=False)
 async def deliver_outbox() -> dict[str, int]:
     """Claim due outbox rows and send them; safe to run twice at once (rows are claimed)."""
-    report = await deliver_due()
+    report = await send_due_mail()
+    events = await publish_rfc_events()
     get_run_logger().info("outbox: %s", report.as_dict())
     if report.sent or report.retried or report.failed or report.dropped:
-        await create_markdown_artifact(markdown=summary(report), key="deliver-outbox",
-                                       description="What this delivery run sent")
-    return report.as_dict()
+        await acreate_markdown_artifact(markdown=summary(report, events), key="deliver-outbox",
+                                        description="What this delivery run sent")
+    return report.as_dict() | {"events": events}

@@ -132,3 +132,48 @@ def _forbidden_message(rfc: Rfc, action: str, roles: set[str]) -> str:
     if action == "record_impact":
         return "Only the project's Project Manager records the impact analysis."
     return f"You cannot make this change to {rfc.ref}."
+
+
+# Past-tense names for the audit actions, as events outside Signoff call them.
+EVENT_NAMES = {
+    "create": "raised",
+    "edit": "edited",
+    "submit": "submitted",
+    "withdraw": "withdrawn",
+    "record_impact": "impact_recorded",
+    "approve": "approved",
+    "reject": "rejected",
+}
+
+
+def transitions_since(session: Session, *, after_id: int, limit: int = 500) -> list[dict[str, Any]]:
+    """RFC moves recorded after audit event `after_id`, oldest first (for publishing events)."""
+    from sqlmodel import col, select
+
+    from models import AuditEvent, Project
+
+    rows = session.exec(
+        select(AuditEvent, Rfc.ref, Project.code)
+        .join(Rfc, col(Rfc.id) == col(AuditEvent.subject_id))
+        .join(Project, col(Project.id) == col(Rfc.project_id))
+        .where(col(AuditEvent.id) > after_id, AuditEvent.subject_type == "rfc",
+               AuditEvent.outcome == "ok")
+        .order_by(col(AuditEvent.id))
+        .limit(limit)
+    )
+    return [
+        {"audit_id": e.id, "at": e.at, "event": EVENT_NAMES.get(e.action, e.action), "ref": ref,
+         "project": code, "rfc_id": e.subject_id, "version": e.subject_version,
+         "from_status": e.from_status, "to_status": e.to_status, "actor_role": e.actor_role}
+        for e, ref, code in rows
+    ]
+
+
+def last_audit_id(session: Session) -> int:
+    """The newest audit event's id (0 when there is none)."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from models import AuditEvent
+
+    return session.exec(select(func.max(AuditEvent.id))).one() or 0
