@@ -34,6 +34,7 @@ WAITING_STATUS = {
     TaskKind.decision: RfcStatus.awaiting_approval,
 }
 DUTY = {TaskKind.impact_analysis: "record the impact analysis", TaskKind.decision: "decide"}
+WHAT = {"record the impact analysis": "impact analysis", "decide": "decision"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,15 @@ class Step:
     duty: str  # what the task owner owes: "record the impact analysis" / "decide"
     detail: str
 
+    def line(self) -> str:
+        name = self.to.split(" <", 1)[0] or "nobody"
+        what = f"{WHAT.get(self.duty, self.duty)} of {self.rfc_ref}"
+        verb = {"reminded": "Reminded", "escalated": "Escalated to",
+                "link_reissued": "New approval link for"}.get(self.action)
+        if verb is None:  # not_escalated
+            return f"Could not escalate {what}: {self.detail}"
+        return f"{verb} {name}: {what}"
+
 
 @dataclass
 class ReminderReport:
@@ -55,6 +65,10 @@ class ReminderReport:
 
     def count(self, action: str) -> int:
         return sum(1 for s in self.steps if s.action == action)
+
+    def lines(self) -> list[str]:
+        """One human line per step: "Reminded Paul Knight: impact analysis of CSE-RFC-004"."""
+        return [step.line() for step in self.steps]
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -287,3 +287,56 @@ def test_an_expiring_link_is_reissued_once_and_the_approver_always_holds_a_live_
     assert len(set(chase_keys())) == len(chase_keys())
     reissue_mails = [m for m in smtp.to(team.sponsor.email) if m.subject.startswith("Approval")]
     assert len(reissue_mails) == 1 + len(reissued)  # the first request, then each re-issue
+
+
+# --- the calendar in 2026: Christmas and the autumn clock change --------------------------
+
+
+def every(hours: int, start: str, end: str) -> list[datetime]:
+    """Runs every `hours` hours in UTC from London midnight `start` to `end`, inclusive."""
+    first, last = at(start, "00:00"), at(end, "23:59")
+    return [first + timedelta(hours=hours * n)
+            for n in range(int((last - first).total_seconds() // (3600 * hours)) + 1)]
+
+
+def london_day(instant: datetime) -> date:
+    return instant.astimezone(clock.local_tz()).date()
+
+
+def test_christmas_2026_deadline_and_reminders_skip_the_bank_holidays(factory, team, smtp):
+    # Submitted Monday 21 December 2026: Tue 22, Wed 23, Thu 24, [Christmas Day, the weekend,
+    # Boxing Day's substitute Monday 28th], Tue 29, Wed 30 -> due Wednesday 30 December.
+    with clock.frozen(at("2026-12-21", "10:00")):
+        rfc = factory.in_status(team, "impact_analysis")
+        deliver()
+    smtp.reset()
+    assert factory_tasks(rfc.id)[0].due_on == date(2026, 12, 30)
+    sent = [(day, s.action) for day in days("2026-12-22", "2027-01-12")
+            for s in run(at(day.isoformat())).steps]
+    # Reminder 2: five working days after Thu 31 Dec skip New Year's Day -> due Fri 8 January.
+    assert sent == [(date(2026, 12, 31), "reminded"), (date(2027, 1, 11), "reminded")]
+    with clock.frozen(at("2027-01-12", "10:00")):  # the mail is due then, not at the real now
+        deliver()
+    assert len(smtp.to(team.manager.email)) == 2
+
+
+def test_autumn_clock_change_2026_sends_each_reminder_once(factory, team, smtp):
+    """Runs every hour across Sunday 25 October 2026 (01:00-02:00 happens twice in London)."""
+    with clock.frozen(at("2026-10-16", "10:00")):  # a Friday: due Friday 23 October
+        rfc = factory.in_status(team, "impact_analysis")
+        deliver()
+    smtp.reset()
+    assert factory_tasks(rfc.id)[0].due_on == date(2026, 10, 23)
+    sent = [(london_day(when), s.action)
+            for when in every(1, "2026-10-23", "2026-11-03") for s in run(when).steps]
+    # Monday 26th (GMT now) is the first working day after the due date; the next reminder is
+    # due five working days after it (Mon 2 November) and goes on Tuesday 3rd.
+    assert sent == [(date(2026, 10, 26), "reminded"), (date(2026, 11, 3), "reminded")]
+    with clock.frozen(at("2026-11-04", "10:00")):
+        deliver()
+    assert len(smtp.to(team.manager.email)) == 2
+
+
+def test_a_run_reports_one_human_line_per_step(impact_rfc, team):
+    report = run(at("2010-03-09"))
+    assert report.lines() == [f"Reminded {team.manager.name}: impact analysis of {impact_rfc.ref}"]
