@@ -1,62 +1,118 @@
-"""Shared set-up for the benchmarks: a fresh migrated SQLite database with a project."""
+"""Shared set-up for the benchmarks: fresh migrated SQLite files, the people and project, stats.
+
+Nothing here is timed; the benchmarks time only their own loops.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
+import sqlite3
+import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-BENCH_SECRET = "bench-secret-key-0123456789abcdefghijklmn"
+BENCH_SECRET = "bench-secret-key-0123456789abcdefghijklmn"  # noqa: S105 (throwaway bench key)
+PROJECT = "BENCH"
+ROLES = ("admin", "requester", "pm", "sponsor")
 
 
-def use_database(path: Path) -> str:
-    """Point Signoff at a new SQLite file and migrate it."""
+def bench_env(url: str) -> dict[str, str]:
+    """The environment Signoff runs under in a benchmark (also handed to uvicorn)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNOFF_")}
+    env.update(SIGNOFF_ENV="test", SIGNOFF_DATABASE_URL=url, SIGNOFF_SECRET_KEY=BENCH_SECRET)
+    return env
+
+
+def use_database(path: Path, *, migrate: bool = True) -> str:
+    """Point this process's Signoff at an SQLite file (migrated unless told otherwise).
+
+    Any SIGNOFF_ variable of the caller's shell is dropped: a SIGNOFF_PREFECT_API_URL would
+    make every commit that queues mail nudge a Prefect server, which is not what we measure.
+    """
     url = f"sqlite:///{path}"
-    os.environ.update(SIGNOFF_ENV="test", SIGNOFF_DATABASE_URL=url,
-                      SIGNOFF_SECRET_KEY=BENCH_SECRET)
+    for key in [k for k in os.environ if k.startswith("SIGNOFF_")]:
+        del os.environ[key]
+    os.environ.update(bench_env(url))
     from core.db import reset_engine
-    from core.migrate import upgrade
     from core.settings import reset_settings_cache
 
     reset_settings_cache()
     reset_engine()
-    upgrade(url)
+    if migrate:
+        from core.migrate import upgrade
+
+        upgrade(url)
     return url
 
 
-def seed_project():  # type: ignore[no-untyped-def]
-    """Admin, requester, PM and sponsor, and project BENCH; returns their Actors."""
+def seed_project() -> dict[str, Any]:
+    """Admin, requester, PM and sponsor, and project BENCH; returns their Actors by role."""
     from core.db import write_session
     from models.people import PersonCreate
     from models.projects import ProjectCreate
     from services import people, projects
     from services.actors import Actor
 
+    ids: dict[str, int] = {}
     with write_session() as s:
-        ids = {}
-        for role in ("admin", "requester", "pm", "sponsor"):
+        for role in ROLES:
             person = people.add_person(s, data=PersonCreate(
                 name=role.title(), email=f"{role}@bench.example", is_admin=role == "admin"))
-            ids[role] = person.id
+            ids[role] = person.id or 0
+    with write_session() as s:
         projects.create_project(s, actor=Actor(person_id=ids["admin"], is_admin=True),
-                                data=ProjectCreate(code="BENCH", name="Benchmark",
+                                data=ProjectCreate(code=PROJECT, name="Benchmark",
                                                    sponsor_email="sponsor@bench.example",
                                                    manager_email="pm@bench.example"))
     return {role: Actor(person_id=pid) for role, pid in ids.items()}
 
 
+def release_database() -> None:
+    """Close Signoff's pooled connections (so a copy or a checkpoint sees every row)."""
+    from core.db import reset_engine
+
+    reset_engine()
+
+
+def copy_database(src: Path, dst: Path) -> None:
+    """A consistent copy with the SQLite backup API: rows still in src's -wal file come too
+    (a plain file copy would leave them behind)."""
+    a, b = sqlite3.connect(src), sqlite3.connect(dst)
+    try:
+        a.backup(b)
+        b.execute("PRAGMA journal_mode=WAL")
+    finally:
+        a.close()
+        b.close()
+
+
+def connect_like_signoff(path: Path) -> sqlite3.Connection:
+    """A raw sqlite3 connection with the pragmas core.db gives Signoff's connections."""
+    db = sqlite3.connect(path, isolation_level=None, timeout=15, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA busy_timeout=15000")
+    return db
+
+
 def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..1) of a non-empty list."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
+        return int(s.getsockname()[1])
