@@ -168,12 +168,3 @@ def transitions_since(session: Session, *, after_id: int, limit: int = 500) -> l
         for e, ref, code in rows
     ]
 
-
-def last_audit_id(session: Session) -> int:
-    """The newest audit event's id (0 when there is none)."""
-    from sqlalchemy import func
-    from sqlmodel import select
-
-    from models import AuditEvent
-
-    return session.exec(select(func.max(AuditEvent.id))).one() or 0
