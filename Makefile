@@ -51,6 +51,7 @@ lint: install
 bench: install
 	$(UV) run python bench/rfc_lifecycle.py
 	$(UV) run python bench/decision_http.py
+	$(UV) run python bench/outbox.py
 
 clean:
 	rm -rf static var .pytest_cache

@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -17,6 +18,7 @@ from sqlmodel import Session
 
 from core.settings import get_settings
 
+T = TypeVar("T")
 _WRITE = "signoff_write"
 QUEUED_MAIL = "signoff_queued_mail"  # set by services.outbox.queue; nudges delivery after commit
 
@@ -85,3 +87,20 @@ def write_session() -> Iterator[Session]:
         from core.nudge import nudge_delivery
 
         nudge_delivery()
+
+
+class CachedReads:
+    """Rows read once for a batch of work, by primary key.
+
+    The session's identity map holds rows weakly, so a batch that renders a hundred emails
+    about one RFC would otherwise load the RFC, its project and its people a hundred times.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._rows: dict[tuple[type, Any], Any] = {}
+
+    def get(self, model: type[T], key: Any) -> T | None:
+        if (model, key) not in self._rows:
+            self._rows[model, key] = self.session.get(model, key)
+        return self._rows[model, key]  # type: ignore[no-any-return]

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     sign_in_link_minutes: int = Field(default=20, ge=1, le=240)
     session_hours: int = Field(default=12, ge=1, le=168)
     outbox_max_attempts: int = Field(default=8, ge=1)
+    # Reminders an owner gets for one late step before it is escalated (0: escalate at once).
+    reminders_before_escalation: int = Field(default=2, ge=0, le=20)
     prefect_api_url: str | None = None  # set: queued mail nudges the deliver-outbox deployment
 
     @property

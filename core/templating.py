@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from jinja2 import (
     ChoiceLoader,
@@ -26,11 +27,14 @@ def long_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        from core.clock import local_tz
-
-        local = value.astimezone(local_tz())
-        return f"{local.day} {local:%B %Y} at {local:%H:%M}"
+        return _long_datetime(value, get_settings().timezone)
     return f"{value.day} {value:%B %Y}"
+
+
+@lru_cache(maxsize=1024)  # the same few times appear in every email of a batch
+def _long_datetime(value: datetime, timezone: str) -> str:
+    local = value.astimezone(ZoneInfo(timezone))
+    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
 
 
 @lru_cache
@@ -41,6 +45,7 @@ def environment() -> Environment:
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=get_settings().env == "dev",  # elsewhere templates change only on deploy
     )
     env.filters["money"] = money
     env.filters["long_date"] = long_date

@@ -13,6 +13,8 @@ from flows.common import TASK_OPTIONS
 from flows.events import publish_rfc_events
 from services.delivery import DeliveryReport, deliver_due
 
+LISTED = 100  # messages named in a run's artifact; a backlog's run lists the first ones
+
 
 def summary(report: DeliveryReport, events: int) -> str:
     lines = [
@@ -23,7 +25,9 @@ def summary(report: DeliveryReport, events: int) -> str:
         f"| {report.sent} | {report.retried} | {report.failed} | {report.dropped} | {events} |",
     ]
     if report.sent_to:
-        lines += ["", "## Sent", ""] + [f"- {line}" for line in report.sent_to]
+        lines += ["", "## Sent", ""] + [f"- {line}" for line in report.sent_to[:LISTED]]
+        if len(report.sent_to) > LISTED:
+            lines.append(f"- … and {len(report.sent_to) - LISTED} more")
     return "\n".join(lines)
 
 

@@ -1,4 +1,11 @@
-"""Deliver the outbox: claim due rows, build each email, send over the SMTP pool, settle."""
+"""Deliver the outbox: claim due rows, build each email, send over the SMTP pool, settle.
+
+Each batch is claimed in one transaction and read (relevance checks, rendering) in one session;
+one coroutine per pooled connection sends it, and results are written SETTLE_EVERY at a time
+in one statement. If the process or the database dies mid-batch, the messages sent since the
+last settle are sent again once their lease runs out, with the same Message-ID, so receivers
+can recognise the duplicates; nothing is lost.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +13,21 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from core.db import write_session
-from core.mail import PermanentFailure, SmtpPool, TemporaryFailure, build_message, new_message_id
+from core.db import CachedReads, read_session, write_session
+from core.mail import (
+    PermanentFailure,
+    SmtpPool,
+    TemporaryFailure,
+    build_message,
+    stable_message_id,
+)
 from core.settings import Settings, get_settings
-from models import OutboxMessage
+from models import OutboxMessage, OutboxStatus
 from services import emails, outbox
 
 log = logging.getLogger("signoff.delivery")
+
+SETTLE_EVERY = 20  # results recorded per write: fewer writes, against fewer resends on a crash
 
 
 @dataclass
@@ -24,7 +39,18 @@ class DeliveryReport:
     sent_to: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        return {"sent": self.sent, "retried": self.retried, "failed": self.failed, "dropped": self.dropped}
+        return {"sent": self.sent, "retried": self.retried, "failed": self.failed,
+                "dropped": self.dropped}
+
+    def count(self, outcome: outbox.Outcome) -> None:
+        if outcome.status == OutboxStatus.sent:
+            self.sent += 1
+        elif outcome.status == OutboxStatus.queued:
+            self.retried += 1
+        elif outcome.status == OutboxStatus.failed:
+            self.failed += 1
+        else:
+            self.dropped += 1
 
 
 async def deliver_due(
@@ -41,54 +67,76 @@ async def deliver_due(
             if not claimed:
                 break
             batches += 1
-            queue: asyncio.Queue[OutboxMessage] = asyncio.Queue()
-            for message in claimed:
-                queue.put_nowait(message)
-            workers = [_worker(queue, pool, settings, report) for _ in range(pool.size)]
-            await asyncio.gather(*workers)
-            if report.retried and report.sent == 0 and report.failed == 0:
+            batch = _Batch(report)
+            await batch.deliver(claimed, pool, settings)
+            if batch.retried == len(claimed):
                 break  # the relay is down: leave the rest for the next run
     return report
 
 
-async def _worker(
-    queue: asyncio.Queue[OutboxMessage], pool: SmtpPool, settings: Settings, report: DeliveryReport
-) -> None:
-    while not queue.empty():
-        await _deliver_one(queue.get_nowait(), pool, settings, report)
+class _Batch:
+    """One claimed batch: its shared reads, and its results waiting to be written."""
+
+    def __init__(self, report: DeliveryReport) -> None:
+        self.report = report
+        self.unsettled: list[outbox.Outcome] = []
+        self.retried = 0
+        self.error: BaseException | None = None
+
+    async def deliver(self, claimed: list[OutboxMessage], pool: SmtpPool,
+                      settings: Settings) -> None:
+        pending = iter(claimed)
+        with read_session() as session:
+            reads = CachedReads(session)
+
+            async def sender() -> None:  # one per pooled connection
+                for message in pending:
+                    if self.error is not None:
+                        return  # the rest keep their claim and are sent after the lease
+                    try:
+                        self.record(await _deliver_one(reads, message, pool, settings,
+                                                       self.report))
+                    except Exception as exc:  # noqa: BLE001 - e.g. the database went away
+                        self.error = self.error or exc
+
+            await asyncio.gather(*(sender() for _ in range(pool.size)))
+        if self.error is None:
+            self.settle()
+        if self.error is not None:
+            raise self.error
+
+    def record(self, outcome: outbox.Outcome) -> None:
+        self.unsettled.append(outcome)
+        self.retried += outcome.status == OutboxStatus.queued
+        if len(self.unsettled) >= SETTLE_EVERY:
+            self.settle()
+
+    def settle(self) -> None:
+        outcomes, self.unsettled = self.unsettled, []
+        with write_session() as session:
+            outbox.settle(session, outcomes)
+        for outcome in outcomes:
+            self.report.count(outcome)
 
 
 async def _deliver_one(
-    message: OutboxMessage, pool: SmtpPool, settings: Settings, report: DeliveryReport
-) -> None:
-    mid = message.id or 0
-    with write_session() as session:
-        if not outbox.still_relevant(session, message):
-            outbox.mark_dropped(session, message_id=mid, reason="reason expired before sending")
-            report.dropped += 1
-            return
-        email = emails.render(session, message)
-        if email is None:
-            outbox.mark_dropped(session, message_id=mid, reason="recipient no longer active")
-            report.dropped += 1
-            return
-    # Keep the Message-ID across retries so a duplicate (crash after accept) is recognisable.
-    smtp_id = message.message_id or new_message_id(settings)
+    reads: CachedReads, message: OutboxMessage, pool: SmtpPool, settings: Settings,
+    report: DeliveryReport,
+) -> outbox.Outcome:
+    if not outbox.still_relevant(reads, message):
+        return outbox.dropped(message, "reason expired before sending")
+    email = emails.render(reads, message)
+    if email is None:
+        return outbox.dropped(message, "recipient no longer active")
+    # The same Message-ID on every attempt, so a duplicate (crash after accept) is recognisable.
+    smtp_id = message.message_id or stable_message_id(message.idempotency_key, settings)
     try:
         await pool.send(build_message(email, settings=settings, message_id=smtp_id))
     except PermanentFailure as exc:
-        with write_session() as session:
-            outbox.mark_failed(session, message_id=mid, error=str(exc))
-        report.failed += 1
-        log.warning("outbox %s permanently failed: %s", mid, exc)
-        return
+        log.warning("outbox %s permanently failed: %s", message.id, exc)
+        return outbox.failed(message, str(exc))
     except TemporaryFailure as exc:
-        with write_session() as session:
-            outbox.mark_retry(session, message=message, error=str(exc), smtp_message_id=smtp_id)
-        report.retried += 1
-        log.info("outbox %s will be retried: %s", mid, exc)
-        return
-    with write_session() as session:
-        outbox.mark_sent(session, message_id=mid, smtp_message_id=smtp_id)
-    report.sent += 1
+        log.info("outbox %s will be retried: %s", message.id, exc)
+        return outbox.retry(message, str(exc), smtp_id)
     report.sent_to.append(f"{email.to_address}: {email.subject}")
+    return outbox.sent(message, smtp_id)

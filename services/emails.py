@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
-
+from core.db import CachedReads
 from core.mail import Email
 from core.settings import get_settings
 from core.templating import environment
@@ -13,14 +12,14 @@ from models import ActionToken, OutboxMessage, Person, Project, Rfc
 from services import action_links
 
 
-def _context(session: Session, message: OutboxMessage, person: Person) -> dict[str, Any]:
+def _context(reads: CachedReads, message: OutboxMessage, person: Person) -> dict[str, Any]:
     base = get_settings().base_url.rstrip("/")
     ctx: dict[str, Any] = dict(message.context)
     ctx.update(recipient=person, base_url=base, link=None, rfc=None, project=None, people={})
     if message.rfc_id is not None:
-        rfc = session.get(Rfc, message.rfc_id)
+        rfc = reads.get(Rfc, message.rfc_id)
         if rfc is not None:
-            project = session.get(Project, rfc.project_id)
+            project = reads.get(Project, rfc.project_id)
             ids = {rfc.requester_id, rfc.approver_id, rfc.decided_by_id, rfc.impact_by_id}
             if project is not None:
                 ids |= {project.manager_id, project.sponsor_id}
@@ -28,22 +27,22 @@ def _context(session: Session, message: OutboxMessage, person: Person) -> dict[s
                 rfc=rfc,
                 project=project,
                 rfc_url=f"{base}/rfcs/{rfc.id}",
-                people={i: session.get(Person, i) for i in ids if i is not None},
+                people={i: reads.get(Person, i) for i in ids if i is not None},
             )
     if message.action_token_id is not None:
-        token = session.get(ActionToken, message.action_token_id)
+        token = reads.get(ActionToken, message.action_token_id)
         if token is not None:
             ctx.update(link=action_links.url_for(token), link_expires_at=token.expires_at)
     return ctx
 
 
-def render(session: Session, message: OutboxMessage) -> Email | None:
+def render(reads: CachedReads, message: OutboxMessage) -> Email | None:
     """The email for an outbox row, or None if its recipient has gone."""
-    person = session.get(Person, message.to_person_id)
+    person = reads.get(Person, message.to_person_id)
     if person is None or not person.active:
         return None
     env = environment()
-    ctx = _context(session, message, person)
+    ctx = _context(reads, message, person)
     text_t = env.get_template(f"emails/{message.template}.txt")
     html_t = env.get_template(f"emails/{message.template}.html")
     subject = "".join(text_t.blocks["subject"](text_t.new_context(ctx))).strip()

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, or_, update
 from sqlmodel import Session, col, select
 
 from core import clock
-from core.db import QUEUED_MAIL
+from core.db import QUEUED_MAIL, CachedReads
 from core.settings import get_settings
-from models import ActionToken, OutboxMessage, OutboxStatus, Person, Rfc
+from models import ActionToken, OutboxMessage, OutboxStatus, Rfc
 from services import action_links
 
 LEASE = timedelta(minutes=5)
@@ -54,7 +55,12 @@ def queue(
 
 
 def claim_due(session: Session, *, limit: int) -> list[OutboxMessage]:
-    """Claim up to `limit` due messages for this deliverer; others never get the same rows."""
+    """Claim up to `limit` due messages for this deliverer; others never get the same rows.
+
+    One UPDATE ... RETURNING. On PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED, so
+    deliverers running at once take different rows without waiting for each other; SQLite's
+    write lock (BEGIN IMMEDIATE) serialises them.
+    """
     now = clock.now()
     claimable = or_(
         and_(col(OutboxMessage.status) == OutboxStatus.queued,
@@ -62,86 +68,100 @@ def claim_due(session: Session, *, limit: int) -> list[OutboxMessage]:
         and_(col(OutboxMessage.status) == OutboxStatus.sending,
              col(OutboxMessage.claimed_until) < now),
     )
-    ids = list(
-        session.exec(
-            select(OutboxMessage.id).where(claimable).order_by(col(OutboxMessage.id)).limit(limit)
-        )
+    due = (
+        select(OutboxMessage.id).where(claimable).order_by(col(OutboxMessage.id)).limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    if not ids:
-        return []
-    claim = uuid.uuid4().hex
-    session.execute(
+    claimed = session.scalars(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(ids), claimable)
-        .values(status=OutboxStatus.sending, claim_id=claim, claimed_until=now + LEASE)
+        .where(col(OutboxMessage.id).in_(due.scalar_subquery()), claimable)
+        .values(status=OutboxStatus.sending, claim_id=uuid.uuid4().hex,
+                claimed_until=now + LEASE)
+        .returning(OutboxMessage),
+        execution_options={"synchronize_session": False},
     )
-    session.flush()
-    return list(
-        session.exec(
-            select(OutboxMessage)
-            .where(OutboxMessage.claim_id == claim)
-            .order_by(col(OutboxMessage.id))
-            .execution_options(populate_existing=True)
-        )
-    )
+    return sorted(claimed, key=lambda message: message.id or 0)
 
 
-def still_relevant(session: Session, message: OutboxMessage) -> bool:
+def still_relevant(reads: CachedReads, message: OutboxMessage) -> bool:
     """False when the email's reason has gone (the RFC moved on, the link was superseded)."""
     if message.expect_rfc_status is not None:
-        rfc = session.get(Rfc, message.rfc_id)
+        rfc = reads.get(Rfc, message.rfc_id)
         if rfc is None or rfc.status != message.expect_rfc_status:
             return False
     if message.action_token_id is not None:
-        token = session.get(ActionToken, message.action_token_id)
+        token = reads.get(ActionToken, message.action_token_id)
         if token is None or not action_links.is_live(token):
             return False
     return True
 
 
-def _settle(session: Session, row_id: int, **values: Any) -> None:
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.sending)  # type: ignore[arg-type]
-        .values(claim_id=None, claimed_until=None, **values)
-    )
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one claimed message; `settle` writes a batch of them at once."""
+
+    message: OutboxMessage
+    status: str
+    smtp_message_id: str | None = None
+    error: str | None = None
 
 
-def mark_sent(session: Session, *, message_id: int, smtp_message_id: str) -> None:
-    _settle(
-        session, message_id, status=OutboxStatus.sent, sent_at=clock.now(),
-        message_id=smtp_message_id, last_error=None,
-    )
+def sent(message: OutboxMessage, smtp_message_id: str) -> Outcome:
+    return Outcome(message, OutboxStatus.sent, smtp_message_id=smtp_message_id)
 
 
-def mark_dropped(session: Session, *, message_id: int, reason: str) -> None:
-    _settle(session, message_id, status=OutboxStatus.dropped, last_error=reason[:1000])
+def dropped(message: OutboxMessage, reason: str) -> Outcome:
+    return Outcome(message, OutboxStatus.dropped, error=reason)
 
 
-def mark_failed(session: Session, *, message_id: int, error: str) -> None:
-    """Permanent failure (SMTP 5xx, or retries exhausted): shown to admins."""
-    _settle(session, message_id, status=OutboxStatus.failed, last_error=error[:1000])
+def failed(message: OutboxMessage, error: str) -> Outcome:
+    """Permanent failure (SMTP 5xx): shown to admins on the Outbox page."""
+    return Outcome(message, OutboxStatus.failed, error=error)
 
 
-def mark_retry(
-    session: Session, *, message: OutboxMessage, error: str, smtp_message_id: str | None = None
-) -> None:
-    """Temporary failure: back off exponentially with jitter, or give up after the limit."""
-    attempts = message.attempts + 1
-    if attempts >= get_settings().outbox_max_attempts:
-        _settle(session, message.id or 0, status=OutboxStatus.failed, attempts=attempts,
-                last_error=f"gave up after {attempts} attempts: {error}"[:1000])
+def retry(message: OutboxMessage, error: str, smtp_message_id: str) -> Outcome:
+    """Temporary failure: tried again later, unless this was the last attempt."""
+    return Outcome(message, OutboxStatus.queued, smtp_message_id=smtp_message_id, error=error)
+
+
+def _row_values(outcome: Outcome, now: datetime) -> dict[str, Any]:
+    message = outcome.message
+    values: dict[str, Any] = {
+        "b_id": message.id, "b_claim": message.claim_id, "status": outcome.status,
+        "attempts": message.attempts, "next_attempt_at": message.next_attempt_at,
+        "message_id": outcome.smtp_message_id or message.message_id, "sent_at": None,
+        "last_error": outcome.error[:1000] if outcome.error else None,
+    }
+    if outcome.status == OutboxStatus.sent:
+        values["sent_at"] = now
+    elif outcome.status == OutboxStatus.queued:
+        attempts = values["attempts"] = message.attempts + 1
+        if attempts >= get_settings().outbox_max_attempts:
+            values.update(status=OutboxStatus.failed,
+                          last_error=f"gave up after {attempts} attempts: {outcome.error}"[:1000])
+        else:  # exponential backoff with jitter, so a recovering relay is not stampeded
+            delay = min(3600.0, 30.0 * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
+            values["next_attempt_at"] = now + timedelta(seconds=delay)
+    return values
+
+
+def settle(session: Session, outcomes: list[Outcome]) -> None:
+    """Record a batch of results in one statement; a row re-claimed by another deliverer after
+    this one's lease ran out is left to that deliverer."""
+    if not outcomes:
         return
-    delay = min(3600.0, 30.0 * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
-    _settle(
-        session, message.id or 0, status=OutboxStatus.queued, attempts=attempts,
-        next_attempt_at=clock.now() + timedelta(seconds=delay), last_error=error[:1000],
-        message_id=smtp_message_id,
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    now = clock.now()
+    session.connection().execute(
+        table.update()
+        .where(table.c.id == bindparam("b_id"), table.c.claim_id == bindparam("b_claim"),
+               table.c.status == OutboxStatus.sending)
+        .values(status=bindparam("status"), attempts=bindparam("attempts"),
+                next_attempt_at=bindparam("next_attempt_at"), message_id=bindparam("message_id"),
+                sent_at=bindparam("sent_at"), last_error=bindparam("last_error"),
+                claim_id=None, claimed_until=None),
+        [_row_values(o, now) for o in outcomes],
     )
-
-
-def recipient(session: Session, message: OutboxMessage) -> Person | None:
-    return session.get(Person, message.to_person_id)
 
 
 def list_messages(session: Session, *, status: str | None = None, limit: int = 200) -> list[OutboxMessage]:

@@ -24,7 +24,6 @@ from models import ActionToken, ApprovalTask, OutboxMessage, Person, Project, Rf
 from models.approvals import TaskKind
 from services import action_links, outbox
 
-DEFAULT_REMINDERS_BEFORE_ESCALATION = 2
 # A link is re-issued when it would expire before the start of the second working day from
 # today, so a weekend or a bank holiday (no runs send on those) never lets one lapse.
 REISSUE_WORKING_DAYS = 2
@@ -81,12 +80,6 @@ class ReminderReport:
         }
 
 
-def reminders_before_escalation() -> int:
-    # Read from settings once core.settings grows the field; the default meanwhile.
-    value = getattr(get_settings(), "reminders_before_escalation", None)
-    return DEFAULT_REMINDERS_BEFORE_ESCALATION if value is None else int(value)
-
-
 def next_due(task: ApprovalTask, project: Project) -> date:
     """The date the owner's next reminder (or escalation) falls due after."""
     if task.reminded_at is None:
@@ -100,7 +93,7 @@ def send_due_reminders(
 ) -> ReminderReport:
     """Remind owners of overdue steps, escalate after `max_reminders`, re-issue expiring links."""
     today = today or clock.today()
-    limit = reminders_before_escalation() if max_reminders is None else max_reminders
+    limit = get_settings().reminders_before_escalation if max_reminders is None else max_reminders
     report = ReminderReport(today=today, working_day=clock.is_working_day(today))
     if not report.working_day:
         return report  # nobody is chased on a weekend or a bank holiday

@@ -135,11 +135,14 @@ class RecordingHandler:
 class SmtpRecorder:
     """The server and its handler; `messages` is what was accepted, oldest first."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", *, smtputf8: bool = True) -> None:
+        """`smtputf8`: offer SMTPUTF8 (RFC 6531), as council relays today do, for addresses
+        that are not ASCII."""
         self.handler = RecordingHandler()
         self.host = host
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname=host, port=self.port)
+        self.controller = Controller(self.handler, hostname=host, port=self.port,
+                                     enable_SMTPUTF8=smtputf8)
 
     def start(self) -> SmtpRecorder:
         self.controller.start()

@@ -340,3 +340,83 @@ def test_pm_is_asked_to_decide_a_minor_change_edited_by_the_requester(factory, t
     assert mail.rcpt_tos == [team.manager.email]
     assert mail.subject == f"{rfc.ref} is a minor change for you to decide"
     assert mail.links() == []  # the PM decides in the app, not by an emailed link
+
+
+def test_a_message_sent_again_after_a_crash_keeps_its_message_id(factory, team, db, smtp):
+    """A crash after the relay accepted a message but before the result was written leaves the
+    row claimed; once the lease runs out it is sent again, as the same message."""
+    from sqlalchemy import update
+
+    from core.db import write_session
+    from models import OutboxMessage
+
+    rfc = one_email_rfc(factory, team)
+    assert deliver().sent == 1
+    row, = db.outbox(rfc_id=rfc.id)
+    with write_session() as s:  # the row as the crashed deliverer left it
+        s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+            status="sending", claim_id="crashed", claimed_until=later(minutes=5),
+            message_id=None, sent_at=None))
+    assert deliver().sent == 0  # its lease has not run out yet
+    with frozen(later(minutes=6)):
+        assert deliver().sent == 1
+    first, second = smtp.messages
+    assert first.message_id == second.message_id == row.message_id
+    again, = db.outbox(rfc_id=rfc.id)
+    assert (again.status, again.message_id) == ("sent", row.message_id)
+
+
+def test_an_address_that_is_not_ascii_is_delivered_with_smtputf8(factory, db, smtp):
+    sponsor = factory.person("Józef Nowak", email="józef.nowak@council.example")
+    rfc = one_email_rfc(factory, factory.team(sponsor=sponsor))
+    assert deliver().sent == 1
+    mail, = smtp.messages
+    assert mail.rcpt_tos == ["józef.nowak@council.example"]
+    assert "józef.nowak@council.example".encode() in mail.header_block
+    assert rfc.ref in mail.subject and "Dear Józef Nowak" in mail.text
+
+
+def test_a_relay_without_smtputf8_fails_such_an_address_for_good_with_its_reason(
+        factory, db, smtp, monkeypatch):
+    from smtp_recorder import SmtpRecorder
+
+    from core.settings import reset_settings_cache
+
+    sponsor = factory.person("Józef Nowak", email="józef.nowak@council.example")
+    rfc = one_email_rfc(factory, factory.team(sponsor=sponsor))
+    old_relay = SmtpRecorder(smtputf8=False).start()
+    try:
+        monkeypatch.setenv("SIGNOFF_SMTP_PORT", str(old_relay.port))
+        reset_settings_cache()
+        report = deliver()
+        assert (report.sent, report.retried, report.failed) == (0, 0, 1)
+        assert old_relay.messages == []
+    finally:
+        old_relay.stop()
+    row, = db.outbox(rfc_id=rfc.id)
+    assert row.status == "failed"
+    assert row.last_error == "the relay cannot send this: SMTPUTF8 is not supported by this server"
+
+
+def test_a_backlog_goes_out_in_batches_each_message_once(factory, team, db, smtp):
+    import asyncio
+
+    from core.db import write_session
+    from services import outbox
+    from services.delivery import SETTLE_EVERY, deliver_due
+
+    rfc = factory.in_status(team, "approved")
+    deliver()
+    smtp.reset()
+    backlog = 3 * SETTLE_EVERY + 7  # several settles per batch, and a part-filled last one
+    with write_session() as s:
+        for i in range(backlog):
+            outbox.queue(s, template="rfc_decided", to_person_id=team.officer.id or 0,
+                         key=f"backlog:{i}", rfc_id=rfc.id)
+    report = asyncio.run(deliver_due(batch_size=SETTLE_EVERY * 2 + 1))
+    assert (report.sent, report.retried, report.failed, report.dropped) == (backlog, 0, 0, 0)
+    rows = [r for r in db.outbox(rfc_id=rfc.id) if r.idempotency_key.startswith("backlog:")]
+    assert {r.status for r in rows} == {"sent"} and len(rows) == backlog
+    assert sorted(m.message_id for m in smtp.messages) == sorted(r.message_id for r in rows)
+    assert len({r.message_id for r in rows}) == backlog
+    assert deliver().sent == 0

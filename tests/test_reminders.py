@@ -167,9 +167,24 @@ def test_catching_up_after_three_days_of_downtime_sends_each_step_once(impact_rf
     assert "after 2 reminders" in escalation.text and team.manager.email in escalation.text
 
 
-def test_the_number_of_reminders_before_escalation_is_a_setting(impact_rfc, team):
-    assert [s.action for s in run(at("2010-03-09"), max_reminders=0).steps] == ["escalated"]
-    assert run(at("2010-03-10"), max_reminders=0).steps == []
+def test_the_number_of_reminders_before_escalation_is_a_setting(impact_rfc, team, monkeypatch):
+    from core.settings import reset_settings_cache
+
+    monkeypatch.setenv("SIGNOFF_REMINDERS_BEFORE_ESCALATION", "0")
+    reset_settings_cache()
+    assert [s.action for s in run(at("2010-03-09")).steps] == ["escalated"]
+    assert run(at("2010-03-10")).steps == []
+
+
+@pytest.mark.parametrize("value", ["-1", "21", "two", ""])
+def test_a_bad_reminders_before_escalation_setting_is_refused_by_name(env, monkeypatch, value):
+    from pydantic import ValidationError
+
+    from core.settings import Settings
+
+    monkeypatch.setenv("SIGNOFF_REMINDERS_BEFORE_ESCALATION", value)
+    with pytest.raises(ValidationError, match="reminders_before_escalation"):
+        Settings()
 
 
 # --- whom to chase and escalate to --------------------------------------------------------
