@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -31,16 +32,16 @@ def queue(
     expect_rfc_status: str | None = None,
     action_token_id: int | None = None,
 ) -> None:
-    """Add an email to the outbox in the caller's transaction; `key` makes it idempotent."""
-    exists = session.exec(
-        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
-    ).first()
-    if exists is not None:
-        return
+    """Add an email to the outbox in the caller's transaction; `key` makes it idempotent.
+
+    One INSERT ... ON CONFLICT DO NOTHING: a key already queued (a retried request, a repeated
+    reminder run) adds nothing.
+    """
     now = clock.now()
-    session.info[QUEUED_MAIL] = True
-    session.add(
-        OutboxMessage(
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    added = session.execute(
+        insert(OutboxMessage)
+        .values(
             idempotency_key=key[:200],
             template=template,
             to_person_id=to_person_id,
@@ -48,10 +49,15 @@ def queue(
             rfc_id=rfc_id,
             expect_rfc_status=expect_rfc_status,
             action_token_id=action_token_id,
+            status=OutboxStatus.queued,
+            attempts=0,
             next_attempt_at=now,
             created_at=now,
         )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
     )
+    if added.rowcount:  # type: ignore[attr-defined]
+        session.info[QUEUED_MAIL] = True
 
 
 def claim_due(session: Session, *, limit: int) -> list[OutboxMessage]:
