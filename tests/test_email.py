@@ -420,3 +420,18 @@ def test_a_backlog_goes_out_in_batches_each_message_once(factory, team, db, smtp
     assert sorted(m.message_id for m in smtp.messages) == sorted(r.message_id for r in rows)
     assert len({r.message_id for r in rows}) == backlog
     assert deliver().sent == 0
+
+
+@pytest.mark.parametrize("key", ["rfc_decided:1:officer", "k" * 500])
+def test_queuing_the_same_key_again_adds_nothing(factory, team, db, key):
+    from core.db import write_session
+    from services import outbox
+
+    before = len(db.outbox())
+    for _ in range(2):
+        with write_session() as s:
+            outbox.queue(s, template="sign_in", to_person_id=team.officer.id or 0, key=key)
+            outbox.queue(s, template="sign_in", to_person_id=team.officer.id or 0, key=key)
+    rows = db.outbox()
+    assert len(rows) == before + 1
+    assert rows[-1].idempotency_key == key[:200]
