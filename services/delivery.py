@@ -13,6 +13,8 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from jinja2 import TemplateError
+
 from core.db import CachedReads, read_session, write_session
 from core.mail import (
     PermanentFailure,
@@ -100,10 +102,11 @@ class _Batch:
                         self.error = self.error or exc
 
             await asyncio.gather(*(sender() for _ in range(pool.size)))
-        if self.error is None:
-            self.settle()
-        if self.error is not None:
-            raise self.error
+        try:
+            self.settle()  # what was sent is recorded, even when a later message failed
+        finally:
+            if self.error is not None:
+                raise self.error
 
     def record(self, outcome: outbox.Outcome) -> None:
         self.unsettled.append(outcome)
@@ -125,7 +128,11 @@ async def _deliver_one(
 ) -> outbox.Outcome:
     if not outbox.still_relevant(reads, message):
         return outbox.dropped(message, "reason expired before sending")
-    email = emails.render(reads, message)
+    try:
+        email = emails.render(reads, message)
+    except TemplateError as exc:  # a broken or missing template: no retry will mend it
+        log.error("outbox %s cannot be rendered: %s", message.id, exc)
+        return outbox.failed(message, f"the email could not be built: {exc!r}")
     if email is None:
         return outbox.dropped(message, "recipient no longer active")
     # The same Message-ID on every attempt, so a duplicate (crash after accept) is recognisable.

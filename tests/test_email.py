@@ -435,3 +435,23 @@ def test_queuing_the_same_key_again_adds_nothing(factory, team, db, key):
     rows = db.outbox()
     assert len(rows) == before + 1
     assert rows[-1].idempotency_key == key[:200]
+
+
+def test_an_email_that_cannot_be_built_fails_with_its_reason_and_the_rest_go(factory, team, db,
+                                                                              smtp):
+    """A template missing or broken in a release: that email is failed for an administrator to
+    see (and re-send once fixed); the others in the batch are sent and recorded."""
+    from core.db import write_session
+    from services import outbox
+
+    rfc = one_email_rfc(factory, team)
+    with write_session() as s:
+        outbox.queue(s, template="no_such_template", to_person_id=team.officer.id or 0,
+                     key="broken", rfc_id=rfc.id)
+    report = deliver()
+    assert (report.sent, report.failed) == (1, 1)
+    broken, = [r for r in db.outbox() if r.idempotency_key == "broken"]
+    assert broken.status == "failed"
+    assert "no_such_template" in broken.last_error
+    assert [m.rcpt_tos for m in smtp.messages] == [[team.sponsor.email]]
+    assert deliver().sent == 0
