@@ -115,6 +115,8 @@ class _Batch:
             self.settle()
 
     def settle(self) -> None:
+        if not self.unsettled:
+            return
         outcomes, self.unsettled = self.unsettled, []
         with write_session() as session:
             outbox.settle(session, outcomes)

@@ -121,7 +121,7 @@ def dropped(message: OutboxMessage, reason: str) -> Outcome:
 
 
 def failed(message: OutboxMessage, error: str) -> Outcome:
-    """Permanent failure (SMTP 5xx): shown to admins on the Outbox page."""
+    """Permanent failure (SMTP 5xx, an email that cannot be built): shown on the Outbox page."""
     return Outcome(message, OutboxStatus.failed, error=error)
 
 
