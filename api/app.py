@@ -59,7 +59,8 @@ def create_app() -> FastAPI:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         headers = getattr(exc, "headers", None)
         if _wants_json(request) or 300 <= exc.status_code < 400:
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                                headers=headers)
         return render(request, "pages/error.html",
                       {"title": _TITLES.get(exc.status_code, "Sorry, there is a problem"),
                        "message": exc.detail}, status_code=exc.status_code)

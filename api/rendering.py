@@ -48,7 +48,8 @@ def render(
     }
     ctx.update(context or {})
     ctx["error_list"] = [{"text": msg, "href": f"#{field}"} for field, msg in ctx["errors"].items()]
-    response = HTMLResponse(environment().get_template(template).render(ctx), status_code=status_code)
+    response = HTMLResponse(environment().get_template(template).render(ctx),
+                            status_code=status_code)
     if new_anon is not None:
         response.set_cookie(ANON_COOKIE, new_anon, httponly=True, samesite="lax",
                             secure=request.url.scheme == "https")

@@ -97,12 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="signoff", description="Signoff: council change control.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command",
+                                                                     required=True)
     up = db.add_parser("upgrade", help="apply Alembic migrations")
     up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=_db_upgrade)
 
-    users = sub.add_parser("users", help="people").add_subparsers(dest="users_command", required=True)
+    users = sub.add_parser("users", help="people").add_subparsers(dest="users_command",
+                                                                  required=True)
     add = users.add_parser("add", help="register a person")
     add.add_argument("--name", required=True)
     add.add_argument("--email", required=True)
@@ -110,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--admin", action="store_true")
     add.set_defaults(func=_users_add)
 
-    toks = sub.add_parser("tokens", help="API tokens").add_subparsers(dest="tokens_command", required=True)
+    toks = sub.add_parser("tokens", help="API tokens").add_subparsers(dest="tokens_command",
+                                                                      required=True)
     create = toks.add_parser("create", help="create a personal API token (printed once)")
     create.add_argument("--email", required=True)
     create.add_argument("--label", default="")
@@ -122,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--workers", type=int, default=1)
     web.set_defaults(func=_web)
 
-    ob = sub.add_parser("outbox", help="email outbox").add_subparsers(dest="outbox_command", required=True)
+    ob = sub.add_parser("outbox", help="email outbox").add_subparsers(dest="outbox_command",
+                                                                      required=True)
     deliver = ob.add_parser("deliver", help="send queued email")
     deliver.add_argument("--once", action="store_true", help="one pass, then exit")
     deliver.add_argument("--interval", type=float, default=10.0, help="seconds between passes")

@@ -59,7 +59,8 @@ class Settings(BaseSettings):
             return self.secret_key
         if self.env not in ("dev", "demo"):
             raise RuntimeError(
-                f"SIGNOFF_SECRET_KEY is not set. Signoff refuses to start in {self.env} without it: "
+                f"SIGNOFF_SECRET_KEY is not set. Signoff refuses to start in {self.env} "
+                "without it: "
                 "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
             )
         return _local_dev_key()

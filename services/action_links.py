@@ -44,7 +44,9 @@ def issue(
     return token
 
 
-def revoke_for_subject(session: Session, *, purpose: str, subject_type: str, subject_id: int) -> None:
+def revoke_for_subject(
+    session: Session, *, purpose: str, subject_type: str, subject_id: int
+) -> None:
     """Invalidate every live link about a subject (it changed, or was decided)."""
     session.execute(
         update(ActionToken)

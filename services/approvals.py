@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from core import clock
-
 from models import ActionToken, Person, Project, Rfc, RfcStatus
 from models.rfcs import DecisionInput
 from services import action_links, rfcs

@@ -170,7 +170,9 @@ def settle(session: Session, outcomes: list[Outcome]) -> None:
     )
 
 
-def list_messages(session: Session, *, status: str | None = None, limit: int = 200) -> list[OutboxMessage]:
+def list_messages(
+    session: Session, *, status: str | None = None, limit: int = 200
+) -> list[OutboxMessage]:
     stmt = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
     if status:
         stmt = stmt.where(OutboxMessage.status == status)

@@ -14,7 +14,7 @@ from models.people import PersonCreate
 from services import action_links, outbox
 from services.errors import Conflict, Gone, NotFound
 
-API_TOKEN_PREFIX = "sgf_"
+API_TOKEN_PREFIX = "sgf_"  # noqa: S105 - a prefix, not a secret
 
 
 def normalise_email(email: str) -> str:

@@ -77,13 +77,17 @@ def list_projects(session: Session) -> list[Project]:
 def register(session: Session, *, project: Project) -> list[Rfc]:
     """The project's RFC register, newest first."""
     return list(
-        session.exec(select(Rfc).where(Rfc.project_id == project.id).order_by(col(Rfc.number).desc()))
+        session.exec(
+            select(Rfc).where(Rfc.project_id == project.id).order_by(col(Rfc.number).desc())
+        )
     )
 
 
 def stages(session: Session, *, project: Project) -> list[Stage]:
     return list(
-        session.exec(select(Stage).where(Stage.project_id == project.id).order_by(col(Stage.number)))
+        session.exec(
+            select(Stage).where(Stage.project_id == project.id).order_by(col(Stage.number))
+        )
     )
 
 
@@ -104,7 +108,8 @@ def to_public(session: Session, project: Project) -> ProjectPublic:
 
     return ProjectPublic(
         id=project.id or 0, code=project.code, name=project.name, objective=project.objective,
-        sponsor_email=email(project.sponsor_id) or "", manager_email=email(project.manager_id) or "",
+        sponsor_email=email(project.sponsor_id) or "",
+        manager_email=email(project.manager_id) or "",
         alternate_approver_email=email(project.alternate_approver_id),
         cost_tolerance_pence=project.cost_tolerance_pence,
     )

@@ -30,7 +30,9 @@ def history(session: Session, *, rfc: Rfc) -> list[HistoryEntry]:
     ]
 
 
-def to_public(session: Session, *, rfc: Rfc, project: Project, with_history: bool = True) -> RfcPublic:
+def to_public(
+    session: Session, *, rfc: Rfc, project: Project, with_history: bool = True
+) -> RfcPublic:
     names = _names(session, {rfc.requester_id, rfc.approver_id, rfc.decided_by_id})
     return RfcPublic(
         **rfc.model_dump(exclude={"history"}),

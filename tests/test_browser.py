@@ -46,7 +46,8 @@ def live_app(tmp_path_factory):
     """Migrated SQLite with the CSE demo, a capture SMTP server and the app under uvicorn."""
     _require(CHROMIUM is not None, "Debian's chromium is not installed (make browser)")
     _require(AXE.exists(), "axe-core is not installed (npm ci)")
-    _require((ROOT / "static/assets/govuk-frontend.min.css").exists(), "assets not built (make assets)")
+    _require((ROOT / "static/assets/govuk-frontend.min.css").exists(),
+             "assets not built (make assets)")
     tmp = tmp_path_factory.mktemp("browser")
     web_port, smtp_port = _free_port(), _free_port()
     env = {
@@ -65,7 +66,8 @@ def live_app(tmp_path_factory):
     maildir = tmp / "mailbox"
     smtp = subprocess.Popen(
         [py, "-c", "import sys, time; from core import capture_smtp; "
-                   f"capture_smtp.start(port={smtp_port}, folder=__import__('pathlib').Path(r'{maildir}')); "
+                   f"capture_smtp.start(port={smtp_port}, "
+                   f"folder=__import__('pathlib').Path(r'{maildir}')); "
                    "time.sleep(3600)"],
         env=env, cwd=ROOT)
     web = subprocess.Popen([py, "-m", "uvicorn", "api.main:app", "--port", str(web_port),
@@ -113,7 +115,8 @@ def browser():
         b = p.chromium.launch(
             executable_path=CHROMIUM, headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
         )
         yield b
         b.close()

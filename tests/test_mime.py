@@ -150,7 +150,8 @@ def test_bodies_round_trip_exactly(mail_settings, text):
     assert normalised(html) == normalised(f"<pre>{text}</pre>")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.text(max_size=120), subject=st.text(max_size=250), text=st.text(max_size=3000))
 def test_any_input_gives_a_well_formed_message_that_decodes_back(mail_settings, name, subject,
                                                                  text):

@@ -48,7 +48,9 @@ def show(request: Request, raw: str) -> HTMLResponse:
 
 
 @router.post("/approvals/{raw}", response_class=HTMLResponse)
-def decide(request: Request, raw: str, decision: str = Form(""), reason: str = Form("")) -> HTMLResponse:
+def decide(
+    request: Request, raw: str, decision: str = Form(""), reason: str = Form("")
+) -> HTMLResponse:
     form = {"decision": decision, "reason": reason}
     try:
         data = DecisionInput(decision=decision, reason=reason)  # type: ignore[arg-type]
@@ -58,7 +60,8 @@ def decide(request: Request, raw: str, decision: str = Form(""), reason: str = F
         if "decision" in fields:
             errors["decision"] = "Select whether you approve or reject the change"
         if "reason" in fields:
-            errors["reason"] = "The reason must be 10,000 characters or fewer, without control characters"
+            errors["reason"] = (
+                "The reason must be 10,000 characters or fewer, without control characters")
         return _page(request, raw, errors=errors, form=form, status=422)
     if data.decision == "reject" and not data.reason:
         return _page(request, raw, errors={"reason": "Enter the reason for rejecting the change"},

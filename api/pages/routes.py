@@ -30,7 +30,8 @@ def signed_in(request: Request, person: Person | None = Depends(page_person)) ->
 
 
 def _actor(request: Request, person: Person) -> Actor:
-    return Actor(person_id=person.id or 0, address=client_address(request), is_admin=person.is_admin)
+    return Actor(person_id=person.id or 0, address=client_address(request),
+                 is_admin=person.is_admin)
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -57,7 +58,8 @@ async def sign_in(request: Request) -> Response:
     if "@" not in email or len(email) > 254 or any(c.isspace() or ord(c) < 32 for c in email):
         return render(request, "pages/sign_in.html",
                       {"title": "Sign in", "form": form,
-                       "errors": {"email": "Enter an email address in the correct format, like name@council.gov.uk"}},
+                       "errors": {"email": "Enter an email address in the correct format, "
+                                           "like name@council.gov.uk"}},
                       status_code=422)
     with write_session() as session:
         people.request_sign_in(session, email=email)
@@ -287,7 +289,8 @@ def _impact_input(form: dict[str, str]) -> tuple[ImpactInput | None, dict[str, s
     if errors:
         return None, errors
     try:
-        return ImpactInput(days_of_work=days_value, products_affected=form.get("products_affected", ""),
+        return ImpactInput(days_of_work=days_value,
+                           products_affected=form.get("products_affected", ""),
                            cost_pence=cost, recommendation=form.get("recommendation", ""),
                            **flags), {}  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -305,7 +308,9 @@ async def impact(request: Request, rfc_id: int, person: Person = Depends(signed_
     with write_session() as session:
         rfc = rfcs.record_impact(session, actor=_actor(request, person), rfc_id=rfc_id, data=data)
         who = session.get(Person, rfc.approver_id or 0)
-    note = f"Impact analysis recorded: a {rfc.classification} change, to be decided by {who.name if who else 'the approver'}"
+    approver = who.name if who else "the approver"
+    note = (f"Impact analysis recorded: a {rfc.classification} change, "
+            f"to be decided by {approver}")
     return _see_other(f"/rfcs/{rfc_id}?notice={note.replace(' ', '+')}")
 
 
@@ -329,7 +334,8 @@ async def decision(request: Request, rfc_id: int, person: Person = Depends(signe
         except ValidationError as exc:
             errors = forms.field_errors(exc, {"reason": "the reason"})
     if data is None:
-        return _rfc_page(request, person, rfc_id, "pages/decision.html", "Decide", form, errors, 422)
+        return _rfc_page(request, person, rfc_id, "pages/decision.html", "Decide", form, errors,
+                         422)
     with write_session() as session:
         rfc = rfcs.decide(session, actor=_actor(request, person), rfc_id=rfc_id, data=data)
     return _see_other(f"/rfcs/{rfc_id}?notice={rfc.ref}+{rfc.status}")
@@ -342,7 +348,8 @@ def printable(request: Request, rfc_id: int, person: Person = Depends(signed_in)
         detail = rfc_views.to_public(session, rfc=rfc, project=project, with_history=False)
         manager = session.get(Person, project.manager_id)
         sponsor = session.get(Person, project.sponsor_id)
-    # The PM authorises by recording the impact (and deciding a minor change); the sponsor by deciding.
+    # The PM authorises by recording the impact (and deciding a minor change); the sponsor by
+    # deciding.
     by_pm = rfc.decided_at is not None and rfc.decided_by_id == project.manager_id
     return render(request, "pages/rfc_print.html", {
         "title": rfc.ref, "rfc": detail, "project": project, "manager": manager, "sponsor": sponsor,
