@@ -52,13 +52,6 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _bank_holidays(day.year)
 
 
-def next_working_day(day: date) -> date:
-    """The day itself if it is a working day, otherwise the next one."""
-    while not is_working_day(day):
-        day += timedelta(days=1)
-    return day
-
-
 def add_working_days(day: date, count: int) -> date:
     """The date `count` working days after `day`."""
     while count > 0:

@@ -10,7 +10,7 @@ from models import ActionToken, ApprovalTask, Project, ProjectMember, Rfc, RfcSt
 from models.approvals import TaskKind
 from models.rfcs import Classification, DecisionInput, ImpactInput, RfcCreate, RfcUpdate
 from services import action_links, audit, outbox, rfc_workflow
-from services.actors import Actor, main_role, roles_on
+from services.actors import Actor, roles_on
 from services.errors import Conflict, Invalid, NotFound
 from services.projects import get_project
 
@@ -252,8 +252,3 @@ def may_view(session: Session, *, rfc: Rfc, project: Project, actor: Actor) -> b
             ProjectMember.project_id == project.id, ProjectMember.person_id == actor.person_id
         )
     ).first() is not None
-
-
-def role_of(rfc: Rfc, project: Project, person_id: int) -> str:
-    return main_role(roles_on(rfc, project, person_id))
-
