@@ -13,6 +13,7 @@ from jinja2 import (
     PackageLoader,
     select_autoescape,
 )
+from markupsafe import Markup, escape
 
 from core.settings import ROOT, get_settings
 
@@ -29,6 +30,19 @@ def long_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         return _long_datetime(value, get_settings().timezone)
     return f"{value.day} {value:%B %Y}"
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Free text as the officer typed it: blank lines start paragraphs, line breaks are kept.
+
+    Everything the officer wrote is escaped; only the <p> and <br> added here are markup.
+    """
+    blocks = [b.strip("\n") for b in (text or "").replace("\r\n", "\n").split("\n\n")]
+    html = (
+        '<p class="govuk-body">' + "<br>".join(str(escape(line)) for line in b.split("\n")) + "</p>"
+        for b in blocks if b.strip()
+    )
+    return Markup("".join(html))  # noqa: S704 - every piece of user text above is escaped
 
 
 @lru_cache(maxsize=1024)  # the same few times appear in every email of a batch
@@ -49,6 +63,7 @@ def environment() -> Environment:
     )
     env.filters["money"] = money
     env.filters["long_date"] = long_date
+    env.filters["paragraphs"] = paragraphs
     env.globals["service_name"] = "Signoff"
     env.globals["settings"] = get_settings()
     return env

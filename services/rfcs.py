@@ -231,16 +231,17 @@ def _notify(session: Session, rfc: Rfc, template: str, people: list[int | None],
 
 def my_rfcs(session: Session, *, person_id: int) -> tuple[list[Rfc], list[Rfc]]:
     """(RFCs waiting on this person, RFCs they raised), newest first."""
+    open_tasks = select(ApprovalTask.rfc_id).where(
+        col(ApprovalTask.owner_id) == person_id, col(ApprovalTask.closed_at).is_(None)
+    )
+    # IN, not a join: one RFC appears once however many of its steps this person owes.
     waiting = session.exec(
-        select(Rfc)
-        .join(ApprovalTask, col(ApprovalTask.rfc_id) == col(Rfc.id))
-        .where(col(ApprovalTask.owner_id) == person_id, col(ApprovalTask.closed_at).is_(None))
-        .order_by(col(Rfc.updated_at).desc())
+        select(Rfc).where(col(Rfc.id).in_(open_tasks)).order_by(col(Rfc.updated_at).desc())
     )
     raised = session.exec(
         select(Rfc).where(Rfc.requester_id == person_id).order_by(col(Rfc.id).desc()).limit(200)
     )
-    return list(dict.fromkeys(waiting)), list(raised)
+    return list(waiting), list(raised)
 
 
 def may_view(session: Session, *, rfc: Rfc, project: Project, actor: Actor) -> bool:
