@@ -31,7 +31,9 @@ async def _service_error(request: Request, exc: ServiceError) -> Response:
         except Exception:  # the refusal must still be answered
             log.exception("could not audit a refused attempt")
     if _wants_json(request):
-        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+        from api.problems import problem
+
+        return problem(exc.status_code, exc.message, instance=request.url.path)
     return render(request, "pages/error.html", {"title": _TITLES.get(exc.status_code, "Sorry"),
                                                 "message": exc.message},
                   status_code=exc.status_code)
@@ -58,6 +60,11 @@ def create_app() -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         headers = getattr(exc, "headers", None)
+        if _wants_json(request) and exc.status_code >= 400:
+            from api.problems import problem, router_detail
+
+            return problem(exc.status_code, router_detail(request, exc.status_code, exc.detail),
+                           instance=request.url.path, headers=headers)
         if _wants_json(request) or 300 <= exc.status_code < 400:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                                 headers=headers)
@@ -67,12 +74,12 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = [
-            {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()
-        ]
         if _wants_json(request):
-            return JSONResponse({"detail": errors}, status_code=422)
+            from api.problems import VALIDATION_FAILED, problem, validation_detail, validation_errors
+
+            listed = validation_errors(exc.errors())
+            return problem(422, validation_detail(listed), code=VALIDATION_FAILED,
+                           instance=request.url.path, errors=listed)
         return render(request, "pages/error.html",
                       {"title": "Page not found", "message": "Check the address and try again."},
                       status_code=404)

@@ -33,7 +33,7 @@ class BodyLimitMiddleware:
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None:
             if not declared.isdigit() or int(declared) > self.limit:
-                await _reject(send, self.limit)
+                await _reject(scope, send, self.limit)
                 return
             await self.app(scope, receive, send)
             return
@@ -46,7 +46,7 @@ class BodyLimitMiddleware:
                 return
             size += len(message.get("body", b""))
             if size > self.limit:
-                await _reject(send, self.limit)
+                await _reject(scope, send, self.limit)
                 return
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
@@ -69,10 +69,17 @@ def _replay(messages: list[dict], then: Any = None) -> Any:
     return receive
 
 
-async def _reject(send: Any, limit: int) -> None:
-    body = json.dumps({"detail": f"The request is larger than {limit // 1024} KB."}).encode()
+async def _reject(scope: dict, send: Any, limit: int) -> None:
+    message = f"The request is larger than {limit // 1024} KB."
+    media_type = b"application/json"
+    body = json.dumps({"detail": message}).encode()
+    if scope["path"].startswith("/api/"):  # the API's one error format
+        from api.problems import MEDIA_TYPE, problem_bytes
+
+        media_type = MEDIA_TYPE.encode()
+        body = problem_bytes(413, message, instance=scope["path"])
     await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
+                "headers": [(b"content-type", media_type),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 

@@ -82,6 +82,10 @@ class ProjectPublic(SQLModel):
     cost_tolerance_pence: int
 
 
+class ProjectList(SQLModel):
+    items: list[ProjectPublic]
+
+
 class ProjectMember(SQLModel, table=True):
     __tablename__ = "project_member"
     __table_args__ = (UniqueConstraint("project_id", "person_id"),)

@@ -171,8 +171,8 @@ class RfcPublic(SQLModel):
     issue_log_no: int | None
     requester: str
     raised_on: date
-    status: str
-    classification: str | None
+    status: RfcStatus
+    classification: Classification | None
     version: int
     days_of_work: float | None
     products_affected: str | None
@@ -190,6 +190,29 @@ class RfcPublic(SQLModel):
 class RfcSummary(SQLModel):
     id: int
     ref: str
-    status: str
+    status: RfcStatus
     version: int
-    classification: str | None = None
+    classification: Classification | None = None
+
+
+class RfcListItem(SQLModel):
+    """One row of an RFC list: enough to show a register without fetching each RFC."""
+
+    id: int
+    ref: str
+    project_code: str
+    title: str
+    status: RfcStatus
+    classification: Classification | None
+    version: int
+    issue_log_no: int | None
+    raised_on: date
+    created_at: datetime
+    updated_at: datetime
+    decided_at: datetime | None
+
+
+class RfcList(SQLModel):
+    items: list[RfcListItem]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page")

@@ -127,27 +127,35 @@ def record_impact(session: Session, *, actor: Actor, rfc_id: int, data: ImpactIn
     return rfc
 
 
-def decide(session: Session, *, actor: Actor, rfc_id: int, data: DecisionInput) -> Rfc:
-    """The named approver approves or rejects (in the app or by API)."""
+CHANNELS = {"app": "via app", "api": "via API"}  # how the history says a decision came in
+
+
+def decide(session: Session, *, actor: Actor, rfc_id: int, data: DecisionInput,
+           channel: str = "app") -> Rfc:
+    """The named approver approves or rejects (in the app, or by API with channel="api")."""
     rfc, project = get_rfc(session, rfc_id=rfc_id)
-    return record_decision(session, rfc=rfc, project=project, actor=actor, data=data)
+    return record_decision(session, rfc=rfc, project=project, actor=actor, data=data,
+                           channel=channel)
 
 
 def record_decision(
     session: Session, *, rfc: Rfc, project: Project, actor: Actor, data: DecisionInput,
-    link: ActionToken | None = None,
+    link: ActionToken | None = None, channel: str = "app",
 ) -> Rfc:
     """Apply a decision; with `link`, that single-use link is consumed in the same transaction.
 
     Rows are always locked in the order rfc, then action_token, so a decision by link racing
     a decision or withdrawal in the app cannot deadlock on PostgreSQL.
     """
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown decision channel {channel!r}")
     if data.decision == "reject" and not data.reason:
         raise Invalid("Give a reason for rejecting the change.")
     changes = {"decided_by_id": actor.person_id, "decided_at": clock.now(),
                "decision_reason": data.reason}
     rfc_workflow.apply(session, rfc=rfc, project=project, action=data.decision, actor=actor,
-                       changes=changes, detail="via emailed link" if link else "via app")
+                       changes=changes,
+                       detail="via emailed link" if link else CHANNELS[channel])
     if link is not None and not action_links.consume(session, link):
         raise Conflict(f"{rfc.ref} was decided a moment ago by another request.")
     _close_tasks(session, rfc, outcome=rfc.status)

@@ -24,9 +24,15 @@ def unchanged(before: dict, after: dict, *, refused: int = 0) -> None:
 
 
 def clear_4xx(response, status: int) -> None:  # type: ignore[no-untyped-def]
+    """The one error format: RFC 9457 problem+json with a stable machine-readable code."""
+    from api.problems import ALL_CODES
+
     assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json", response.headers
     body = response.json()
-    assert body["detail"], body
+    assert isinstance(body["detail"], str) and body["detail"], body
+    assert body["status"] == status and body["title"], body
+    assert body["code"] in ALL_CODES and body["type"] == f"urn:signoff:problem:{body['code']}"
 
 
 # --- authentication ------------------------------------------------------------------------
@@ -771,8 +777,9 @@ def test_list_rfcs_of_a_project(client, factory, team):
     second = factory.in_status(team, "impact_analysis")
     r = client.get(f"/api/v1/projects/{team.code}/rfcs", headers=factory.auth(team.officer))
     assert r.status_code == 200
-    assert [(x["id"], x["status"]) for x in r.json()] == [(second.id, "impact_analysis"),
-                                                           (first.id, "draft")]
+    assert [(x["id"], x["status"]) for x in r.json()["items"]] == [
+        (second.id, "impact_analysis"), (first.id, "draft")]
+    assert r.json()["next_cursor"] is None
 
 
 def test_history_includes_refused_attempts(client, factory, team):
