@@ -4,7 +4,13 @@
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY_STAMP := .venv/.synced
+# The council's build of GOV.UK Frontend (Sass compiled with the council's font stack; no GDS
+# Transport font, no crown), Frontend's JavaScript, Signoff's own small files and Swagger UI.
 ASSETS := static/assets/govuk-frontend.min.css
+ASSET_FILES := $(ASSETS) static/assets/govuk-frontend.min.js static/assets/signoff.js \
+	static/assets/signoff-print.css static/assets/icons/signoff.svg \
+	static/assets/icons/signoff-180.png \
+	static/assets/swagger-ui/swagger-ui-bundle.js static/assets/swagger-ui/swagger-ui.css
 
 .PHONY: demo test install assets browser lint bench clean
 
@@ -21,20 +27,32 @@ $(PY_STAMP): pyproject.toml uv.lock
 	$(UV) sync --frozen
 	@touch $@
 
-assets: $(ASSETS) static/assets/signoff.css static/assets/signoff-print.css
+assets: $(ASSET_FILES)
 
+# --ignore-scripts: no package needs an install script (sass's optional file watcher has prebuilt
+# binaries; swagger-ui-dist's @scarf/scarf would otherwise report the install over the network).
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
-$(ASSETS): node_modules/.package-lock.json
-	mkdir -p static/assets
-	cp -r node_modules/govuk-frontend/dist/govuk/assets/. static/assets/
-	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css static/assets/
-	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/assets/
+# GOV.UK's font and crown files copied by builds before the council stylesheet are removed.
+$(ASSETS): web_assets/govuk-frontend.scss web_assets/signoff.css node_modules/.package-lock.json
+	mkdir -p $(@D)
+	rm -rf static/assets/fonts static/assets/images static/assets/manifest.json \
+	  static/assets/signoff.css
+	node_modules/.bin/sass --pkg-importer=node --style=compressed --no-source-map \
+	  --no-error-css --quiet-deps $< $@
 
-static/assets/%.css: web_assets/%.css
-	mkdir -p static/assets
+static/assets/govuk-frontend.min.js: node_modules/.package-lock.json
+	mkdir -p $(@D)
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $@
+
+static/assets/swagger-ui/%: node_modules/.package-lock.json
+	mkdir -p $(@D)
+	cp node_modules/swagger-ui-dist/$* $@
+
+static/assets/%: web_assets/%
+	mkdir -p $(@D)
 	cp $< $@
 
 # Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded at run time).
