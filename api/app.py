@@ -6,13 +6,14 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from api.rendering import render
 from core.settings import ROOT, get_settings, secret_key
+from core.templating import environment
 from services.audit import record_refusal
 from services.errors import ServiceError
 
@@ -52,7 +53,7 @@ def create_app() -> FastAPI:
         description="Change control and sign-off for councils. Authenticate with a personal "
         "API token: `Authorization: Bearer sgf_...` (create one with `signoff tokens create`).",
         openapi_url="/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from static/, not a CDN
         redoc_url=None,
     )
     app.add_exception_handler(ServiceError, _service_error)  # type: ignore[arg-type]
@@ -95,6 +96,15 @@ def create_app() -> FastAPI:
         from api.pages.mailbox import router as mailbox_router
 
         app.include_router(mailbox_router)
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs(request: Request) -> HTMLResponse:
+        """Swagger UI from static/ (swagger-ui-dist), so it works offline and under the CSP."""
+        html = environment().get_template("pages/api_docs.html").render(
+            cspNonce=request.scope.get("state", {}).get("csp_nonce"),
+            openapi_url=app.openapi_url)
+        return HTMLResponse(html)
+
     assets = STATIC / "assets"
     if assets.is_dir():
         app.mount("/assets", StaticFiles(directory=assets), name="assets")
@@ -103,6 +113,11 @@ def create_app() -> FastAPI:
     return app
 
 
+STATIC_FILES = ("govuk-frontend.min.css", "govuk-frontend.min.js", "signoff.js",
+                "swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui.css")
+
+
 def static_ready() -> bool:
-    return (STATIC / "assets" / "govuk-frontend.min.css").is_file()
+    """Whether `make assets` has built what the pages and /api/docs load."""
+    return all((STATIC / "assets" / name).is_file() for name in STATIC_FILES)
 
