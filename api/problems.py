@@ -98,6 +98,7 @@ def validation_detail(errors: list[dict[str, Any]]) -> str:
 # --- OpenAPI ------------------------------------------------------------------------------
 
 DESCRIPTIONS = {
+    400: "The body could not be read: not UTF-8 (`bad_request`)",
     401: "No API token, or not a valid one (`unauthenticated`)",
     403: "This person may not do this (`forbidden`)",
     404: "No such project or RFC, or not one this person may see (`not_found`)",

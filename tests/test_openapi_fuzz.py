@@ -1,11 +1,18 @@
-"""Schemathesis fuzzes every operation of /openapi.json: no input may cause a server error."""
+"""Schemathesis fuzzes every operation of /openapi.json: no input may cause a server error, and
+every answer must be one the schema declares (status, content type, body, headers)."""
 
 from __future__ import annotations
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from api.app import create_app
 from core import settings as core_settings
@@ -45,9 +52,13 @@ def fuzz_database(tmp_path_factory):
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
 
 
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_schema_conformance, response_headers_conformance]
+
+
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_input_causes_a_server_error(case):
     response = case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN['admin']}"},
-                                      checks=[not_a_server_error])
+                                      checks=CHECKS)
     assert response.status_code < 500

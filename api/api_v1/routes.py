@@ -43,6 +43,7 @@ Code = Path(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9-]+$",
 
 READ = responses(401, 404, 422)
 WRITE = responses(401, 403, 404, 409, 413, 422)
+WRITE_BODY = responses(400, 401, 403, 404, 409, 413, 422)  # 400: a body that is not UTF-8
 LOCATION = {"Location": {"description": "The path of the new resource",
                          "schema": {"type": "string"}}}
 
@@ -78,7 +79,7 @@ def list_projects(_: Actor = Depends(api_actor), db: Session = Depends(read_db))
 
 
 @router.post("/projects", status_code=201, response_model=ProjectPublic,
-             responses={201: {"headers": LOCATION}} | responses(401, 403, 409, 413, 422),
+             responses={201: {"headers": LOCATION}} | responses(400, 401, 403, 409, 413, 422),
              summary="Register a project")
 def create_project(data: ProjectCreate, response: Response, actor: Actor = Depends(api_actor),
                    db: Session = Depends(write_db)) -> ProjectPublic:
@@ -126,7 +127,7 @@ def _list_item(rfc: Rfc, project_code: str) -> RfcListItem:
 
 
 @router.post("/projects/{code}/rfcs", status_code=201, response_model=RfcSummary,
-             responses={201: {"headers": LOCATION}} | WRITE, summary="Raise an RFC")
+             responses={201: {"headers": LOCATION}} | WRITE_BODY, summary="Raise an RFC")
 def create_rfc(data: RfcCreate, response: Response, code: str = Code,
                actor: Actor = Depends(api_actor), db: Session = Depends(write_db)) -> RfcSummary:
     """Raise a draft RFC (Part 1) on the project; the caller is its requester.
@@ -156,7 +157,7 @@ def get_rfc(rfc: str = RfcKey, actor: Actor = Depends(api_actor),
     return rfc_views.to_public(db, rfc=row, project=project)
 
 
-@router.patch("/rfcs/{rfc}", response_model=RfcSummary, responses=WRITE, summary="Edit Part 1")
+@router.patch("/rfcs/{rfc}", response_model=RfcSummary, responses=WRITE_BODY, summary="Edit Part 1")
 def edit_rfc(data: RfcUpdate, rfc: str = RfcKey, actor: Actor = Depends(api_actor),
              db: Session = Depends(write_db)) -> RfcSummary:
     """Change the title, description, benefits or issue-log number; bumps the version.
@@ -176,7 +177,7 @@ def submit_rfc(rfc: str = RfcKey, actor: Actor = Depends(api_actor),
     return rfc_views.summary(rfcs.submit_rfc(db, actor=actor, rfc_id=rfc_id))
 
 
-@router.post("/rfcs/{rfc}/impact", response_model=RfcSummary, responses=WRITE,
+@router.post("/rfcs/{rfc}/impact", response_model=RfcSummary, responses=WRITE_BODY,
              summary="Record the impact analysis")
 def record_impact(data: ImpactInput, rfc: str = RfcKey, actor: Actor = Depends(api_actor),
                   db: Session = Depends(write_db)) -> RfcSummary:
@@ -189,7 +190,7 @@ def record_impact(data: ImpactInput, rfc: str = RfcKey, actor: Actor = Depends(a
     return rfc_views.summary(rfcs.record_impact(db, actor=actor, rfc_id=rfc_id, data=data))
 
 
-@router.post("/rfcs/{rfc}/decision", response_model=RfcSummary, responses=WRITE,
+@router.post("/rfcs/{rfc}/decision", response_model=RfcSummary, responses=WRITE_BODY,
              summary="Approve or reject")
 def decide(data: DecisionInput, rfc: str = RfcKey, actor: Actor = Depends(api_actor),
            db: Session = Depends(write_db)) -> RfcSummary:
