@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
-from api.rendering import render
+from api.rendering import render_error
 from core.settings import ROOT, get_settings, secret_key
 from core.templating import environment
 from services.audit import record_refusal
@@ -35,12 +35,23 @@ async def _service_error(request: Request, exc: ServiceError) -> Response:
         from api.problems import problem
 
         return problem(exc.status_code, exc.message, instance=request.url.path)
-    return render(request, "pages/error.html", {"title": _TITLES.get(exc.status_code, "Sorry"),
-                                                "message": exc.message},
-                  status_code=exc.status_code)
+    return render_error(request, _TITLES.get(exc.status_code, "Sorry"), exc.message,
+                        status_code=exc.status_code)
 
 
-_TITLES = {403: "You cannot do that", 404: "Page not found", 409: "This has changed",
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected failure: logged in full, answered with a plain page and no detail."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if _wants_json(request):
+        return JSONResponse({"type": "about:blank", "title": "Internal Server Error",
+                             "status": 500, "code": "server_error",
+                             "detail": "Something went wrong. It has been logged."},
+                            status_code=500, media_type="application/problem+json")
+    return render_error(request, _TITLES[500], status_code=500)
+
+
+_TITLES = {500: "Sorry, there is a problem with the service",
+           403: "You cannot do that", 404: "Page not found", 409: "This has changed",
            410: "Already done", 422: "Check your answers"}
 
 
@@ -57,6 +68,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     app.add_exception_handler(ServiceError, _service_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _server_error)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -69,21 +81,23 @@ def create_app() -> FastAPI:
         if _wants_json(request) or 300 <= exc.status_code < 400:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                                 headers=headers)
-        return render(request, "pages/error.html",
-                      {"title": _TITLES.get(exc.status_code, "Sorry, there is a problem"),
-                       "message": exc.detail}, status_code=exc.status_code)
+        return render_error(request, _TITLES.get(exc.status_code, "Sorry, there is a problem"),
+                            str(exc.detail), status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if _wants_json(request):
-            from api.problems import VALIDATION_FAILED, problem, validation_detail, validation_errors
+            from api.problems import (
+                VALIDATION_FAILED,
+                problem,
+                validation_detail,
+                validation_errors,
+            )
 
             listed = validation_errors(exc.errors())
             return problem(422, validation_detail(listed), code=VALIDATION_FAILED,
                            instance=request.url.path, errors=listed)
-        return render(request, "pages/error.html",
-                      {"title": "Page not found", "message": "Check the address and try again."},
-                      status_code=404)
+        return render_error(request, "Page not found", status_code=404)
 
     from api.actions.approvals import router as approvals_router
     from api.api_v1.routes import router as api_router

@@ -5,12 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from api.deps import ANON_COOKIE, SESSION_COOKIE
 from core import tokens
+from core.settings import get_settings
 from core.templating import environment
 from models import Person
+
+FLASH_COOKIE = "signoff_flash"
+
+
+def set_cookie(response: Response, name: str, value: str, *, max_age: int | None = None) -> None:
+    """Every cookie Signoff sets: HttpOnly, SameSite=Lax, Secure when the base URL is https."""
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax",
+                        secure=get_settings().secure_cookies)
+
+
+def flash(response: Response, message: str) -> Response:
+    """A one-time confirmation for the next page; signed, so no one else can write one."""
+    set_cookie(response, FLASH_COOKIE, tokens.sign("flash", message[:300]), max_age=300)
+    return response
+
+
+def _take_flash(request: Request) -> str | None:
+    return tokens.unsign("flash", request.cookies.get(FLASH_COOKIE))
 
 
 def csrf_binding(request: Request) -> str:
@@ -45,12 +64,28 @@ def render(
         "errors": {},
         "form": {},
         "title": "",
+        "flash": _take_flash(request),
     }
     ctx.update(context or {})
     ctx["error_list"] = [{"text": msg, "href": f"#{field}"} for field, msg in ctx["errors"].items()]
     response = HTMLResponse(environment().get_template(template).render(ctx),
                             status_code=status_code)
     if new_anon is not None:
-        response.set_cookie(ANON_COOKIE, new_anon, httponly=True, samesite="lax",
-                            secure=request.url.scheme == "https")
+        set_cookie(response, ANON_COOKIE, new_anon)
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE)  # shown once
     return response
+
+
+def render_error(request: Request, title: str, message: str = "", *,
+                 status_code: int) -> HTMLResponse:
+    """An error page in the layout, with the navigation of whoever is signed in."""
+    from api.deps import page_person
+
+    try:
+        person = page_person(request)
+    except Exception:  # the database may be why we are here: show the page without a name
+        person = None
+    return render(request, "pages/error.html",
+                  {"title": title, "message": message, "status": status_code},
+                  status_code=status_code, person=person)

@@ -45,6 +45,13 @@ def paragraphs(text: str | None) -> Markup:
     return Markup("".join(html))  # noqa: S704 - every piece of user text above is escaped
 
 
+def select_items(values: list[str], chosen: str, any_text: str) -> list[dict[str, object]]:
+    """Options for a GOV.UK select: "any" first, then each value with a readable label."""
+    items: list[dict[str, object]] = [{"value": "", "text": any_text, "selected": not chosen}]
+    return items + [{"value": str(v), "text": str(v).replace("_", " ").capitalize(),
+                     "selected": str(v) == chosen} for v in values]
+
+
 @lru_cache(maxsize=1024)  # the same few times appear in every email of a batch
 def _long_datetime(value: datetime, timezone: str) -> str:
     local = value.astimezone(ZoneInfo(timezone))
@@ -64,6 +71,7 @@ def environment() -> Environment:
     env.filters["money"] = money
     env.filters["long_date"] = long_date
     env.filters["paragraphs"] = paragraphs
+    env.globals["select_items"] = select_items
     env.globals["service_name"] = "Signoff"
     env.globals["settings"] = get_settings()
     return env

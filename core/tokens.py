@@ -47,3 +47,24 @@ def csrf_matches(binding: str, presented: str | None) -> bool:
 def looks_like_token(raw: str) -> bool:
     """Cheap shape check so junk never reaches the database."""
     return 20 <= len(raw) <= 100 and all(c.isalnum() or c in "-_" for c in raw)
+
+
+def sign(purpose: str, value: str) -> str:
+    """`value` with an HMAC bound to `purpose`, for small values kept in the browser."""
+    payload = _b64(value.encode())
+    mac = _b64(hmac.new(secret_key(), f"{purpose}:{payload}".encode(), hashlib.sha256).digest())
+    return f"{payload}.{mac}"
+
+
+def unsign(purpose: str, signed: str | None) -> str | None:
+    """The value `sign` wrapped, or None if it was altered, truncated or signed for another use."""
+    payload, _, mac = (signed or "").partition(".")
+    if not payload or not mac or len(signed or "") > 4096:
+        return None
+    good = _b64(hmac.new(secret_key(), f"{purpose}:{payload}".encode(), hashlib.sha256).digest())
+    if not hmac.compare_digest(good, mac):
+        return None
+    try:
+        return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None

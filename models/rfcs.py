@@ -159,6 +159,7 @@ class HistoryEntry(SQLModel):
     outcome: str
     address: str
     detail: str
+    summary: str = Field(default="", description="What happened, in plain English")
 
 
 class RfcPublic(SQLModel):

@@ -60,6 +60,8 @@ def decide_by_link(session: Session, *, raw: str, data: DecisionInput, address: 
     refusal = Refusal("rfc", link.rfc.id or 0, link.token.subject_version, data.decision,
                       link.rfc.status, link.token.person_id, "approver", address)
     if link.state in ("used", "closed"):
+        if link.rfc.status == RfcStatus.withdrawn:
+            raise Gone(f"{link.rfc.ref} was withdrawn: no decision is needed.", refusal=refusal)
         raise Gone(f"{link.rfc.ref} has already been decided: it is {link.rfc.status}.",
                    refusal=refusal)
     if link.state == "changed":

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import yaml
 from sqlmodel import Session
 
+from core import clock
 from core.settings import ROOT
 from models import Project, Stage
 from models.projects import ProjectCreate
@@ -44,10 +45,12 @@ def load_demo(session: Session, *, path: Path = DEMO_FILE) -> Project:
     project.group_chair_id = vice_chair.id
     for row in data["people"]:
         projects.add_member(session, project=project, person=by_name[row["name"]], role=row["role"])
+    # The file's schedule is the plan after RFC 3 (stage 1 to 31 March 2010); the demo shows the
+    # plan RFC 3 asks to change, so each stage is scheduled to finish on its baseline date.
     for s in data["stages"]:  # YAML 1.1 reads the key `no` as False
         session.add(Stage(project_id=project.id or 0, number=s[False], name=s["name"],
                           baseline_finish=_d(s["baseline_finish"]),
-                          scheduled_finish=_d(s["scheduled_finish"]), review_on=_d(s["review"])))
+                          scheduled_finish=_d(s["baseline_finish"]), review_on=_d(s["review"])))
     _load_rfc3(session, project, data["example_rfc"], by_name)
     return project
 
@@ -57,20 +60,26 @@ def _load_rfc3(session: Session, project: Project, ex: dict[str, Any], by_name: 
     project.rfc_counter = ex["issue_log_no"] - 1
     session.flush()
     pm = Actor(person_id=by_name[ex["requested_by"]].id)
-    rfc = rfcs.create_rfc(session, actor=pm, project_code=project.code, data=RfcCreate(
-        title="Combine tasks 1.2 and 2.1 and extend stage 1 to 31 March 2010",
-        description=ex["description"], expected_benefits=ex["expected_benefits"],
-        issue_log_no=ex["issue_log_no"],
-    ))
-    rfc.raised_on = ex["raised"]  # the date on the council's form, 26 Feb 2010
-    rfcs.submit_rfc(session, actor=pm, rfc_id=rfc.id or 0)
-    impact = ex["impact"]
-    rfcs.record_impact(session, actor=pm, rfc_id=rfc.id or 0, data=ImpactInput(
-        days_of_work=20, products_affected=impact["technical"],
-        cost_pence=int(impact["cost_gbp"] * 100), extends_timescale=impact["extends_timescale"],
-        needs_extra_resources=impact["extra_resources"],
-        recommendation="Approve the change request, or add additional project resource.",
-    ))
+    raised = ex["raised"]  # the date on the council's form, 26 Feb 2010
+    # The history carries the council's dates: raised, sent and analysed on the form's date.
+    with clock.frozen(datetime.combine(raised, time(10, 0), tzinfo=clock.local_tz())):
+        rfc = rfcs.create_rfc(session, actor=pm, project_code=project.code, data=RfcCreate(
+            title="Combine tasks 1.2 and 2.1 and extend stage 1 to 31 March 2010",
+            description=ex["description"], expected_benefits=ex["expected_benefits"],
+            issue_log_no=ex["issue_log_no"],
+        ))
+        rfcs.submit_rfc(session, actor=pm, rfc_id=rfc.id or 0)
+        impact = ex["impact"]
+        rfcs.record_impact(session, actor=pm, rfc_id=rfc.id or 0, data=ImpactInput(
+            days_of_work=20, products_affected=impact["technical"],
+            cost_pence=int(impact["cost_gbp"] * 100),
+            extends_timescale=impact["extends_timescale"],
+            needs_extra_resources=impact["extra_resources"],
+            recommendation="Approve the change request, or add additional project resource.",
+        ))
+    # The sponsor is asked today: a link issued in 2010 would long have expired (its queued
+    # email is dropped as no longer relevant), and the step is due from today.
+    rfcs.ask_approver(session, rfc=rfc, project=project, actor=pm)
 
 
 def _d(value: Any) -> date | None:

@@ -171,11 +171,15 @@ def settle(session: Session, outcomes: list[Outcome]) -> None:
 
 
 def list_messages(
-    session: Session, *, status: str | None = None, limit: int = 200
+    session: Session, *, status: str | None = None, before_id: int | None = None,
+    limit: int = 200,
 ) -> list[OutboxMessage]:
+    """Newest first; `before_id` pages on by id (keyset), so a busy outbox never shifts pages."""
     stmt = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
     if status:
         stmt = stmt.where(OutboxMessage.status == status)
+    if before_id is not None:
+        stmt = stmt.where(col(OutboxMessage.id) < before_id)
     return list(session.exec(stmt))
 
 

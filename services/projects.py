@@ -113,3 +113,27 @@ def to_public(session: Session, project: Project) -> ProjectPublic:
         alternate_approver_email=email(project.alternate_approver_id),
         cost_tolerance_pence=project.cost_tolerance_pence,
     )
+
+
+OPEN_STATUSES = ("draft", "impact_analysis", "awaiting_approval")
+
+
+def overview(session: Session) -> list[tuple[Project, str, str, int]]:
+    """Every project with its Project Manager's and sponsor's names and its open RFC count."""
+    from sqlalchemy import func
+    from sqlalchemy.orm import aliased
+
+    manager, sponsor = aliased(Person), aliased(Person)
+    open_rfcs = (
+        select(func.count(col(Rfc.id)))
+        .where(col(Rfc.project_id) == col(Project.id), col(Rfc.status).in_(OPEN_STATUSES))
+        .correlate(Project)
+        .scalar_subquery()
+    )
+    rows = session.exec(
+        select(Project, manager.name, sponsor.name, open_rfcs)
+        .join(manager, col(manager.id) == col(Project.manager_id))
+        .join(sponsor, col(sponsor.id) == col(Project.sponsor_id))
+        .order_by(col(Project.name))
+    )
+    return [(p, m, s, n) for p, m, s, n in rows]

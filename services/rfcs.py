@@ -71,7 +71,7 @@ def edit_rfc(session: Session, *, actor: Actor, rfc_id: int, data: RfcUpdate) ->
     rfc_workflow.apply(session, rfc=rfc, project=project, action="edit", actor=actor,
                        changes=changes, detail="changed " + ", ".join(sorted(changes)))
     if rfc.status == RfcStatus.awaiting_approval:
-        _ask_approver(session, rfc=rfc, project=project, actor=actor)
+        ask_approver(session, rfc=rfc, project=project, actor=actor)
     return rfc
 
 
@@ -121,9 +121,12 @@ def record_impact(session: Session, *, actor: Actor, rfc_id: int, data: ImpactIn
         "classification": classification, "approver_id": approver_id,
         "impact_by_id": actor.person_id, "impact_at": clock.now(),
     }
+    decider = ("Project Manager" if approver_id == project.manager_id
+               else "sponsor" if approver_id == project.sponsor_id else "alternate approver")
     rfc_workflow.apply(session, rfc=rfc, project=project, action="record_impact", actor=actor,
-                       changes=changes, detail=f"classified {classification}")
-    _ask_approver(session, rfc=rfc, project=project, actor=actor)
+                       changes=changes,
+                       detail=f"classified {classification}; decision by {decider}")
+    ask_approver(session, rfc=rfc, project=project, actor=actor)
     return rfc
 
 
@@ -166,11 +169,12 @@ def record_decision(
     return rfc
 
 
-def withdraw_rfc(session: Session, *, actor: Actor, rfc_id: int) -> Rfc:
-    """The requester (or PM) withdraws the RFC; anyone waiting on it is told."""
+def withdraw_rfc(session: Session, *, actor: Actor, rfc_id: int, reason: str = "") -> Rfc:
+    """The requester (or PM) withdraws the RFC, saying why; anyone waiting on it is told."""
     rfc, project = get_rfc(session, rfc_id=rfc_id)
     was_waiting = rfc.status != RfcStatus.draft
-    rfc_workflow.apply(session, rfc=rfc, project=project, action="withdraw", actor=actor)
+    rfc_workflow.apply(session, rfc=rfc, project=project, action="withdraw", actor=actor,
+                       detail=reason.strip())
     _close_tasks(session, rfc, outcome="withdrawn")
     action_links.revoke_for_subject(session, purpose="approve_rfc", subject_type="rfc",
                                     subject_id=rfc.id or 0)
@@ -180,7 +184,7 @@ def withdraw_rfc(session: Session, *, actor: Actor, rfc_id: int) -> Rfc:
     return rfc
 
 
-def _ask_approver(session: Session, *, rfc: Rfc, project: Project, actor: Actor) -> None:
+def ask_approver(session: Session, *, rfc: Rfc, project: Project, actor: Actor) -> None:
     """Open the decision step; an approver other than the acting PM gets an emailed link."""
     assert rfc.approver_id is not None
     action_links.revoke_for_subject(session, purpose="approve_rfc", subject_type="rfc",

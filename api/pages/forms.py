@@ -51,12 +51,27 @@ def field_errors(exc: ValidationError, labels: dict[str, str]) -> dict[str, str]
     return errors
 
 
+def _digits(text: str) -> bool:
+    """ASCII 0-9 only: str.isdigit() also accepts "²" and "④", which int() then refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_int(value: str | None) -> int | None | str:
     """An integer, None when blank, or the original text when it is not a number."""
     value = (value or "").strip()
     if not value:
         return None
-    return int(value) if value.isdigit() and len(value) < 10 else value
+    return int(value) if _digits(value) and len(value) < 10 else value
+
+
+def parse_decimal(value: str | None) -> float | None:
+    """A plain decimal like "2" or "0.5" (no signs, exponents, nan or inf); None otherwise."""
+    whole, _, frac = (value or "").strip().partition(".")
+    if not (_digits(whole) or (not whole and frac)) or (frac and not _digits(frac)):
+        return None
+    if len(whole) > 6 or len(frac) > 3:
+        return None
+    return float(f"{whole or 0}.{frac or 0}")
 
 
 def parse_pounds(value: str | None) -> int | None:
@@ -65,6 +80,6 @@ def parse_pounds(value: str | None) -> int | None:
     if not text:
         return None
     whole, _, frac = text.partition(".")
-    if not whole.isdigit() or len(whole) > 10 or (frac and (not frac.isdigit() or len(frac) > 2)):
+    if not _digits(whole) or len(whole) > 10 or (frac and (not _digits(frac) or len(frac) > 2)):
         return None
     return int(whole) * 100 + int(frac.ljust(2, "0") or 0)

@@ -1,0 +1,292 @@
+"""Pages for Requests for Change: My RFCs, raise, view, edit, submit, withdraw, impact, decide."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from api.pages import forms
+from api.pages.common import actor_of, see_other, signed_in
+from api.rendering import render
+from core.db import read_session, write_session
+from models import Person, Project, Rfc
+from models.rfcs import TEXT_MAX, DecisionInput, ImpactInput, RfcCreate, RfcUpdate
+from services import projects, rfc_views, rfcs
+from services.actors import Actor, roles_on
+from services.errors import Invalid, NotFound
+from services.rfc_workflow import allowed_actions
+
+router = APIRouter(include_in_schema=False)
+
+RFC_LABELS = {"title": "a title", "description": "a description of the change",
+              "expected_benefits": "the expected benefits", "issue_log_no": "the issue log number"}
+IMPACT_LABELS = {"days_of_work": "the number of days' work", "cost_pence": "the cost of change",
+                 "extends_timescale": "whether the change extends the timescale",
+                 "needs_extra_resources": "whether the change needs extra resources",
+                 "recommendation": "the action required or reason for rejection",
+                 "products_affected": "the other products affected"}
+
+
+def crumbs(project: Project, rfc: Rfc | None = None) -> list[dict[str, str]]:
+    trail = [{"text": "Projects", "href": "/projects"},
+             {"text": project.name, "href": f"/projects/{project.code}"}]
+    if rfc is not None:
+        trail.append({"text": rfc.ref, "href": f"/rfcs/{rfc.id}"})
+    return trail
+
+
+@router.get("/rfcs", response_class=HTMLResponse)
+def my_rfcs(request: Request, person: Person = Depends(signed_in)) -> Response:
+    with read_session() as session:
+        waiting, raised = rfcs.my_rfcs(session, person_id=person.id or 0)
+    return render(request, "pages/my_rfcs.html",
+                  {"title": "My Requests for Change", "waiting": waiting, "raised": raised,
+                   "section": "/rfcs"}, person=person)
+
+
+# --- raising and editing -----------------------------------------------------------------
+
+
+def _new_page(request: Request, person: Person, code: str, form: dict | None = None,
+              errors: dict | None = None, status: int = 200) -> Response:
+    with read_session() as session:
+        project = projects.get_project(session, code=code[:20])
+        assert project is not None
+    return render(request, "pages/rfc_form.html",
+                  {"title": "Raise a Request for Change", "project": project, "rfc": None,
+                   "form": form or {}, "errors": errors or {}, "crumbs": crumbs(project),
+                   "section": "/projects"}, status_code=status, person=person)
+
+
+@router.get("/projects/{code}/rfcs/new", response_class=HTMLResponse)
+def new_rfc_form(request: Request, code: str, person: Person = Depends(signed_in)) -> Response:
+    return _new_page(request, person, code)
+
+
+@router.post("/projects/{code}/rfcs/new", response_class=HTMLResponse)
+async def new_rfc(request: Request, code: str, person: Person = Depends(signed_in)) -> Response:
+    form = await forms.read_form(request)
+    try:
+        data = RfcCreate(title=form.get("title", ""), description=form.get("description", ""),
+                         expected_benefits=form.get("expected_benefits", ""),
+                         issue_log_no=forms.parse_int(form.get("issue_log_no")))  # type: ignore[arg-type]
+    except ValidationError as exc:
+        return _new_page(request, person, code, form, forms.field_errors(exc, RFC_LABELS), 422)
+    actor = actor_of(request, person)
+    with write_session() as session:
+        rfc = rfcs.create_rfc(session, actor=actor, project_code=code[:20], data=data)
+        if form.get("then") == "submit":
+            rfcs.submit_rfc(session, actor=actor, rfc_id=rfc.id or 0)
+    done = ("submitted to the Project Manager for impact analysis"
+            if form.get("then") == "submit" else "saved as a draft")
+    return see_other(f"/rfcs/{rfc.id}", f"{rfc.ref} raised and {done}.")
+
+
+def _load(session: Session, rfc_id: int, person: Person) -> tuple[Rfc, Project]:
+    rfc, project = rfcs.get_rfc(session, rfc_id=rfc_id)
+    actor = Actor(person_id=person.id or 0, is_admin=person.is_admin)
+    if not rfcs.may_view(session, rfc=rfc, project=project, actor=actor):
+        raise NotFound(f"There is no Request for Change with id {rfc_id}.")
+    return rfc, project
+
+
+@router.get("/rfcs/{rfc_id}", response_class=HTMLResponse)
+def rfc_detail(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
+    with read_session() as session:
+        rfc, project = _load(session, rfc_id, person)
+        detail = rfc_views.to_public(session, rfc=rfc, project=project)
+        actions = allowed_actions(rfc, roles_on(rfc, project, person.id or 0))
+    return render(request, "pages/rfc_detail.html",
+                  {"title": f"{rfc.ref}: {rfc.title}", "rfc": detail, "project": project,
+                   "actions": actions, "crumbs": crumbs(project), "section": "/projects"},
+                  person=person)
+
+
+def _edit_page(request: Request, person: Person, rfc_id: int, form: dict | None = None,
+               errors: dict | None = None, status: int = 200) -> Response:
+    with read_session() as session:
+        rfc, project = _load(session, rfc_id, person)
+    if form is None:
+        form = {"title": rfc.title, "description": rfc.description,
+                "expected_benefits": rfc.expected_benefits,
+                "issue_log_no": "" if rfc.issue_log_no is None else str(rfc.issue_log_no)}
+    return render(request, "pages/rfc_form.html",
+                  {"title": f"Edit {rfc.ref}", "project": project, "rfc": rfc, "form": form,
+                   "errors": errors or {}, "crumbs": crumbs(project, rfc), "section": "/projects"},
+                  status_code=status, person=person)
+
+
+@router.get("/rfcs/{rfc_id}/edit", response_class=HTMLResponse)
+def edit_form(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
+    return _edit_page(request, person, rfc_id)
+
+
+@router.post("/rfcs/{rfc_id}/edit", response_class=HTMLResponse)
+async def edit(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
+    form = await forms.read_form(request)
+    try:
+        data = RfcUpdate(title=form.get("title", ""), description=form.get("description", ""),
+                         expected_benefits=form.get("expected_benefits", ""),
+                         issue_log_no=forms.parse_int(form.get("issue_log_no")),  # type: ignore[arg-type]
+                         version=forms.parse_int(form.get("version")))  # type: ignore[arg-type]
+    except ValidationError as exc:
+        return _edit_page(request, person, rfc_id, form, forms.field_errors(exc, RFC_LABELS), 422)
+    try:
+        with write_session() as session:
+            rfc = rfcs.edit_rfc(session, actor=actor_of(request, person), rfc_id=rfc_id,
+                                data=data)
+    except Invalid as exc:
+        return _edit_page(request, person, rfc_id, form, {"title": exc.message}, 422)
+    return see_other(f"/rfcs/{rfc_id}", f"Your changes to {rfc.ref} have been saved.")
+
+
+@router.post("/rfcs/{rfc_id}/submit", response_class=HTMLResponse)
+async def submit(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
+    await forms.read_form(request)
+    with write_session() as session:
+        rfc = rfcs.submit_rfc(session, actor=actor_of(request, person), rfc_id=rfc_id)
+    return see_other(f"/rfcs/{rfc_id}",
+                     f"{rfc.ref} has been sent to the Project Manager for impact analysis.")
+
+
+# --- withdrawing: asked for, with a reason ----------------------------------------------
+
+
+def _withdraw_page(request: Request, person: Person, rfc_id: int, form: dict | None = None,
+                   errors: dict | None = None, status: int = 200) -> Response:
+    with read_session() as session:
+        rfc, project = _load(session, rfc_id, person)
+        detail = rfc_views.to_public(session, rfc=rfc, project=project, with_history=False)
+    return render(request, "pages/withdraw.html",
+                  {"title": f"Withdraw {rfc.ref}", "rfc": detail, "project": project,
+                   "form": form or {}, "errors": errors or {}, "crumbs": crumbs(project, rfc),
+                   "section": "/projects"}, status_code=status, person=person)
+
+
+@router.get("/rfcs/{rfc_id}/withdraw", response_class=HTMLResponse)
+def withdraw_form(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
+    return _withdraw_page(request, person, rfc_id)
+
+
+@router.post("/rfcs/{rfc_id}/withdraw", response_class=HTMLResponse)
+async def withdraw(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
+    form = await forms.read_form(request)
+    reason = form.get("reason", "").strip()
+    if not reason:
+        return _withdraw_page(request, person, rfc_id, form,
+                              {"reason": "Enter why you are withdrawing the change"}, 422)
+    if len(reason) > TEXT_MAX:
+        return _withdraw_page(request, person, rfc_id, form,
+                              {"reason": f"The reason must be {TEXT_MAX:,} characters or fewer"},
+                              422)
+    with write_session() as session:
+        rfc = rfcs.withdraw_rfc(session, actor=actor_of(request, person), rfc_id=rfc_id,
+                                reason=reason)
+    return see_other(f"/rfcs/{rfc_id}", f"{rfc.ref} has been withdrawn.")
+
+
+# --- impact analysis and decision ---------------------------------------------------------
+
+
+def _rfc_page(request: Request, person: Person, rfc_id: int, template: str, title: str,
+              form: dict, errors: dict | None = None, status: int = 200) -> Response:
+    with read_session() as session:
+        rfc, project = _load(session, rfc_id, person)
+        detail = rfc_views.to_public(session, rfc=rfc, project=project, with_history=False)
+    return render(request, template, {"title": title, "rfc": detail, "project": project,
+                                      "form": form, "errors": errors or {},
+                                      "crumbs": crumbs(project, rfc), "section": "/projects"},
+                  status_code=status, person=person)
+
+
+@router.get("/rfcs/{rfc_id}/impact", response_class=HTMLResponse)
+def impact_form(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
+    return _rfc_page(request, person, rfc_id, "pages/impact.html", "Impact analysis", {})
+
+
+def _impact_input(form: dict[str, str]) -> tuple[ImpactInput | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    days_value = forms.parse_decimal(form.get("days_of_work"))
+    if days_value is None:
+        errors["days_of_work"] = "Enter the number of days' work as a number, like 2 or 0.5"
+    cost = forms.parse_pounds(form.get("cost"))
+    if cost is None:
+        errors["cost"] = "Enter the cost of change in pounds, like 0 or 1250.50"
+    flags = {}
+    for name in ("extends_timescale", "needs_extra_resources"):
+        if form.get(name) not in ("yes", "no"):
+            errors[name] = f"Select whether {IMPACT_LABELS[name].removeprefix('whether ')}"
+        flags[name] = form.get(name) == "yes"
+    if errors:
+        return None, errors
+    try:
+        return ImpactInput(days_of_work=days_value,
+                           products_affected=form.get("products_affected", ""),
+                           cost_pence=cost, recommendation=form.get("recommendation", ""),
+                           **flags), {}  # type: ignore[arg-type]
+    except ValidationError as exc:
+        found = forms.field_errors(exc, IMPACT_LABELS)
+        return None, {("cost" if k == "cost_pence" else k): v for k, v in found.items()}
+
+
+@router.post("/rfcs/{rfc_id}/impact", response_class=HTMLResponse)
+async def impact(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
+    form = await forms.read_form(request)
+    data, errors = _impact_input(form)
+    if data is None:
+        return _rfc_page(request, person, rfc_id, "pages/impact.html", "Impact analysis", form,
+                         errors, 422)
+    with write_session() as session:
+        rfc = rfcs.record_impact(session, actor=actor_of(request, person), rfc_id=rfc_id,
+                                 data=data)
+        who = session.get(Person, rfc.approver_id or 0)
+    decider = "you" if who is not None and who.id == person.id else (
+        who.name if who else "the approver")
+    return see_other(f"/rfcs/{rfc_id}", f"Impact analysis recorded: a {rfc.classification} "
+                                        f"change, to be decided by {decider}.")
+
+
+@router.get("/rfcs/{rfc_id}/decision", response_class=HTMLResponse)
+def decision_form(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
+    return _rfc_page(request, person, rfc_id, "pages/decision.html", "Decide", {})
+
+
+@router.post("/rfcs/{rfc_id}/decision", response_class=HTMLResponse)
+async def decision(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
+    form = await forms.read_form(request)
+    errors: dict[str, str] = {}
+    if form.get("decision") not in ("approve", "reject"):
+        errors["decision"] = "Select whether you approve or reject the change"
+    elif form.get("decision") == "reject" and not form.get("reason", "").strip():
+        errors["reason"] = "Enter the reason for rejecting the change"
+    data = None
+    if not errors:
+        try:
+            data = DecisionInput(decision=form["decision"], reason=form.get("reason", ""))  # type: ignore[arg-type]
+        except ValidationError as exc:
+            errors = forms.field_errors(exc, {"reason": "the reason"})
+    if data is None:
+        return _rfc_page(request, person, rfc_id, "pages/decision.html", "Decide", form, errors,
+                         422)
+    with write_session() as session:
+        rfc = rfcs.decide(session, actor=actor_of(request, person), rfc_id=rfc_id, data=data)
+    return see_other(f"/rfcs/{rfc_id}", f"{rfc.ref} {rfc.status}. Everyone involved is emailed.")
+
+
+@router.get("/rfcs/{rfc_id}/print", response_class=HTMLResponse)
+def printable(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
+    with read_session() as session:
+        rfc, project = _load(session, rfc_id, person)
+        detail = rfc_views.to_public(session, rfc=rfc, project=project, with_history=False)
+        manager = session.get(Person, project.manager_id)
+        sponsor = session.get(Person, project.sponsor_id)
+    # The PM authorises by recording the impact (and deciding a minor change); the sponsor by
+    # deciding.
+    by_pm = rfc.decided_at is not None and rfc.decided_by_id == project.manager_id
+    return render(request, "pages/rfc_print.html", {
+        "title": rfc.ref, "rfc": detail, "project": project, "manager": manager, "sponsor": sponsor,
+        "pm_signed": rfc.decided_at if by_pm else rfc.impact_at,
+        "sponsor_signed": rfc.decided_at if rfc.decided_at and not by_pm else None,
+    }, person=person)
