@@ -13,9 +13,9 @@ from api.rendering import render
 from core.db import read_session, write_session
 from models import Person, Project, Rfc
 from models.rfcs import TEXT_MAX, DecisionInput, ImpactInput, RfcCreate, RfcUpdate
-from services import projects, rfc_views, rfcs
+from services import projects, rfc_views, rfc_workflow, rfcs
 from services.actors import Actor, roles_on
-from services.errors import Invalid, NotFound
+from services.errors import Invalid, NotFound, ServiceError
 from services.rfc_workflow import allowed_actions
 
 router = APIRouter(include_in_schema=False)
@@ -84,11 +84,23 @@ async def new_rfc(request: Request, code: str, person: Person = Depends(signed_i
     return see_other(f"/rfcs/{rfc.id}", f"{rfc.ref} raised and {done}.")
 
 
-def _load(session: Session, rfc_id: int, person: Person) -> tuple[Rfc, Project]:
+def _load(session: Session, rfc_id: int, person: Person,
+          action: str | None = None) -> tuple[Rfc, Project]:
+    """The RFC if this person may see it; with `action`, only if they may make that move now.
+
+    A form page refuses (403, or 409 for the wrong state) before anyone fills it in. Viewing
+    changes nothing, so these refusals are not written to the audit trail; the POST's are.
+    """
     rfc, project = rfcs.get_rfc(session, rfc_id=rfc_id)
     actor = Actor(person_id=person.id or 0, is_admin=person.is_admin)
     if not rfcs.may_view(session, rfc=rfc, project=project, actor=actor):
         raise NotFound(f"There is no Request for Change with id {rfc_id}.")
+    if action is not None:
+        try:
+            rfc_workflow.authorise(rfc, project, action=action, actor=actor)
+        except ServiceError as exc:
+            exc.refusal = None
+            raise
     return rfc, project
 
 
@@ -107,7 +119,7 @@ def rfc_detail(request: Request, rfc_id: int, person: Person = Depends(signed_in
 def _edit_page(request: Request, person: Person, rfc_id: int, form: dict | None = None,
                errors: dict | None = None, status: int = 200) -> Response:
     with read_session() as session:
-        rfc, project = _load(session, rfc_id, person)
+        rfc, project = _load(session, rfc_id, person, "edit")
     if form is None:
         form = {"title": rfc.title, "description": rfc.description,
                 "expected_benefits": rfc.expected_benefits,
@@ -157,7 +169,7 @@ async def submit(request: Request, rfc_id: int, person: Person = Depends(signed_
 def _withdraw_page(request: Request, person: Person, rfc_id: int, form: dict | None = None,
                    errors: dict | None = None, status: int = 200) -> Response:
     with read_session() as session:
-        rfc, project = _load(session, rfc_id, person)
+        rfc, project = _load(session, rfc_id, person, "withdraw")
         detail = rfc_views.to_public(session, rfc=rfc, project=project, with_history=False)
     return render(request, "pages/withdraw.html",
                   {"title": f"Withdraw {rfc.ref}", "rfc": detail, "project": project,
@@ -191,9 +203,10 @@ async def withdraw(request: Request, rfc_id: int, person: Person = Depends(signe
 
 
 def _rfc_page(request: Request, person: Person, rfc_id: int, template: str, title: str,
-              form: dict, errors: dict | None = None, status: int = 200) -> Response:
+              form: dict, errors: dict | None = None, status: int = 200,
+              action: str | None = None) -> Response:
     with read_session() as session:
-        rfc, project = _load(session, rfc_id, person)
+        rfc, project = _load(session, rfc_id, person, action)
         detail = rfc_views.to_public(session, rfc=rfc, project=project, with_history=False)
     return render(request, template, {"title": title, "rfc": detail, "project": project,
                                       "form": form, "errors": errors or {},
@@ -203,7 +216,8 @@ def _rfc_page(request: Request, person: Person, rfc_id: int, template: str, titl
 
 @router.get("/rfcs/{rfc_id}/impact", response_class=HTMLResponse)
 def impact_form(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
-    return _rfc_page(request, person, rfc_id, "pages/impact.html", "Impact analysis", {})
+    return _rfc_page(request, person, rfc_id, "pages/impact.html", "Impact analysis", {},
+                     action="record_impact")
 
 
 def _impact_input(form: dict[str, str]) -> tuple[ImpactInput | None, dict[str, str]]:
@@ -250,7 +264,8 @@ async def impact(request: Request, rfc_id: int, person: Person = Depends(signed_
 
 @router.get("/rfcs/{rfc_id}/decision", response_class=HTMLResponse)
 def decision_form(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
-    return _rfc_page(request, person, rfc_id, "pages/decision.html", "Decide", {})
+    return _rfc_page(request, person, rfc_id, "pages/decision.html", "Decide", {},
+                     action="approve")
 
 
 @router.post("/rfcs/{rfc_id}/decision", response_class=HTMLResponse)
