@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import EmailStr
+from pydantic import EmailStr, field_validator
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime
@@ -28,6 +28,30 @@ class PersonCreate(SQLModel):
     email: EmailStr
     job_title: str = Field(default="", max_length=120)
     is_admin: bool = False
+
+
+class PersonUpdate(SQLModel):
+    """What `signoff users update` may change; None leaves a field as it is."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    job_title: str | None = Field(default=None, max_length=120)
+    is_admin: bool | None = None
+
+    @field_validator("name", "job_title")
+    @classmethod
+    def _single_line(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if any(ord(c) < 32 or ord(c) == 127 for c in v):
+            raise ValueError("must be a single line without control characters")
+        return v.strip()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        if v is not None and not v:
+            raise ValueError("enter a name")
+        return v
 
 
 class PersonPublic(SQLModel):

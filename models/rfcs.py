@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, TypeAlias
 
 from pydantic import field_validator
 from sqlalchemy import BigInteger
@@ -32,6 +33,13 @@ class Decision(StrEnum):
 class Classification(StrEnum):
     minor = "minor"
     major = "major"
+
+
+if TYPE_CHECKING:  # read models take the table's text; pydantic validates it into the enum
+    StatusField: TypeAlias = RfcStatus | str
+    ClassificationField: TypeAlias = Classification | str
+else:
+    StatusField, ClassificationField = RfcStatus, Classification
 
 
 class Rfc(SQLModel, table=True):
@@ -172,8 +180,8 @@ class RfcPublic(SQLModel):
     issue_log_no: int | None
     requester: str
     raised_on: date
-    status: RfcStatus
-    classification: Classification | None
+    status: StatusField
+    classification: ClassificationField | None
     version: int
     days_of_work: float | None
     products_affected: str | None
@@ -191,9 +199,9 @@ class RfcPublic(SQLModel):
 class RfcSummary(SQLModel):
     id: int
     ref: str
-    status: RfcStatus
+    status: StatusField
     version: int
-    classification: Classification | None = None
+    classification: ClassificationField | None = None
 
 
 class RfcListItem(SQLModel):
@@ -203,8 +211,8 @@ class RfcListItem(SQLModel):
     ref: str
     project_code: str
     title: str
-    status: RfcStatus
-    classification: Classification | None
+    status: StatusField
+    classification: ClassificationField | None
     version: int
     issue_log_no: int | None
     raised_on: date

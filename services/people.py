@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import clock, tokens
 from core.settings import get_settings
 from models import ApiToken, Person, WebSession
-from models.people import PersonCreate
-from services import action_links, outbox
-from services.errors import Conflict, Gone, NotFound
+from models.people import PersonCreate, PersonUpdate
+from services.errors import Conflict, Gone, Invalid, NotFound
+
+# services.action_links and services.outbox are imported where sign-in needs them: the
+# `signoff users` and `tokens` commands start faster without them (and what they import).
 
 API_TOKEN_PREFIX = "sgf_"  # noqa: S105 - a prefix, not a secret
 
@@ -40,6 +42,27 @@ def add_person(session: Session, *, data: PersonCreate) -> Person:
     return person
 
 
+def list_people(session: Session) -> list[Person]:
+    """Everyone registered, in the order they were added."""
+    return list(session.exec(select(Person).order_by(col(Person.id))))
+
+
+def update_person(session: Session, *, email: str, data: PersonUpdate) -> Person:
+    """Change a person's name, job title or administrator flag; their email stays."""
+    person = find_by_email(session, email)
+    if person is None:
+        raise NotFound(f"No person is registered with {email}.")
+    changes = {k: v for k, v in data.model_dump(exclude_none=True).items()
+               if getattr(person, k) != v}
+    if not changes:
+        raise Invalid(f"Nothing was changed: {person.email} already has those details.")
+    for key, value in changes.items():
+        setattr(person, key, value)
+    session.add(person)
+    session.flush()
+    return person
+
+
 def ensure_person(session: Session, *, name: str, email: str, job_title: str = "") -> Person:
     """The person with this address, registering them if new (used by imports)."""
     existing = find_by_email(session, email)
@@ -61,6 +84,34 @@ def create_api_token(session: Session, *, email: str, label: str = "") -> str:
     return raw
 
 
+def list_api_tokens(session: Session, *, email: str | None = None
+                    ) -> list[tuple[ApiToken, Person]]:
+    """API tokens (revoked ones too) with their owners, oldest first; only one person's if given."""
+    stmt = select(ApiToken, Person).join(Person, col(Person.id) == col(ApiToken.person_id))
+    if email is not None:
+        person = find_by_email(session, email)
+        if person is None:
+            raise NotFound(f"No person is registered with {email}.")
+        stmt = stmt.where(col(ApiToken.person_id) == person.id)
+    return [(token, person) for token, person in session.exec(stmt.order_by(col(ApiToken.id)))]
+
+
+def revoke_api_token(session: Session, *, token_id: int) -> tuple[ApiToken, Person]:
+    """Stop an API token working from now on; the row stays, so the list shows when."""
+    row = session.get(ApiToken, token_id) if 1 <= token_id <= 2**31 - 1 else None
+    if row is None:
+        raise NotFound(f"There is no API token with id {token_id}.")
+    if row.revoked_at is not None:
+        raise Conflict(f"API token {token_id} was already revoked on "
+                       f"{row.revoked_at:%Y-%m-%d %H:%M} UTC.")
+    row.revoked_at = clock.now()
+    session.add(row)
+    session.flush()
+    person = session.get(Person, row.person_id)
+    assert person is not None  # foreign key
+    return row, person
+
+
 def person_for_api_token(session: Session, raw: str) -> Person | None:
     if not raw.startswith(API_TOKEN_PREFIX) or not tokens.looks_like_token(raw[4:]):
         return None
@@ -75,6 +126,8 @@ def person_for_api_token(session: Session, raw: str) -> Person | None:
 
 def request_sign_in(session: Session, *, email: str) -> None:
     """Email a one-time sign-in link if the address is registered; silent otherwise."""
+    from services import action_links, outbox
+
     person = find_by_email(session, email)
     if person is None or not person.active:
         return
@@ -90,12 +143,16 @@ def request_sign_in(session: Session, *, email: str) -> None:
 
 
 def sign_in_link_is_live(session: Session, *, raw: str) -> bool:
+    from services import action_links
+
     token = action_links.find(session, raw, "sign_in")
     return token is not None and action_links.is_live(token)
 
 
 def complete_sign_in(session: Session, *, raw: str) -> tuple[Person, str]:
     """Use a sign-in link: returns the person and a new session token for the cookie."""
+    from services import action_links
+
     token = action_links.find(session, raw, "sign_in")
     if token is None or not action_links.consume(session, token):
         raise Gone("This sign-in link has expired or has already been used. Ask for a new one.")

@@ -189,3 +189,155 @@ def test_outbox_deliver_reports_a_refusing_relay(cli, factory, team, db, smtp):
 def test_unknown_command_exits_non_zero(cli):
     done = cli("frobnicate")
     assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+# --- users list / update, tokens list / revoke ----------------------------------------------
+
+
+def test_users_list_as_table_and_json(cli, factory):
+    admin = factory.person("Grace Hopper", admin=True)
+    officer = factory.person("Alan Turing")
+    table = cli("users", "list")
+    assert table.returncode == 0, table.stderr
+    header, *lines = table.stdout.splitlines()
+    assert header.split() == ["ID", "EMAIL", "NAME", "JOB", "TITLE", "ADMIN", "ACTIVE"]
+    assert [line.split()[:2] for line in lines] == [[str(admin.id), admin.email],
+                                                    [str(officer.id), officer.email]]
+    assert lines[0].split()[-2:] == ["yes", "yes"] and lines[1].split()[-2:] == ["no", "yes"]
+    listed = json.loads(cli("users", "list", "--json").stdout)
+    assert [(p["id"], p["email"], p["name"], p["is_admin"], p["active"]) for p in listed] == [
+        (admin.id, admin.email, "Grace Hopper", True, True),
+        (officer.id, officer.email, "Alan Turing", False, True)]
+
+
+def test_users_update(cli, factory, db):
+    from core.db import read_session
+    from models import Person
+
+    person = factory.person("Ada Byron")
+    done = cli("users", "update", "--email", person.email.upper(), "--name", "Ada Lovelace",
+               "--job-title", "Analyst", "--admin")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"updated Ada Lovelace <{person.email}> (admin), Analyst"
+    with read_session() as s:
+        row = s.get(Person, person.id)
+    assert (row.name, row.job_title, row.is_admin, row.email) == ("Ada Lovelace", "Analyst",
+                                                                  True, person.email)
+    done = cli("users", "update", "--email", person.email, "--no-admin", "--job-title", "")
+    assert done.returncode == 0, done.stderr
+    with read_session() as s:
+        row = s.get(Person, person.id)
+    assert (row.name, row.job_title, row.is_admin) == ("Ada Lovelace", "", False)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("args", "code", "says"), [
+    (["--email", "nobody@council.example", "--name", "X"], 1, "No person is registered"),
+    (["--email", "{email}"], 1, "Nothing was changed"),
+    (["--email", "{email}", "--name", "Officer"], 1, "Nothing was changed"),
+    (["--email", "{email}", "--name", "   "], 2, "name"),
+    (["--email", "{email}", "--name", "Two\nLines"], 2, "name"),
+    (["--email", "{email}", "--job-title", "J" * 121], 2, "job_title"),
+    (["--name", "No Email"], 2, "--email"),
+    (["--email", "{email}", "--admin", "--no-admin", "--bogus"], 2, "unrecognized"),
+])
+def test_users_update_refuses_bad_input(cli, factory, db, args, code, says):
+    person = factory.person("Officer")
+    before = db.snapshot()
+    done = cli("users", "update", *[a.format(email=person.email) for a in args])
+    assert done.returncode == code, done.stderr
+    assert says in done.stderr and "Traceback" not in done.stderr
+    assert db.snapshot() == before
+
+
+def test_tokens_list_and_revoke(cli, factory, team, client, db):
+    laptop = cli("tokens", "create", "--email", team.officer.email, "--label", "laptop")
+    server = cli("tokens", "create", "--email", team.manager.email, "--label", "build server")
+    tokens = [laptop.stdout.strip(), server.stdout.strip()]
+    listing = cli("tokens", "list")
+    assert listing.returncode == 0, listing.stderr
+    header, *lines = listing.stdout.splitlines()
+    assert header.split() == ["ID", "EMAIL", "LABEL", "CREATED", "(UTC)", "REVOKED", "(UTC)"]
+    assert [line.split()[1:3] for line in lines] == [[team.officer.email, "laptop"],
+                                                     [team.manager.email, "build"]]
+    hashes = [row[2] for row in db.snapshot()["api_token"]]
+    for secret in tokens + hashes:  # neither the token nor its hash is ever shown
+        assert secret not in listing.stdout
+    mine = json.loads(cli("tokens", "list", "--email", team.officer.email, "--json").stdout)
+    assert [(t["email"], t["label"], t["revoked_at"]) for t in mine] == [
+        (team.officer.email, "laptop", None)]
+
+    revoked = cli("tokens", "revoke", str(mine[0]["id"]))
+    assert revoked.returncode == 0, revoked.stderr
+    assert revoked.stdout.strip() == (
+        f"revoked API token {mine[0]['id']} of {team.officer.email} (laptop)")
+    path = f"/api/v1/projects/{team.code}"
+    assert client.get(path, headers={"Authorization": f"Bearer {tokens[0]}"}).status_code == 401
+    assert client.get(path, headers={"Authorization": f"Bearer {tokens[1]}"}).status_code == 200
+    after = json.loads(cli("tokens", "list", "--json").stdout)
+    assert [t["revoked_at"] is not None for t in after] == [True, False]
+
+    before = db.snapshot()
+    again = cli("tokens", "revoke", str(mine[0]["id"]))
+    assert again.returncode == 1 and "already revoked" in again.stderr
+    assert db.snapshot() == before
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("args", "code", "says"), [
+    (["revoke", "999999"], 1, "There is no API token with id 999999"),
+    (["revoke", "0"], 2, "not a token id"),
+    (["revoke", "-1"], 2, "not a token id"),
+    (["revoke", "abc"], 2, "not a token id"),
+    (["revoke", "1 OR 1=1"], 2, "not a token id"),
+    (["revoke", str(2**31)], 2, "not a token id"),
+    (["revoke"], 2, "id"),
+    (["list", "--email", "nobody@council.example"], 1, "No person is registered"),
+])
+def test_tokens_refuse_bad_input(cli, factory, db, args, code, says):
+    person = factory.person()
+    factory.api_token(person)
+    before = db.snapshot()
+    done = cli("tokens", *args)
+    assert done.returncode == code, done.stderr
+    assert says in done.stderr and "Traceback" not in done.stderr
+    assert db.snapshot() == before
+
+
+def test_every_command_and_option_has_help():
+    import argparse
+
+    from core.cli import build_parser
+
+    def walk(parser: argparse.ArgumentParser, path: str):  # type: ignore[no-untyped-def]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                helped = {a.dest for a in action._choices_actions if a.help}
+                assert helped == set(action.choices), f"{path}: commands without help"
+                for name, sub in action.choices.items():
+                    yield from walk(sub, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction):
+                yield path, action
+
+    options = list(walk(build_parser(), "signoff"))
+    assert len(options) > 20
+    for path, action in options:
+        assert action.help, f"{path} {action.option_strings or action.dest} has no help"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_people_and_token_commands_import_little(env):
+    """`signoff users/tokens ...` must start fast: no web app, Prefect, email or PostgreSQL."""
+    heavy = ["prefect", "fastapi", "starlette", "uvicorn", "jinja2", "aiosmtplib", "alembic",
+             "services.outbox", "services.action_links", "sqlalchemy.dialects.postgresql"]
+    for args in (["users", "list"], ["tokens", "list"],
+                 ["users", "add", "--name", "Quick", "--email", "quick@council.example"]):
+        code = ("import json, sys\nfrom core.cli import main\nmain(sys.argv[1:])\n"
+                "print(json.dumps(sorted(sys.modules)))")
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("SIGNOFF_")}
+        environment |= env_vars(env.database_url, 1025)
+        done = subprocess.run([sys.executable, "-c", code, *args], env=environment, cwd=ROOT,  # noqa: S603
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        loaded = set(json.loads(done.stdout.splitlines()[-1]))
+        assert [m for m in heavy if m in loaded] == [], args
