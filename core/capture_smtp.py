@@ -10,9 +10,7 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-from core.settings import VAR_DIR
-
-MAILDIR = VAR_DIR / "mailbox"
+from core.settings import get_settings
 
 
 class _Keep:
@@ -24,14 +22,17 @@ class _Keep:
         return "250 Message accepted for delivery"
 
 
-def start(host: str = "127.0.0.1", port: int = 8025, folder: Path = MAILDIR) -> Controller:
+def start(host: str = "127.0.0.1", port: int = 8025, folder: Path | None = None) -> Controller:
+    folder = folder or get_settings().mailbox_dir
     controller = Controller(_Keep(folder), hostname=host, port=port)
     controller.start()
     return controller
 
 
-def messages(folder: Path = MAILDIR, limit: int = 200) -> list[tuple[str, mailbox.MaildirMessage]]:
+def messages(folder: Path | None = None,
+             limit: int = 200) -> list[tuple[str, mailbox.MaildirMessage]]:
     """Newest first: (key, message)."""
+    folder = folder or get_settings().mailbox_dir
     if not folder.exists():
         return []
     box = mailbox.Maildir(folder, create=False)

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # Reminders an owner gets for one late step before it is escalated (0: escalate at once).
     reminders_before_escalation: int = Field(default=2, ge=0, le=20)
     prefect_api_url: str | None = None  # set: queued mail nudges the deliver-outbox deployment
+    # Where the demo's capture SMTP server keeps mail and the Demo mailbox page reads it.
+    mailbox_dir: Path = VAR_DIR / "mailbox"
 
     @property
     def is_sqlite(self) -> bool:

@@ -34,5 +34,5 @@ def message(request: Request, key: str) -> Response:
     return render(request, "pages/mailbox_message.html", {
         "title": str(parsed["Subject"]), "subject": str(parsed["Subject"]),
         "headers": {k: str(parsed[k] or "") for k in ("From", "To", "Date", "Message-ID")},
-        "body": body,
+        "body": body, "back_href": "/mailbox", "section": "/mailbox",
     }, person=page_person(request))

@@ -1,0 +1,128 @@
+"""The README's "Try this", followed in Chromium exactly as written, as each person in it.
+
+The people, buttons, links and subjects the test uses are read from (or checked against) the
+README, so the walkthrough and the product cannot drift apart unnoticed. The demo delivers mail
+within seconds through its Prefect runner; here `deliver()` does the same at each step.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from test_browser import _check, browser, live_app  # noqa: F401 - fixtures used below
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+TRY_THIS = README.split("Try this", 1)[1].split("## ", 1)[0]
+
+pytestmark = pytest.mark.browser
+
+
+def said(text: str) -> str:
+    """A label the README tells the reader to use: it must be in the README as written."""
+    assert f"*{text}*" in TRY_THIS, f"the README's walkthrough no longer says *{text}*"
+    return text
+
+
+def step(n: int) -> str:
+    return re.split(r"\n\d\. ", "\n" + TRY_THIS.split("\n1. ", 1)[1].join(["1. ", ""]))[n]
+
+
+def people() -> list[str]:
+    return list(dict.fromkeys(re.findall(r"[a-z.]+@scambs\.example", TRY_THIS)))
+
+
+def sign_in(page, base: str, email: str, deliver, checked) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/sign-in")
+    page.fill("#email", email)
+    page.click(f"button:has-text('{said('Email me a sign-in link')}')")
+    deliver()
+    page.click("a:has-text('Demo mailbox')")
+    page.locator("tr", has_text=email).locator(
+        f"a:has-text('{said('Your Signoff sign-in link')}')").first.click()
+    _check(page, checked)
+    page.locator("a", has_text="/sign-in/").first.click()
+    page.click(f"button:has-text('{said('Sign in')}')")
+    assert page.url.endswith("/rfcs"), page.url
+
+
+def test_the_readme_walkthrough_works_as_written(live_app, browser):  # noqa: F811
+    base, deliver = live_app["base"], live_app["deliver"]
+    officer, pm, sponsor, admin = people()
+    assert (officer, pm, sponsor, admin) == (
+        "richard.may@scambs.example", "paul.knight@scambs.example",
+        "steve.hampson@scambs.example", "emma.george@scambs.example")
+    checked: dict[str, list] = {}
+    page = browser.new_context(bypass_csp=True).new_page()  # to inject axe-core
+
+    # 1. An officer raises a change on the CSE project.
+    sign_in(page, base, officer, deliver, checked)
+    page.click("a:has-text('Projects')")
+    page.click("a:has-text('Customer Service Excellence Standard')")
+    register = page.inner_text("table")
+    assert "CSE-RFC-003" in register and "Awaiting approval" in register
+    assert "28 February 2010" in step(1)
+    stage1 = page.locator("tr", has_text="Organisational Preparation").inner_text()
+    assert stage1.count("28 February 2010") == 2, stage1  # baseline and scheduled
+    _check(page, checked)
+    page.click(f"text={said('Raise a Request for Change')}")
+    page.fill("#title", "Run a fourth Getting Ready workshop")
+    page.fill("#description", "One more workshop for service managers who missed the first three.")
+    page.fill("#expected_benefits", "Every service manager is ready before stage 2.")
+    page.click(f"button:has-text('{said('Submit for impact analysis')}')")
+    assert "CSE-RFC-004" in step(1) and "CSE-RFC-004" in page.inner_text("h1")
+    _check(page, checked)
+    page.click("a:has-text('Sign out')")
+    page.click("button:has-text('Sign out')")
+    assert "You have signed out" in page.inner_text("body")
+
+    # 2. The PM records the impact: minor, so the PM decides it.
+    sign_in(page, base, pm, deliver, checked)
+    waiting = page.locator("li", has_text="CSE-RFC-004")
+    assert said("record the impact analysis") in waiting.inner_text()
+    _check(page, checked)
+    waiting.locator("a").click()
+    page.fill("#days_of_work", "1")
+    page.check("#extends_timescale-2")
+    page.check("#needs_extra_resources-2")
+    page.fill("#cost", "0")
+    page.fill("#recommendation", "Book the room for 18 March.")
+    page.click(f"button:has-text('{said('Record impact analysis')}')")
+    assert "minor" in page.inner_text(".govuk-notification-banner")
+    _check(page, checked)
+    page.click(f"text={said('Approve or reject')}")
+    page.check(f"label:has-text('{said('Approve the change')}')")
+    page.click(f"button:has-text('{said('Record decision')}')")
+    assert "Approved" in page.inner_text(".govuk-tag")
+    _check(page, checked)
+    deliver()
+
+    # 3. The sponsor approves CSE-RFC-003 from the emailed link, without signing in.
+    sponsor_page = browser.new_context(bypass_csp=True).new_page()  # to inject axe-core
+    sponsor_page.goto(f"{base}/mailbox")
+    subject = said("Approval needed: CSE-RFC-003 (major change)")
+    sponsor_page.locator("tr", has_text=sponsor).locator(f"a:has-text('{subject}')").click()
+    sponsor_page.locator("a", has_text="/approvals/").first.click()
+    assert "Approve or reject CSE-RFC-003" in sponsor_page.inner_text("h1")
+    _check(sponsor_page, checked)
+    sponsor_page.check(f"label:has-text('{said('Approve the change')}')")
+    sponsor_page.click(f"button:has-text('{said('Record decision')}')")
+    assert "approved" in sponsor_page.inner_text("h1")
+    _check(sponsor_page, checked)
+
+    # 4. The administrator sees every RFC and every email.
+    page.click("a:has-text('Sign out')")
+    page.click("button:has-text('Sign out')")
+    sign_in(page, base, admin, deliver, checked)
+    page.click("a:has-text('All RFCs')")
+    everything = page.inner_text("table")
+    assert "CSE-RFC-003" in everything and "CSE-RFC-004" in everything
+    _check(page, checked)
+    page.click("a:has-text('Outbox')")
+    assert "Sent" in page.inner_text("table")
+    _check(page, checked)
+    page.goto(f"{base}/rfcs/1")
+    history = page.inner_text("#history ~ table")
+    assert "Approved by Steve Hampson (via emailed link)" in history, history
+    assert "Raised by Paul Knight" in history and "26 February 2010" in history
