@@ -417,3 +417,21 @@ def test_openapi_describes_every_operation_and_its_errors(client):
         "parameters"]}
     assert {"status", "classification", "q", "limit", "cursor"} <= set(params)
     assert (params["limit"]["schema"]["minimum"], params["limit"]["schema"]["maximum"]) == (1, 200)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_web_app_never_imports_prefect(env):
+    """`import prefect` costs seconds and tens of MB; the web app and API must not pay it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys\nfrom api.main import app\nfrom fastapi.testclient import TestClient\n"
+            "TestClient(app).get('/openapi.json')\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))")
+    done = subprocess.run([sys.executable, "-c", code], env=dict(os.environ),  # noqa: S603
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
