@@ -31,6 +31,7 @@ def fuzz_database(tmp_path_factory):
     mp.setenv("SIGNOFF_ENV", "test")
     mp.setenv("SIGNOFF_DATABASE_URL", f"sqlite:///{folder}/fuzz.db")
     mp.setenv("SIGNOFF_SECRET_KEY", "fuzz-secret-key-0123456789abcdefghijkl")
+    mp.setenv("SIGNOFF_BASE_URL", "http://testserver")  # the host schemathesis's client sends
     core_settings.reset_settings_cache()
     reset_engine()
     templating.environment.cache_clear()
@@ -48,8 +49,19 @@ def fuzz_database(tmp_path_factory):
     templating.environment.cache_clear()
 
 
-# The app reads its settings and database lazily, per request, so it can be built at import.
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
+def _load_schema():  # type: ignore[no-untyped-def]
+    """The app reads its settings and database lazily, per request, so it can be built at
+    import; /openapi.json is read under the host schemathesis's client sends (testserver)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SIGNOFF_BASE_URL", "http://testserver")
+        core_settings.reset_settings_cache()
+        try:
+            return schemathesis.openapi.from_asgi("/openapi.json", create_app())
+        finally:
+            core_settings.reset_settings_cache()
+
+
+schema = _load_schema()
 
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
