@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from api.middleware import BodyLimitMiddleware, HostCheckMiddleware, SecurityHeadersMiddleware
 from api.rendering import render_error
 from core.settings import ROOT, get_settings, secret_key
 from core.templating import environment
@@ -124,6 +124,7 @@ def create_app() -> FastAPI:
         app.mount("/assets", StaticFiles(directory=assets), name="assets")
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(HostCheckMiddleware)  # outermost: a foreign Host gets nothing else
     return app
 
 

@@ -84,6 +84,35 @@ async def _reject(scope: dict, send: Any, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class HostCheckMiddleware:
+    """Answer only to our own host names: a forged Host header gets 400, never a page.
+
+    Links are built from SIGNOFF_BASE_URL, not the Host header, but a cache or proxy in front
+    could still be poisoned by pages served for any host; and nothing legitimate sends one.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from core.settings import get_settings
+
+        host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        name = name.strip("[]")
+        if name not in get_settings().host_names():
+            body = b"Unknown host: use the address in SIGNOFF_BASE_URL.\n"
+            await send({"type": "http.response.start", "status": 400,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
 class SecurityHeadersMiddleware:
     """Headers every response carries; a CSP nonce for the GOV.UK template's one inline script."""
 
@@ -97,6 +126,9 @@ class SecurityHeadersMiddleware:
         nonce = secrets.token_urlsafe(16)
         scope.setdefault("state", {})["csp_nonce"] = nonce
         is_asset = scope["path"].startswith("/assets/")
+        from core.settings import get_settings
+
+        hsts = get_settings().secure_cookies  # BASE_URL is https: browsers should only use https
 
         async def with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
@@ -109,6 +141,8 @@ class SecurityHeadersMiddleware:
                        "img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; "
                        "form-action 'self'; base-uri 'none'")
                 extra.append((b"content-security-policy", csp.encode()))
+                if hsts:
+                    extra.append((b"strict-transport-security", b"max-age=31536000"))
                 message = {**message, "headers": headers + extra}
             await send(message)
 

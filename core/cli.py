@@ -153,8 +153,15 @@ def _tokens_create(args: argparse.Namespace) -> int:
 def _web(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from core.logsafe import uvicorn_log_config
+    from core.settings import get_settings
+
+    # X-Forwarded-For and -Proto are believed only from the configured proxies (none by
+    # default): otherwise anyone could choose the address the audit trail records.
+    proxies = get_settings().trusted_proxies.strip()
     uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers,
-                proxy_headers=True, log_level="info")
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+                log_config=uvicorn_log_config("info"), log_level="info")
     return 0
 
 

@@ -204,8 +204,9 @@ def run_demo(host: str = "127.0.0.1", port: int = 8000) -> int:
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
         py = sys.executable
-        web = _start([py, "-m", "uvicorn", "api.main:app", "--host", host, "--port", str(port),
-                      "--log-level", "warning"], env, logs / "web.log")
+        # `signoff web`, as in production: its access log redacts sign-in and link tokens.
+        web = _start([py, "-m", "core.cli", "web", "--host", host, "--port", str(port)],
+                     env, logs / "web.log")
         prefect = _start([py, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                           "--port", str(PREFECT_PORT)], env, logs / "prefect-server.log")
         procs += [web, prefect]

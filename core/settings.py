@@ -38,8 +38,23 @@ class Settings(BaseSettings):
     # Reminders an owner gets for one late step before it is escalated (0: escalate at once).
     reminders_before_escalation: int = Field(default=2, ge=0, le=20)
     prefect_api_url: str | None = None  # set: queued mail nudges the deliver-outbox deployment
+    # Host names the app answers to besides BASE_URL's (comma-separated); others get 400.
+    allowed_hosts: str = ""
+    # Proxies (comma-separated addresses) whose X-Forwarded-For/-Proto headers are believed.
+    trusted_proxies: str = ""
     # Where the demo's capture SMTP server keeps mail and the Demo mailbox page reads it.
     mailbox_dir: Path = VAR_DIR / "mailbox"
+
+    def host_names(self) -> frozenset[str]:
+        """The Host header values accepted: BASE_URL's host, ALLOWED_HOSTS, and in dev/demo/test
+        the loopback names (people type localhost as often as 127.0.0.1)."""
+        from urllib.parse import urlsplit
+
+        names = {urlsplit(self.base_url).hostname or ""}
+        names |= {h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()}
+        if self.env != "production":
+            names |= {"127.0.0.1", "localhost", "::1"}
+        return frozenset(n for n in names if n)
 
     @property
     def is_sqlite(self) -> bool:

@@ -35,6 +35,11 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     (S.awaiting_approval, "withdraw"): (S.withdrawn, frozenset({"requester", "manager"})),
 }
 
+# The roles that may make each action in some state.
+_MAY_EVER: dict[str, frozenset[str]] = {}
+for (_status, _action), (_to, _roles) in TRANSITIONS.items():
+    _MAY_EVER[_action] = _MAY_EVER.get(_action, frozenset()) | _roles
+
 ACTIONS = ("edit", "submit", "withdraw", "record_impact", "approve", "reject")
 STATUS_LABELS = {
     S.draft: "Draft",
@@ -68,6 +73,10 @@ def authorise(rfc: Rfc, project: Project, *, action: str, actor: Actor,
     acting_role = role or main_role((roles & move[1] if move else set()) or roles)
     refusal = Refusal("rfc", rfc.id or 0, rfc.version, action, rfc.status, actor.person_id,
                       acting_role, actor.address)
+    # Permission before state: someone who could never make this move is told so, and learns
+    # nothing about where the RFC is now.
+    if not roles & _MAY_EVER.get(action, frozenset()):
+        raise Forbidden(_forbidden_message(rfc, action, roles), refusal=refusal)
     if move is None:
         raise Conflict(
             f"{rfc.ref} is {STATUS_LABELS[S(rfc.status)].lower()}: it cannot be "

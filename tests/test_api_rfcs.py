@@ -600,13 +600,16 @@ def test_malformed_decision_is_422(client, factory, team, db, body):
     assert db.rfc(rfc.id).status == "awaiting_approval"
 
 
-@pytest.mark.parametrize("status", ["draft", "impact_analysis", "approved", "rejected",
-                                    "withdrawn"])
-def test_decide_out_of_order_is_409(client, factory, team, db, status):
+@pytest.mark.parametrize(("status", "code"), [("draft", 403), ("impact_analysis", 403),
+                                              ("approved", 409), ("rejected", 409),
+                                              ("withdrawn", 403)])
+def test_decide_out_of_order_is_refused(client, factory, team, db, status, code):
+    """The PM decided this minor change (409 now it is decided); before the impact analysis
+    named them approver they are not the approver at all (403, permission before state)."""
     rfc = factory.in_status(team, status, major=False)
     before = db.counts()
     clear_4xx(client.post(f"/api/v1/rfcs/{rfc.id}/decision", json={"decision": "approve"},
-                          headers=factory.auth(team.manager)), 409)
+                          headers=factory.auth(team.manager)), code)
     unchanged(before, db.counts(), refused=1)
 
 

@@ -498,8 +498,12 @@ def test_resent_link_is_built_from_base_url_not_the_host_header(client, team, db
                                                                  awaiting):
     path = link_of(db, awaiting)
     with frozen(later(days=15)):
+        foreign = client.post(path + "/resend", data={"email": team.sponsor.email},
+                              headers={"Host": "evil.example"})
+        assert foreign.status_code == 400  # a foreign Host gets no page and sends nothing
+        assert deliver().sent == 0
         r = client.post(path + "/resend", data={"email": team.sponsor.email},
-                        headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+                        headers={"X-Forwarded-Host": "evil.example"})
         assert r.status_code == 200
         assert deliver().sent >= 1
     mail = [m for m in smtp.to(team.sponsor.email) if "new link you asked for" in m.text][-1]
