@@ -346,8 +346,9 @@ def test_service_refusals_use_their_own_codes(client, factory, team, db):
     rfc = factory.rfc(team)
     problem(client.post(f"/api/v1/rfcs/{rfc.id}/submit", headers=factory.auth(team.stranger)),
             403, "forbidden")
-    problem(client.post(f"/api/v1/rfcs/{rfc.id}/decision", json={"decision": "approve"},
-                        headers=factory.auth(team.sponsor)), 409, "conflict")
+    decided = factory.in_status(team, "approved", major=False)  # the PM decided it already
+    problem(client.post(f"/api/v1/rfcs/{decided.id}/decision", json={"decision": "approve"},
+                        headers=factory.auth(team.manager)), 409, "conflict")
     problem(client.post("/api/v1/projects", headers=factory.auth(team.officer),
                         json={"code": "X", "name": "x", "sponsor_email": team.sponsor.email,
                               "manager_email": team.manager.email}), 403, "forbidden")
