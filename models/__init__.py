@@ -6,6 +6,7 @@ from models.outbox import OutboxMessage, OutboxStatus
 from models.people import ApiToken, Person, WebSession
 from models.projects import Project, ProjectMember, Stage
 from models.rfcs import Classification, Rfc, RfcStatus
+from models.throttle import Throttle
 
 __all__ = [
     "ActionToken",
@@ -21,5 +22,6 @@ __all__ = [
     "Rfc",
     "RfcStatus",
     "Stage",
+    "Throttle",
     "WebSession",
 ]

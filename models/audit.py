@@ -24,3 +24,7 @@ class AuditEvent(SQLModel, table=True):
     to_status: str = Field(default="", max_length=30)
     outcome: str = Field(max_length=10)  # "ok" or "refused"
     detail: str = Field(default="", max_length=2000)
+    # Tamper evidence: each row's hash covers its fields and the previous row's hash.
+    prev_hash: str = Field(default="", max_length=64)
+    row_hash: str = Field(default="", max_length=64)
+

@@ -68,6 +68,7 @@ class ApiToken(SQLModel, table=True):
     label: str = Field(default="", max_length=120)
     created_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: until revoked
 
 
 class WebSession(SQLModel, table=True):

@@ -29,6 +29,8 @@ class Project(ProjectBase, table=True):
     start_on: date | None = None
     end_on: date | None = None
     rfc_counter: int = 0
+    # Any registered officer may raise RFCs on it (and so see its register), not only members.
+    open_to_all_officers: bool = False
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 

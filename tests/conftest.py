@@ -27,7 +27,8 @@ PG_HOST, PG_PORT, PG_USER = "127.0.0.1", int(os.environ.get("TEST_PG_PORT", "543
 SECRET = "test-secret-key-0123456789-abcdefghijklmnop"  # noqa: S105 - tests only
 # In foreign-key order: each table refers only to tables before it.
 TABLES = ("person", "api_token", "web_session", "project", "project_member", "stage", "rfc",
-          "approval_task", "action_token", "outbox_message", "audit_event")
+          "approval_task", "action_token", "outbox_message", "audit_event", "throttle")
+ORDER = {t: "id" for t in TABLES} | {"throttle": "bucket, key"}
 
 
 def pg_url(name: str) -> str:
@@ -186,7 +187,7 @@ class Db:
 
         with read_session() as s:
             return {
-                t: [tuple(r) for r in s.execute(text(f"SELECT * FROM {t} ORDER BY id"))]  # noqa: S608
+                t: [tuple(r) for r in s.execute(text(f"SELECT * FROM {t} ORDER BY {ORDER[t]}"))]  # noqa: S608
                 for t in TABLES
             }
 
