@@ -24,7 +24,7 @@ install: $(PY_STAMP)
 
 $(PY_STAMP): pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || test -x $(UV) || python3 -m pip install --user --quiet 'uv>=0.5'
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 assets: $(ASSET_FILES)

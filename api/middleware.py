@@ -104,9 +104,17 @@ class HostCheckMiddleware:
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         name = name.strip("[]")
         if name not in get_settings().host_names():
-            body = b"Unknown host: use the address in SIGNOFF_BASE_URL.\n"
+            detail = "Unknown host: use the address in SIGNOFF_BASE_URL."
+            if scope["path"].startswith("/api/"):
+                from api.problems import MEDIA_TYPE
+                from api.problems import body as problem_body
+
+                body = json.dumps(problem_body(400, detail, code="unknown_host")).encode()
+                kind = MEDIA_TYPE.encode()
+            else:
+                body, kind = (detail + "\n").encode(), b"text/plain; charset=utf-8"
             await send({"type": "http.response.start", "status": 400,
-                        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                        "headers": [(b"content-type", kind),
                                     (b"content-length", str(len(body)).encode())]})
             await send({"type": "http.response.body", "body": body})
             return

@@ -32,7 +32,8 @@ CODES: dict[int, str] = {
     422: "invalid",
 }
 VALIDATION_FAILED = "validation_failed"
-ALL_CODES = sorted({*CODES.values(), VALIDATION_FAILED})
+UNKNOWN_HOST = "unknown_host"  # 400: the Host header is not one Signoff answers to
+ALL_CODES = sorted({*CODES.values(), VALIDATION_FAILED, UNKNOWN_HOST})
 
 
 def code_for(status: int) -> str:

@@ -8,8 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from core.settings import get_settings
 
 _frozen: datetime | None = None
@@ -44,7 +42,10 @@ def frozen(at: datetime) -> Iterator[None]:
 
 @lru_cache(maxsize=64)
 def _bank_holidays(year: int) -> frozenset[date]:
-    # The holidays package computes England-and-Wales bank holidays offline.
+    # The holidays package computes England-and-Wales bank holidays offline. Imported here:
+    # it is slow to import and most commands never ask about a working day.
+    import holidays
+
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
 
 

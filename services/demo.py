@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlmodel import Session
+from sqlalchemy import delete
+from sqlmodel import Session, col
 
 from core import clock
 from core.settings import ROOT
-from models import Project, Stage
+from models import OutboxMessage, Project, Stage
 from models.projects import ProjectCreate
 from models.rfcs import ImpactInput, RfcCreate
 from services import people, projects, rfcs
@@ -80,6 +81,10 @@ def _load_rfc3(session: Session, project: Project, ex: dict[str, Any], by_name: 
     # The sponsor is asked today: a link issued in 2010 would long have expired (its queued
     # email is dropped as no longer relevant), and the step is due from today.
     rfcs.ask_approver(session, rfc=rfc, project=project, actor=pm)
+    # The 2010 request for that long-expired link was never sent: it is not mail to show.
+    session.execute(delete(OutboxMessage).where(
+        col(OutboxMessage.rfc_id) == rfc.id, col(OutboxMessage.created_at) < clock.now()
+        - timedelta(days=1)))
 
 
 def _d(value: Any) -> date | None:

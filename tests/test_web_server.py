@@ -147,3 +147,10 @@ with read_session() as s:
                  .order_by(AuditEvent.id.desc())).first().actor_address)
 """)
     assert address == "127.0.0.1"
+
+
+def test_an_api_client_with_a_foreign_host_gets_a_problem(server):
+    r = httpx.get(server["base"] + "/api/v1/projects", headers={"Host": "evil.example"})
+    assert r.status_code == 400
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "unknown_host"
