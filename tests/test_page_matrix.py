@@ -96,7 +96,6 @@ class World:
     sign_in_links: dict[str, str]
     mail_key: str
     routes: set[str]
-    shots: dict[str, int] = field(default_factory=dict)
 
 
 # --- the rules (the one place to edit when they change) -----------------------------------------
