@@ -190,6 +190,22 @@ def _load_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_verify(args: argparse.Namespace) -> int:
+    from core.db import read_session
+    from services.audit import verify_chain
+
+    with read_session() as session:
+        result = verify_chain(session)
+    if not result.intact:
+        print(f"audit chain broken at event {result.broken_id} (event {result.events} in id "
+              f"order): {result.problem}", file=sys.stderr)
+        return 1
+    print(f"{result.events} events, chain intact")
+    print(f"last row_hash {result.last_hash} (keep it elsewhere: it shows rows removed "
+          "from the end)")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from core.demo_runner import run_demo
 
@@ -223,6 +239,11 @@ def build_parser() -> argparse.ArgumentParser:
     deliver.add_argument("--interval", type=float, default=10.0,
                          help="seconds between passes (default 10)")
     deliver.set_defaults(func=_outbox_deliver)
+
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="audit_command", required=True)
+    audit.add_parser("verify", help="check the audit trail's hash chain, oldest event first"
+                     ).set_defaults(func=_audit_verify)
 
     sub.add_parser("load-demo", help="load the CSE demo project").set_defaults(func=_load_demo)
 
