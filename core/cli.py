@@ -35,6 +35,9 @@ def _users_add(args: argparse.Namespace) -> int:
         with write_session() as session:
             person = people.add_person(session, data=data)
             print(f"added {person.name} <{person.email}>{' (admin)' if person.is_admin else ''}")
+            for other in people.namesakes(session, name=person.name, exclude_id=person.id):
+                print(f"warning: {other.name} <{other.email}> is already registered with a "
+                      "name that looks the same: check these are two people", file=sys.stderr)
     except ValidationError as exc:
         print(f"error: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ from pydantic import EmailStr, field_validator
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime
+from models.text import single_line
 
 
 class PersonBase(SQLModel):
@@ -29,6 +30,18 @@ class PersonCreate(SQLModel):
     job_title: str = Field(default="", max_length=120)
     is_admin: bool = False
 
+    @field_validator("name", "job_title")
+    @classmethod
+    def _visible(cls, v: str) -> str:
+        return single_line(v)
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, v: str) -> str:
+        if not v:
+            raise ValueError("enter a name")
+        return v
+
 
 class PersonUpdate(SQLModel):
     """What `signoff users update` may change; None leaves a field as it is."""
@@ -42,9 +55,7 @@ class PersonUpdate(SQLModel):
     def _single_line(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        if any(ord(c) < 32 or ord(c) == 127 for c in v):
-            raise ValueError("must be a single line without control characters")
-        return v.strip()
+        return single_line(v)
 
     @field_validator("name")
     @classmethod

@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from models.base import UTCDateTime
+from models.text import free_text, single_line
 
 
 class ProjectBase(SQLModel):
@@ -49,21 +50,20 @@ class ProjectCreate(SQLModel):
     manager_email: EmailStr
     alternate_approver_email: EmailStr | None = None
     cost_tolerance_pence: int = Field(default=0, ge=0, le=10**12)
+    open_to_all_officers: bool = Field(
+        default=False, description="Any registered officer may see the project and raise RFCs "
+        "on it; otherwise only its people (sponsor, manager, alternate, members) and admins")
 
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if any(ord(c) < 32 or ord(c) == 127 for c in v):
-            raise ValueError("must be a single line without control characters")
-        return v.strip()
+        return single_line(v)
 
     @field_validator("objective")
     @classmethod
     def _objective(cls, v: str) -> str:
-        if any((ord(c) < 32 and c not in "\n\r\t") or ord(c) == 127 for c in v):
-            raise ValueError("must not contain control characters")
-        return v
+        return free_text(v)
 
     @field_validator("code")
     @classmethod
@@ -71,6 +71,23 @@ class ProjectCreate(SQLModel):
         if not re.fullmatch(CODE_PATTERN, v):
             raise ValueError("use upper-case letters, digits and hyphens, starting with a letter")
         return v
+
+
+class MemberPublic(SQLModel):
+    email: str
+    name: str
+    role: str
+
+
+class MemberAdd(SQLModel):
+    email: EmailStr
+    role: str = Field(min_length=1, max_length=120,
+                      description="What they do on the project, e.g. Work Stream Leader")
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, v: str) -> str:
+        return single_line(v)
 
 
 class ProjectPublic(SQLModel):
@@ -82,6 +99,8 @@ class ProjectPublic(SQLModel):
     manager_email: str
     alternate_approver_email: str | None
     cost_tolerance_pence: int
+    open_to_all_officers: bool = False
+    members: list[MemberPublic] = []
 
 
 class ProjectList(SQLModel):

@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from models.base import UTCDateTime
+from models.text import free_text, single_line
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
@@ -78,15 +79,10 @@ class Rfc(SQLModel, table=True):
 
 def _no_control_chars(value: str | None) -> str | None:
     """Reject control characters (CR/LF in a title would end up in an email header)."""
-    if value is not None and any(ord(c) < 32 and c not in "\n\r\t" for c in value):
-        raise ValueError("must not contain control characters")
-    return value
+    return None if value is None else free_text(value)
 
 
-def _single_line(value: str) -> str:
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValueError("must be a single line without control characters")
-    return value.strip()
+_single_line = single_line
 
 
 class RfcCreate(SQLModel):

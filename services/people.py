@@ -11,6 +11,7 @@ from core import clock, tokens
 from core.settings import get_settings
 from models import ApiToken, Person, WebSession
 from models.people import PersonCreate, PersonUpdate
+from models.text import look_alike_key
 from services.errors import Conflict, Gone, Invalid, NotFound
 
 # services.action_links and services.outbox are imported where sign-in needs them: the
@@ -30,9 +31,18 @@ def find_by_email(session: Session, email: str) -> Person | None:
 
 
 def add_person(session: Session, *, data: PersonCreate) -> Person:
-    """Register a person; their email address is their identity."""
+    """Register a person; their email address is their identity.
+
+    An address that only looks like a registered one (a Cyrillic "о" for an "o") is refused:
+    links sent there would go to someone else while the pages show a trusted name.
+    """
     if find_by_email(session, data.email) is not None:
         raise Conflict(f"{data.email} is already registered.")
+    key = look_alike_key(normalise_email(data.email))
+    for (email,) in session.execute(select(Person.email)):
+        if look_alike_key(email) == key:
+            raise Conflict(f"{data.email} looks like {email}, who is already registered. "
+                           "Check the address letter by letter.")
     person = Person(
         name=data.name.strip(), email=normalise_email(data.email), job_title=data.job_title,
         is_admin=data.is_admin, created_at=clock.now(),
@@ -40,6 +50,13 @@ def add_person(session: Session, *, data: PersonCreate) -> Person:
     session.add(person)
     session.flush()
     return person
+
+
+def namesakes(session: Session, *, name: str, exclude_id: int | None = None) -> list[Person]:
+    """People whose name looks the same as `name` (an admin is warned before adding another)."""
+    key = look_alike_key(name)
+    return [p for p in session.exec(select(Person))
+            if look_alike_key(p.name) == key and p.id != exclude_id]
 
 
 def list_people(session: Session) -> list[Person]:

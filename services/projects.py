@@ -8,10 +8,10 @@ from sqlmodel import Session, col, select
 
 from core import clock
 from models import Person, Project, ProjectMember, Rfc, Stage
-from models.projects import CODE_PATTERN, ProjectCreate, ProjectPublic
-from services import audit
+from models.projects import CODE_PATTERN, MemberPublic, ProjectCreate, ProjectPublic
+from services import access, audit
 from services.actors import Actor
-from services.errors import Conflict, Invalid, NotFound
+from services.errors import Conflict, Forbidden, Invalid, NotFound
 from services.people import find_by_email
 
 
@@ -38,7 +38,7 @@ def create_project(session: Session, *, actor: Actor, data: ProjectCreate) -> Pr
         code=data.code, name=data.name.strip(), objective=data.objective,
         cost_tolerance_pence=data.cost_tolerance_pence, sponsor_id=sponsor.id or 0,
         manager_id=manager.id or 0, alternate_approver_id=alternate.id if alternate else None,
-        created_at=clock.now(),
+        open_to_all_officers=data.open_to_all_officers, created_at=clock.now(),
     )
     session.add(project)
     session.flush()
@@ -62,6 +62,59 @@ def add_member(session: Session, *, project: Project, person: Person, role: str)
         session.add(ProjectMember(project_id=project.id or 0, person_id=person.id or 0, role=role))
 
 
+def add_project_member(session: Session, *, actor: Actor, code: str, email: str,
+                       role: str) -> ProjectMember:
+    """Add a person to a project's people (admins and the project's PM); idempotent per person."""
+    project = visible_project(session, code=code, actor=actor)
+    _may_manage(project, actor)
+    person = _person(session, email, "person")
+    existing = session.exec(select(ProjectMember).where(
+        ProjectMember.project_id == project.id, ProjectMember.person_id == person.id)).first()
+    if existing is not None:
+        if existing.role == role:
+            return existing
+        existing.role = role
+        session.add(existing)
+        action = "change_member"
+    else:
+        existing = ProjectMember(project_id=project.id or 0, person_id=person.id or 0, role=role)
+        session.add(existing)
+        action = "add_member"
+    _audit_membership(session, actor, project, action, f"{person.email} as {role}")
+    return existing
+
+
+def remove_project_member(session: Session, *, actor: Actor, code: str, email: str) -> None:
+    """Take a person off a project's people; its sponsor, PM and alternate stay while named."""
+    project = visible_project(session, code=code, actor=actor)
+    _may_manage(project, actor)
+    person = find_by_email(session, email)
+    row = session.exec(select(ProjectMember).where(
+        ProjectMember.project_id == project.id,
+        ProjectMember.person_id == (person.id if person else -1))).first()
+    if person is None or row is None:
+        raise NotFound(f"{email} is not one of the project's people.")
+    if person.id in (project.sponsor_id, project.manager_id, project.alternate_approver_id):
+        raise Invalid(f"{person.name} is the project's named sponsor, manager or alternate "
+                      "approver, and stays one of its people while named.")
+    session.delete(row)
+    _audit_membership(session, actor, project, "remove_member", person.email)
+
+
+def _may_manage(project: Project, actor: Actor) -> None:
+    if not access.manages_members(project=project, actor=actor):
+        raise Forbidden("Only administrators and the project's Project Manager manage its "
+                        "people.")
+
+
+def _audit_membership(session: Session, actor: Actor, project: Project, action: str,
+                      detail: str) -> None:
+    audit.record(session, actor_id=actor.person_id,
+                 actor_role="admin" if actor.is_admin else "manager",
+                 actor_address=actor.address, subject_type="project",
+                 subject_id=project.id or 0, subject_version=1, action=action, detail=detail)
+
+
 def get_project(session: Session, *, code: str, required: bool = True) -> Project | None:
     valid = re.fullmatch(CODE_PATTERN, code) is not None
     project = session.exec(select(Project).where(Project.code == code)).first() if valid else None
@@ -70,8 +123,20 @@ def get_project(session: Session, *, code: str, required: bool = True) -> Projec
     return project
 
 
-def list_projects(session: Session) -> list[Project]:
-    return list(session.exec(select(Project).order_by(col(Project.code))))
+def list_projects(session: Session, *, actor: Actor | None = None) -> list[Project]:
+    """Projects by code: those `actor` may see, or every one (for internal use) without."""
+    stmt = select(Project).order_by(col(Project.code))
+    if actor is not None:
+        stmt = stmt.where(access.visible_projects(actor))
+    return list(session.exec(stmt))
+
+
+def visible_project(session: Session, *, code: str, actor: Actor) -> Project:
+    """The project if this person may see it; to anyone else it does not exist."""
+    project = get_project(session, code=code, required=False)
+    if project is None or not access.sees_project(session, project=project, actor=actor):
+        raise NotFound(f"There is no project with code {code}.")
+    return project
 
 
 def register(session: Session, *, project: Project) -> list[Rfc]:
@@ -112,14 +177,17 @@ def to_public(session: Session, project: Project) -> ProjectPublic:
         manager_email=email(project.manager_id) or "",
         alternate_approver_email=email(project.alternate_approver_id),
         cost_tolerance_pence=project.cost_tolerance_pence,
+        open_to_all_officers=project.open_to_all_officers,
+        members=[MemberPublic(email=p.email, name=p.name, role=role)
+                 for p, role in members(session, project=project)],
     )
 
 
 OPEN_STATUSES = ("draft", "impact_analysis", "awaiting_approval")
 
 
-def overview(session: Session) -> list[tuple[Project, str, str, int]]:
-    """Every project with its Project Manager's and sponsor's names and its open RFC count."""
+def overview(session: Session, *, actor: Actor) -> list[tuple[Project, str, str, int]]:
+    """The projects this person sees, with PM's and sponsor's names and open RFC count."""
     from sqlalchemy import func
     from sqlalchemy.orm import aliased
 
@@ -134,6 +202,7 @@ def overview(session: Session) -> list[tuple[Project, str, str, int]]:
         select(Project, manager.name, sponsor.name, open_rfcs)
         .join(manager, col(manager.id) == col(Project.manager_id))
         .join(sponsor, col(sponsor.id) == col(Project.sponsor_id))
+        .where(access.visible_projects(actor))
         .order_by(col(Project.name))
     )
     return [(p, m, s, n) for p, m, s, n in rows]

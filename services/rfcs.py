@@ -6,13 +6,13 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core import clock
-from models import ActionToken, ApprovalTask, Project, ProjectMember, Rfc, RfcStatus
+from models import ActionToken, ApprovalTask, Project, Rfc, RfcStatus
 from models.approvals import TaskKind
 from models.rfcs import Classification, DecisionInput, ImpactInput, RfcCreate, RfcUpdate
-from services import action_links, audit, outbox, rfc_workflow
+from services import access, action_links, audit, outbox, rfc_workflow
 from services.actors import Actor, roles_on
-from services.errors import Conflict, Invalid, NotFound
-from services.projects import get_project
+from services.errors import Conflict, Invalid, NotFound, Refusal
+from services.projects import visible_project
 
 
 def get_rfc(session: Session, *, rfc_id: int) -> tuple[Rfc, Project]:
@@ -24,10 +24,24 @@ def get_rfc(session: Session, *, rfc_id: int) -> tuple[Rfc, Project]:
     return rfc, project
 
 
+def get_rfc_for(session: Session, *, actor: Actor, rfc_id: int,
+                action: str) -> tuple[Rfc, Project]:
+    """The RFC for someone about to act on it: to those who may not see it, it does not exist.
+
+    Checked before anything about its state, so an outsider learns nothing; the attempt is
+    still recorded as refused.
+    """
+    rfc, project = get_rfc(session, rfc_id=rfc_id)
+    if not may_view(session, rfc=rfc, project=project, actor=actor):
+        raise NotFound(f"There is no Request for Change with id {rfc_id}.", refusal=Refusal(
+            "rfc", rfc.id or 0, rfc.version, action, rfc.status, actor.person_id, "outsider",
+            actor.address))
+    return rfc, project
+
+
 def create_rfc(session: Session, *, actor: Actor, project_code: str, data: RfcCreate) -> Rfc:
-    """Raise a draft RFC (Part 1) on a project."""
-    project = get_project(session, code=project_code)
-    assert project is not None
+    """Raise a draft RFC (Part 1) on a project its people (or, if open, any officer) see."""
+    project = visible_project(session, code=project_code, actor=actor)
     number = session.execute(
         update(Project)
         .where(col(Project.id) == project.id)
@@ -53,7 +67,7 @@ def create_rfc(session: Session, *, actor: Actor, project_code: str, data: RfcCr
 
 def edit_rfc(session: Session, *, actor: Actor, rfc_id: int, data: RfcUpdate) -> Rfc:
     """Change Part 1; bumps the version, so links for the old version stop working."""
-    rfc, project = get_rfc(session, rfc_id=rfc_id)
+    rfc, project = get_rfc_for(session, actor=actor, rfc_id=rfc_id, action="edit")
     if data.version is not None and data.version != rfc.version:
         _, _, refusal = rfc_workflow.authorise(rfc, project, action="edit", actor=actor)
         raise Conflict(
@@ -77,7 +91,7 @@ def edit_rfc(session: Session, *, actor: Actor, rfc_id: int, data: RfcUpdate) ->
 
 def submit_rfc(session: Session, *, actor: Actor, rfc_id: int) -> Rfc:
     """Send a draft to the Project Manager for impact analysis."""
-    rfc, project = get_rfc(session, rfc_id=rfc_id)
+    rfc, project = get_rfc_for(session, actor=actor, rfc_id=rfc_id, action="submit")
     rfc_workflow.apply(session, rfc=rfc, project=project, action="submit", actor=actor)
     _open_task(session, rfc=rfc, project=project, kind=TaskKind.impact_analysis,
                owner_id=project.manager_id)
@@ -107,7 +121,7 @@ def choose_approver(rfc: Rfc, project: Project, classification: Classification) 
 
 def record_impact(session: Session, *, actor: Actor, rfc_id: int, data: ImpactInput) -> Rfc:
     """Part 2: the PM's impact analysis; classifies the change and routes it for decision."""
-    rfc, project = get_rfc(session, rfc_id=rfc_id)
+    rfc, project = get_rfc_for(session, actor=actor, rfc_id=rfc_id, action="record_impact")
     _, _, refusal = rfc_workflow.authorise(rfc, project, action="record_impact", actor=actor)
     classification = classify(data, project)
     approver_id = choose_approver(rfc, project, classification)
@@ -136,7 +150,7 @@ CHANNELS = {"app": "via app", "api": "via API"}  # how the history says a decisi
 def decide(session: Session, *, actor: Actor, rfc_id: int, data: DecisionInput,
            channel: str = "app") -> Rfc:
     """The named approver approves or rejects (in the app, or by API with channel="api")."""
-    rfc, project = get_rfc(session, rfc_id=rfc_id)
+    rfc, project = get_rfc_for(session, actor=actor, rfc_id=rfc_id, action=data.decision)
     return record_decision(session, rfc=rfc, project=project, actor=actor, data=data,
                            channel=channel)
 
@@ -171,7 +185,7 @@ def record_decision(
 
 def withdraw_rfc(session: Session, *, actor: Actor, rfc_id: int, reason: str = "") -> Rfc:
     """The requester (or PM) withdraws the RFC, saying why; anyone waiting on it is told."""
-    rfc, project = get_rfc(session, rfc_id=rfc_id)
+    rfc, project = get_rfc_for(session, actor=actor, rfc_id=rfc_id, action="withdraw")
     was_waiting = rfc.status != RfcStatus.draft
     rfc_workflow.apply(session, rfc=rfc, project=project, action="withdraw", actor=actor,
                        detail=reason.strip())
@@ -257,11 +271,7 @@ def my_rfcs(session: Session, *, person_id: int) -> tuple[list[Rfc], list[Rfc]]:
 
 
 def may_view(session: Session, *, rfc: Rfc, project: Project, actor: Actor) -> bool:
-    """Requester, PM, sponsor, approver, project members and admins may see an RFC."""
-    if actor.is_admin or roles_on(rfc, project, actor.person_id):
+    """Those who see the project (services.access), and the RFC's requester and approver."""
+    if roles_on(rfc, project, actor.person_id):
         return True
-    return session.exec(
-        select(ProjectMember.id).where(
-            ProjectMember.project_id == project.id, ProjectMember.person_id == actor.person_id
-        )
-    ).first() is not None
+    return access.sees_project(session, project=project, actor=actor)

@@ -341,6 +341,9 @@ class Factory:
             cost_tolerance_pence=tolerance,
         )
         project = self.call(projects.create_project, actor=self.actor(self.admin()), data=data)
+        # The officer who raises RFCs is one of the project's people; the stranger is not.
+        self.call(projects.add_project_member, actor=self.actor(self.admin()), code=project.code,
+                  email=officer.email, role="Work Stream Leader")
         return Team(project, sponsor, manager, alt, officer, stranger)
 
     def rfc(self, team: Team, *, requester: Any = None, **fields: Any):  # type: ignore[no-untyped-def]

@@ -46,12 +46,17 @@ def rfcs_of(client, factory, team, who=None, **params):  # type: ignore[no-untyp
 
 
 def test_list_projects(client, factory, db):
-    teams = [factory.team(code=code) for code in ("ZED", "ALPHA")]
-    r = client.get("/api/v1/projects", headers=factory.auth(teams[0].stranger))
+    teams = [factory.team(code=code) for code in ("ZED", "ALPHA", "MID")]
+    r = client.get("/api/v1/projects", headers=factory.auth(factory.admin()))
     assert r.status_code == 200, r.text
     items = r.json()["items"]
-    assert [p["code"] for p in items] == ["ALPHA", "ZED"]
+    assert [p["code"] for p in items] == ["ALPHA", "MID", "ZED"]
     assert items[0]["sponsor_email"] == teams[1].sponsor.email
+    # Everyone else sees the projects they are one of the people of, and no other.
+    mine = client.get("/api/v1/projects", headers=factory.auth(teams[0].officer)).json()
+    assert [p["code"] for p in mine["items"]] == ["ZED"]
+    none = client.get("/api/v1/projects", headers=factory.auth(teams[0].stranger)).json()
+    assert none["items"] == []
     problem(client.get("/api/v1/projects"), 401, "unauthenticated")
 
 
@@ -344,8 +349,10 @@ def test_validation_errors_list_each_field(client, factory, team, db):
 
 def test_service_refusals_use_their_own_codes(client, factory, team, db):
     rfc = factory.rfc(team)
+    problem(client.post(f"/api/v1/rfcs/{rfc.id}/submit", headers=factory.auth(team.sponsor)),
+            403, "forbidden")  # one of the project's people, but not the requester
     problem(client.post(f"/api/v1/rfcs/{rfc.id}/submit", headers=factory.auth(team.stranger)),
-            403, "forbidden")
+            404, "not_found")  # not one of the project's people: it does not exist for them
     decided = factory.in_status(team, "approved", major=False)  # the PM decided it already
     problem(client.post(f"/api/v1/rfcs/{decided.id}/decision", json={"decision": "approve"},
                         headers=factory.auth(team.manager)), 409, "conflict")

@@ -94,8 +94,10 @@ def test_admin_registers_a_project(client, factory, team, db):
     assert body["sponsor_email"] == team.sponsor.email
     assert body["manager_email"] == team.manager.email
     assert body["alternate_approver_email"] == team.alternate.email
-    got = client.get("/api/v1/projects/NEWPROJ", headers=factory.auth(team.officer))
-    assert got.status_code == 200 and got.json() == body
+    got = client.get("/api/v1/projects/NEWPROJ", headers=factory.auth(team.manager))
+    assert got.status_code == 200 and got.json() == body  # its manager sees it
+    hidden = client.get("/api/v1/projects/NEWPROJ", headers=factory.auth(team.officer))
+    assert hidden.status_code == 404  # not one of its people
 
 
 def test_default_tolerance_is_zero(client, factory, team):
@@ -193,8 +195,11 @@ def test_raise_an_rfc(client, factory, team, db):
     assert (row.title, row.description, row.issue_log_no) == (RFC["title"], RFC["description"], 3)
     assert row.requester_id == team.officer.id
     r2 = client.post(f"/api/v1/projects/{team.code}/rfcs", json=RFC | {"issue_log_no": None},
-                     headers=factory.auth(team.stranger))
+                     headers=factory.auth(team.sponsor))
     assert r2.status_code == 201 and r2.json()["ref"] == f"{team.code}-RFC-002"
+    outsider = client.post(f"/api/v1/projects/{team.code}/rfcs", json=RFC,
+                           headers=factory.auth(team.stranger))
+    assert outsider.status_code == 404  # not one of the project's people
     events = db.audit(body["id"])
     assert [(e.action, e.outcome, e.to_status) for e in events] == [("create", "ok", "draft")]
     assert events[0].actor_address == "testclient"
@@ -464,8 +469,11 @@ def test_impact_by_non_pm_is_403(client, factory, team, db, who):
     before = db.counts()
     r = client.post(f"/api/v1/rfcs/{rfc.id}/impact", json=MAJOR,
                     headers=factory.auth(getattr(team, who)))
-    clear_4xx(r, 403)
-    assert "Project Manager" in r.json()["detail"]
+    if who == "stranger":  # not one of the project's people: the RFC does not exist for them
+        clear_4xx(r, 404)
+    else:
+        clear_4xx(r, 403)
+        assert "Project Manager" in r.json()["detail"]
     unchanged(before, db.counts(), refused=1)
 
 
@@ -530,7 +538,7 @@ def test_sponsor_raised_major_change_without_alternate_is_refused(client, factor
     assert r.status_code == 200 and db.rfc(rfc.id).approver_id == team.manager.id
 
 
-@pytest.mark.parametrize(("who", "status", "code"), [("stranger", "impact_analysis", 403),
+@pytest.mark.parametrize(("who", "status", "code"), [("stranger", "impact_analysis", 404),
                                                      ("manager", "draft", 409)])
 def test_no_alternate_refusal_comes_after_permission_and_state(client, factory, db, who, status,
                                                                code):
@@ -649,7 +657,7 @@ def test_withdraw_twice_and_by_a_stranger(client, factory, team, db):
     rfc = factory.in_status(team, "impact_analysis")
     before = db.counts()
     clear_4xx(client.post(f"/api/v1/rfcs/{rfc.id}/withdraw", headers=factory.auth(team.stranger)),
-              403)
+              404)
     clear_4xx(client.post(f"/api/v1/rfcs/{rfc.id}/withdraw", headers=factory.auth(team.sponsor)),
               403)
     unchanged(before, db.counts(), refused=2)
@@ -724,7 +732,7 @@ def test_stale_edit_is_409_with_a_refusal(client, factory, team, db):
 
 
 @pytest.mark.parametrize(("status", "who", "code"), [
-    ("draft", "manager", 403), ("draft", "stranger", 403), ("impact_analysis", "sponsor", 403),
+    ("draft", "manager", 403), ("draft", "stranger", 404), ("impact_analysis", "sponsor", 403),
     ("approved", "officer", 409), ("rejected", "manager", 409), ("withdrawn", "officer", 409)])
 def test_edit_refused(client, factory, team, db, status, who, code):
     rfc = factory.in_status(team, status)
@@ -788,7 +796,7 @@ def test_list_rfcs_of_a_project(client, factory, team):
 def test_history_includes_refused_attempts(client, factory, team):
     rfc = factory.rfc(team)
     clear_4xx(client.post(f"/api/v1/rfcs/{rfc.id}/submit", headers=factory.auth(team.stranger)),
-              403)
+              404)  # an outsider's attempt is refused as "no such RFC", and still recorded
     body = client.get(f"/api/v1/rfcs/{rfc.id}", headers=factory.auth(team.officer)).json()
     refused = [h for h in body["history"] if h["outcome"] == "refused"]
     assert len(refused) == 1

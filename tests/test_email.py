@@ -203,7 +203,17 @@ def test_two_deliverers_at_once_send_each_message_once(factory, team, db, smtp):
 
 
 def test_header_injection_in_a_name_never_adds_a_header(factory, db, smtp):
-    evil = factory.person("Eve Sponsor\r\nBcc: victim@evil.example\r\nX-Injected: yes")
+    """Names with line breaks are refused at the door; should one be stored anyway (old data,
+    a manual fix in the database), the email still gets no extra header."""
+    from sqlalchemy import update
+
+    from core.db import write_session
+    from models import Person
+
+    evil = factory.person("Eve Sponsor")
+    with write_session() as s:
+        s.execute(update(Person).where(Person.id == evil.id).values(
+            name="Eve Sponsor\r\nBcc: victim@evil.example\r\nX-Injected: yes"))
     team = factory.team(sponsor=evil)
     rfc = one_email_rfc(factory, team)
     assert deliver().sent == 1

@@ -21,6 +21,7 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
+    multiple,
     precondition,
     rule,
     run_state_machine_as_test,
@@ -29,7 +30,7 @@ from sqlalchemy import func
 from sqlmodel import select
 from test_transitions import SPEC
 
-from services.errors import ServiceError
+from services.errors import NotFound, ServiceError
 
 STATUSES = {"draft", "impact_analysis", "awaiting_approval", "approved", "rejected", "withdrawn"}
 # "usual" is whoever normally makes that move (requester, PM or approver), so that runs get far
@@ -115,8 +116,14 @@ class RfcLifecycle(RuleBasedStateMachine):
 
     @precondition(lambda self: len(self.model) < 3)  # a few RFCs, each taken far along
     @rule(target=rfcs, who=WHO)
-    def create(self, who: str) -> int:
+    def create(self, who: str):  # type: ignore[no-untyped-def]
         person = self.person("officer" if who == "usual" else who)
+        if person.id == self.team.stranger.id:  # not one of the project's people
+            before = self.db.counts()
+            with pytest.raises(NotFound):
+                self.factory.rfc(self.team, requester=person)
+            assert self.db.counts() == before
+            return multiple()
         rfc = self.factory.rfc(self.team, requester=person)
         self.model[rfc.id] = Expect(requester=person.id)
         return rfc.id

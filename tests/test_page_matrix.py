@@ -133,7 +133,9 @@ def admins(who: Any, case: str, w: World, url: str) -> Expected:
 
 
 def project_page(who: Any, case: str, w: World, url: str) -> Expected:
-    return 404 if case == "unknown code" else 200  # every signed-in officer sees projects (for now)
+    """A project's people and admins see it; to anyone else it does not exist (services.access).
+    The CSE demo project is not open to all officers."""
+    return 404 if case == "unknown code" or not (who.is_admin or who.member) else 200
 
 
 def view_rfc(who: Any, case: str, w: World, url: str) -> Expected:

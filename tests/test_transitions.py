@@ -12,7 +12,7 @@ import itertools
 import pytest
 from conftest import MAJOR
 
-from services.errors import Conflict, Forbidden, ServiceError
+from services.errors import Conflict, Forbidden, NotFound, ServiceError
 
 STATUSES = ("draft", "impact_analysis", "awaiting_approval", "approved", "rejected", "withdrawn")
 ACTIONS = ("edit", "submit", "withdraw", "record_impact", "approve", "reject")
@@ -137,14 +137,17 @@ def test_forbidden_move(factory, team, db, client, status, action, role):
     snapshot = db.snapshot()
 
     wrong_state = refused_for_state(status, action, role)
+    outsider = role == "stranger"  # not one of the project's people: the RFC does not exist
+    refusal = NotFound if outsider else Conflict if wrong_state else Forbidden
     with pytest.raises(ServiceError) as raised:
         _service_call(factory, rfc, action, person)
-    assert isinstance(raised.value, Conflict if wrong_state else Forbidden)
+    assert type(raised.value) is refusal
     assert db.snapshot() == snapshot, "a refused move changed the database"
 
     before = db.counts()
     response = _api_call(client, factory, rfc, action, headers)
-    assert response.status_code == (409 if wrong_state else 403), response.text
+    assert response.status_code == (404 if outsider else 409 if wrong_state else 403), (
+        response.text)
     assert response.json()["detail"]
     after = db.counts()
     assert after == before | {"audit_event": before["audit_event"] + 1,
@@ -250,4 +253,4 @@ def test_audit_trail_is_append_only(factory, team, db, client):
     check()
     factory.decide(rfc, team.sponsor, "reject", reason="No.")
     check()
-    assert len(seen) == 7
+    assert len(seen) == 8  # project created, officer added, then six moves

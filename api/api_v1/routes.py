@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from api.deps import api_actor, read_db, write_db
 from api.problems import responses
-from models.projects import ProjectCreate, ProjectList, ProjectPublic
+from models.projects import MemberAdd, ProjectCreate, ProjectList, ProjectPublic
 from models.rfcs import (
     Classification,
     DecisionInput,
@@ -73,9 +73,12 @@ class RfcListParams(BaseModel):
 
 @router.get("/projects", response_model=ProjectList, responses=responses(401),
             summary="List projects")
-def list_projects(_: Actor = Depends(api_actor), db: Session = Depends(read_db)) -> ProjectList:
-    """Every project, ordered by code. For now every API client sees every project."""
-    return ProjectList(items=[projects.to_public(db, p) for p in projects.list_projects(db)])
+def list_projects(actor: Actor = Depends(api_actor),
+                  db: Session = Depends(read_db)) -> ProjectList:
+    """The projects the caller may see, ordered by code: those they are one of the people of,
+    those open to all officers, and (for administrators) every project."""
+    return ProjectList(items=[projects.to_public(db, p)
+                              for p in projects.list_projects(db, actor=actor)])
 
 
 @router.post("/projects", status_code=201, response_model=ProjectPublic,
@@ -96,25 +99,51 @@ def create_project(data: ProjectCreate, response: Response, actor: Actor = Depen
 
 @router.get("/projects/{code}", response_model=ProjectPublic, responses=READ,
             summary="Get a project")
-def get_project(code: str = Code, _: Actor = Depends(api_actor),
+def get_project(code: str = Code, actor: Actor = Depends(api_actor),
                 db: Session = Depends(read_db)) -> ProjectPublic:
-    """One project by its code, with the emails of its sponsor, manager and alternate."""
-    project = projects.get_project(db, code=code)
-    assert project is not None
-    return projects.to_public(db, project)
+    """One project by its code, with its sponsor, manager, alternate and members.
+
+    A project the caller may not see answers 404, as if it did not exist.
+    """
+    return projects.to_public(db, projects.visible_project(db, code=code, actor=actor))
+
+
+@router.post("/projects/{code}/members", status_code=201, response_model=ProjectPublic,
+             responses={201: {"headers": LOCATION}} | WRITE_BODY,
+             summary="Add a person to a project")
+def add_member(data: MemberAdd, response: Response, code: str = Code,
+               actor: Actor = Depends(api_actor), db: Session = Depends(write_db)
+               ) -> ProjectPublic:
+    """Make a registered person one of the project's people, with their role on it
+    (administrators and the project's Project Manager). Adding someone already there
+    changes their role. Members see the project and its RFCs and may raise RFCs on it."""
+    projects.add_project_member(db, actor=actor, code=code, email=str(data.email),
+                                role=data.role)
+    response.headers["Location"] = f"/api/v1/projects/{code}/members/{data.email}"
+    return projects.to_public(db, projects.visible_project(db, code=code, actor=actor))
+
+
+@router.delete("/projects/{code}/members/{email}", status_code=204, responses=WRITE,
+               summary="Take a person off a project")
+def remove_member(code: str = Code, email: str = Path(min_length=3, max_length=254),
+                  actor: Actor = Depends(api_actor), db: Session = Depends(write_db)
+                  ) -> Response:
+    """Remove a member (administrators and the project's Project Manager). The named sponsor,
+    manager and alternate approver stay while named (422)."""
+    projects.remove_project_member(db, actor=actor, code=code, email=email)
+    return Response(status_code=204)
 
 
 @router.get("/projects/{code}/rfcs", response_model=RfcList, responses=READ,
             summary="List a project's RFCs")
 def list_rfcs(params: Annotated[RfcListParams, Query()], code: str = Code,
-              _: Actor = Depends(api_actor), db: Session = Depends(read_db)) -> RfcList:
+              actor: Actor = Depends(api_actor), db: Session = Depends(read_db)) -> RfcList:
     """A page of the project's RFCs, newest first, filtered by `status`, `classification` and `q`.
 
     `next_cursor` is null on the last page; otherwise pass it as `cursor`, with the same
     filters, for the next page. A cursor used with other filters, or altered, is refused (422).
     """
-    project = projects.get_project(db, code=code)
-    assert project is not None
+    project = projects.visible_project(db, code=code, actor=actor)
     page = rfc_search.search(db, query=rfc_search.RfcQuery(
         q=params.q, status=params.status, classification=params.classification,
         project_id=project.id, limit=params.limit, cursor=params.cursor))

@@ -8,13 +8,16 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 
-from api.pages.common import admin, signed_in
+from api.pages import forms
+from api.pages.common import actor_of, admin, see_other, signed_in
 from api.rendering import render
-from core.db import read_session
+from core.db import read_session, write_session
 from models import Person, Project
+from models.projects import MemberAdd
 from models.rfcs import Classification, RfcStatus
-from services import projects
+from services import access, projects
 from services.errors import Invalid
 from services.rfc_search import Q_MAX, RfcQuery, search
 
@@ -25,7 +28,7 @@ PAGE_SIZE = 25
 @router.get("/projects", response_class=HTMLResponse)
 def project_list(request: Request, person: Person = Depends(signed_in)) -> Response:
     with read_session() as session:
-        rows = projects.overview(session)
+        rows = projects.overview(session, actor=actor_of(request, person))
     return render(request, "pages/projects.html",
                   {"title": "Projects", "projects": rows, "section": "/projects"}, person=person)
 
@@ -66,9 +69,14 @@ def _register(request: Request, project: Project | None) -> dict[str, Any]:
 
 @router.get("/projects/{code}", response_class=HTMLResponse)
 def project_page(request: Request, code: str, person: Person = Depends(signed_in)) -> Response:
+    return _project_page(request, code, person)
+
+
+def _project_page(request: Request, code: str, person: Person, form: dict | None = None,
+                  errors: dict | None = None, status: int = 200) -> Response:
+    actor = actor_of(request, person)
     with read_session() as session:
-        project = projects.get_project(session, code=code[:20])
-        assert project is not None
+        project = projects.visible_project(session, code=code[:20], actor=actor)
         ctx = {
             "title": project.name, "project": project,
             "stages": projects.stages(session, project=project),
@@ -77,9 +85,46 @@ def project_page(request: Request, code: str, person: Person = Depends(signed_in
             "manager": session.get(Person, project.manager_id),
             "alternate": session.get(Person, project.alternate_approver_id or 0),
             "crumbs": [{"text": "Projects", "href": "/projects"}], "section": "/projects",
+            "manages": access.manages_members(project=project, actor=actor),
+            "form": form or {}, "errors": errors or {},
         }
     ctx["register"] = _register(request, project)
-    return render(request, "pages/project.html", ctx, person=person)
+    return render(request, "pages/project.html", ctx, person=person, status_code=status)
+
+
+@router.post("/projects/{code}/members", response_class=HTMLResponse)
+async def add_member(request: Request, code: str, person: Person = Depends(signed_in)) -> Response:
+    form = await forms.read_form(request)
+    email, role = form.get("email", "").strip(), form.get("role", "").strip()
+    errors: dict[str, str] = {}
+    try:
+        data = MemberAdd(email=email, role=role)
+    except ValidationError as exc:
+        errors = forms.field_errors(exc, {"email": "the person's email address",
+                                          "role": "their role on the project"})
+    if not errors:
+        try:
+            with write_session() as session:
+                projects.add_project_member(session, actor=actor_of(request, person),
+                                            code=code[:20], email=str(data.email),
+                                            role=data.role)
+        except Invalid as exc:
+            errors = {"email": exc.message}
+    if errors:
+        return _project_page(request, code, person, form, errors, 422)
+    return see_other(f"/projects/{code}#people", f"{email} is now one of the project's people.")
+
+
+@router.post("/projects/{code}/members/remove", response_class=HTMLResponse)
+async def remove_member(request: Request, code: str,
+                        person: Person = Depends(signed_in)) -> Response:
+    form = await forms.read_form(request)
+    email = form.get("email", "")[:254]
+    with write_session() as session:
+        projects.remove_project_member(session, actor=actor_of(request, person), code=code[:20],
+                                       email=email)
+    return see_other(f"/projects/{code}#people", f"{email} is no longer one of the project's "
+                                                 "people.")
 
 
 @router.get("/admin/rfcs", response_class=HTMLResponse)

@@ -52,8 +52,8 @@ def my_rfcs(request: Request, person: Person = Depends(signed_in)) -> Response:
 def _new_page(request: Request, person: Person, code: str, form: dict | None = None,
               errors: dict | None = None, status: int = 200) -> Response:
     with read_session() as session:
-        project = projects.get_project(session, code=code[:20])
-        assert project is not None
+        project = projects.visible_project(session, code=code[:20],
+                                           actor=actor_of(request, person))
     return render(request, "pages/rfc_form.html",
                   {"title": "Raise a Request for Change", "project": project, "rfc": None,
                    "form": form or {}, "errors": errors or {}, "crumbs": crumbs(project),

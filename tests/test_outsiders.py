@@ -1,0 +1,172 @@
+"""Every route of the app, called by an outsider: a signed-in officer (or API token holder) who
+is not one of the project's people. They must learn nothing and change nothing.
+
+The table below holds one expectation per (method, route). It is checked against the app's
+route table, so a new route cannot be added without saying what an outsider gets from it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+# What an outsider gets, per route. 404: the project or RFC does not exist for them (checked
+# before anything about its state). 403: a page for administrators only. "open": a route for
+# anyone (signed out too) that exposes no project's data: its own tests cover it.
+OUTSIDER = {
+    ("GET", "/api/v1/projects"): "empty",
+    ("POST", "/api/v1/projects"): 403,
+    ("GET", "/api/v1/projects/{code}"): 404,
+    ("POST", "/api/v1/projects/{code}/members"): 404,
+    ("DELETE", "/api/v1/projects/{code}/members/{email}"): 404,
+    ("GET", "/api/v1/projects/{code}/rfcs"): 404,
+    ("POST", "/api/v1/projects/{code}/rfcs"): 404,
+    ("GET", "/api/v1/rfcs/{rfc}"): 404,
+    ("PATCH", "/api/v1/rfcs/{rfc}"): 404,
+    ("POST", "/api/v1/rfcs/{rfc}/submit"): 404,
+    ("POST", "/api/v1/rfcs/{rfc}/impact"): 404,
+    ("POST", "/api/v1/rfcs/{rfc}/decision"): 404,
+    ("POST", "/api/v1/rfcs/{rfc}/withdraw"): 404,
+    ("GET", "/projects"): "empty",
+    ("GET", "/projects/{code}"): 404,
+    ("POST", "/projects/{code}/members"): 404,
+    ("POST", "/projects/{code}/members/remove"): 404,
+    ("GET", "/projects/{code}/rfcs/new"): 404,
+    ("POST", "/projects/{code}/rfcs/new"): 404,
+    ("GET", "/rfcs"): "empty",
+    ("GET", "/rfcs/{rfc_id}"): 404,
+    ("GET", "/rfcs/{rfc_id}/edit"): 404,
+    ("POST", "/rfcs/{rfc_id}/edit"): 404,
+    ("POST", "/rfcs/{rfc_id}/submit"): 404,
+    ("GET", "/rfcs/{rfc_id}/withdraw"): 404,
+    ("POST", "/rfcs/{rfc_id}/withdraw"): 404,
+    ("GET", "/rfcs/{rfc_id}/impact"): 404,
+    ("POST", "/rfcs/{rfc_id}/impact"): 404,
+    ("GET", "/rfcs/{rfc_id}/decision"): 404,
+    ("POST", "/rfcs/{rfc_id}/decision"): 404,
+    ("GET", "/rfcs/{rfc_id}/print"): 404,
+    ("GET", "/admin/rfcs"): 403,
+    ("GET", "/admin/outbox"): 403,
+    ("POST", "/admin/outbox/{message_id}/requeue"): 403,
+    # Open to anyone; they show no project's data (action links carry their own authority).
+    ("GET", "/openapi.json"): "open", ("GET", "/api/docs"): "open", ("GET", "/"): "open",
+    ("GET", "/sign-in"): "open", ("POST", "/sign-in"): "open", ("GET", "/sign-in/{raw}"): "open",
+    ("POST", "/sign-in/{raw}"): "open", ("GET", "/sign-out"): "open",
+    ("POST", "/sign-out"): "open", ("GET", "/approvals/{raw}"): "open",
+    ("POST", "/approvals/{raw}"): "open", ("POST", "/approvals/{raw}/resend"): "open",
+    ("GET", "/accessibility"): "open", ("GET", "/privacy"): "open", ("GET", "/cookies"): "open",
+    ("GET", "/mailbox"): "open", ("GET", "/mailbox/{key}"): "open",
+}
+
+BODIES = {
+    "/api/v1/projects": {"code": "NEW", "name": "New", "sponsor_email": "x@council.example",
+                         "manager_email": "y@council.example"},
+    "/api/v1/projects/{code}/members": {"email": "z@council.example", "role": "Member"},
+    "/api/v1/projects/{code}/rfcs": {"title": "Mine", "description": "Let me in."},
+    "/api/v1/rfcs/{rfc}": {"title": "Changed by an outsider"},
+    "/api/v1/rfcs/{rfc}/impact": {"days_of_work": 1, "cost_pence": 0, "extends_timescale": False,
+                                  "needs_extra_resources": False, "recommendation": "Go"},
+    "/api/v1/rfcs/{rfc}/decision": {"decision": "approve", "reason": ""},
+}
+FORMS = {
+    "/projects/{code}/members": {"email": "z@council.example", "role": "Member"},
+    "/projects/{code}/members/remove": {"email": "{member}"},
+    "/projects/{code}/rfcs/new": {"title": "Mine", "description": "Let me in.", "then": "submit"},
+    "/rfcs/{rfc_id}/edit": {"title": "Changed", "description": "x", "version": "3"},
+    "/rfcs/{rfc_id}/withdraw": {"reason": "Not mine to keep."},
+    "/rfcs/{rfc_id}/impact": {"days_of_work": "1", "cost": "0", "extends_timescale": "no",
+                              "needs_extra_resources": "no", "recommendation": "Go"},
+    "/rfcs/{rfc_id}/decision": {"decision": "approve", "reason": ""},
+}
+
+
+def app_routes() -> set[tuple[str, str]]:
+    from fastapi.routing import iter_route_contexts
+
+    from api.app import create_app
+
+    found = set()
+    for route in iter_route_contexts(create_app().routes):
+        for method in (getattr(route, "methods", None) or set()) - {"HEAD"}:
+            found.add((method, route.path))
+    return found
+
+
+def test_every_route_says_what_an_outsider_gets(env):
+    routes = app_routes()
+    assert routes - OUTSIDER.keys() == set(), "routes with no outsider expectation"
+    assert OUTSIDER.keys() - routes == set(), "expectations for routes that no longer exist"
+
+
+@pytest.fixture
+def world(factory, db):  # type: ignore[no-untyped-def]
+    """A project with an RFC in every open state and a failed email, and an outsider."""
+    from sqlalchemy import update
+
+    from core.db import write_session
+    from models import OutboxMessage
+
+    team = factory.team()
+    states = {s: factory.in_status(team, s) for s in ("draft", "impact_analysis",
+                                                       "awaiting_approval", "approved")}
+    member = factory.person("A Member")
+    from services import projects
+
+    factory.call(projects.add_project_member, actor=factory.actor(factory.admin()),
+                 code=team.code, email=member.email, role="Work Stream Leader")
+    with write_session() as s:
+        s.execute(update(OutboxMessage).values(status="failed"))
+    message_id = db.outbox()[0].id
+    return {"team": team, "states": states, "member": member, "message_id": message_id}
+
+
+def _fill(path: str, *, code: str, rfc: object, member: str, message_id: int) -> str:
+    return (path.replace("{code}", code).replace("{rfc}", getattr(rfc, "ref", ""))
+            .replace("{rfc_id}", str(getattr(rfc, "id", ""))).replace("{email}", member)
+            .replace("{message_id}", str(message_id)))
+
+
+def _csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
+    found = re.search(r'name="csrf_token" value="([^"]*)"', client.get(path).text)
+    assert found, path
+    return found.group(1)
+
+
+@pytest.mark.parametrize("state", ["draft", "impact_analysis", "awaiting_approval", "approved"])
+def test_an_outsider_learns_nothing_and_changes_nothing(client, factory, db, world, state):
+    team, rfc = world["team"], world["states"][state]
+    outsider = team.stranger
+    client.cookies.set("signoff_session", factory.sign_in(outsider))
+    api = factory.auth(outsider)
+    token = _csrf(client, "/sign-out")
+    values = {"code": team.code, "rfc": rfc, "member": world["member"].email,
+              "message_id": world["message_id"]}
+    secrets = [rfc.title, rfc.ref, team.project.name, team.sponsor.email, team.manager.name]
+    failures = []
+    for (method, route), expected in sorted(OUTSIDER.items()):
+        if expected == "open":
+            continue
+        before = db.snapshot()
+        path = _fill(route, **values)
+        if route.startswith("/api/"):
+            body = BODIES.get(route)
+            r = client.request(method, path, headers=api, json=body)
+        elif method == "GET":
+            r = client.get(path, follow_redirects=False)
+        else:
+            form = {k: v.replace("{member}", values["member"])
+                    for k, v in FORMS.get(route, {}).items()}
+            r = client.post(path, data=form | {"csrf_token": token}, follow_redirects=False)
+        after = db.snapshot()
+        # A refused attempt may be recorded in the audit trail; nothing else may change.
+        after["audit_event"] = [row for row in after["audit_event"] if "refused" not in row]
+        before["audit_event"] = [row for row in before["audit_event"] if "refused" not in row]
+        after.pop("web_session"), before.pop("web_session")
+        want = 200 if expected == "empty" else expected
+        leaked = [s for s in secrets if s in r.text and s not in path]  # echoes are no leak
+        if r.status_code != want or after != before or leaked:
+            changed = [t for t in after if after[t] != before[t]]
+            failures.append(f"{method} {path}: {r.status_code} (want {want}); "
+                            f"changed {changed}; leaked {leaked}")
+    assert not failures, "\n".join(failures)
