@@ -45,6 +45,13 @@ def paragraphs(text: str | None) -> Markup:
     return Markup("".join(html))  # noqa: S704 - every piece of user text above is escaped
 
 
+def number(value: float | int | None) -> str:
+    """20.0 as "20", 2.5 as "2.5": how people write a number of days."""
+    if value is None:
+        return ""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def select_items(values: list[str], chosen: str, any_text: str) -> list[dict[str, object]]:
     """Options for a GOV.UK select: "any" first, then each value with a readable label."""
     items: list[dict[str, object]] = [{"value": "", "text": any_text, "selected": not chosen}]
@@ -71,6 +78,7 @@ def environment() -> Environment:
     env.filters["money"] = money
     env.filters["long_date"] = long_date
     env.filters["paragraphs"] = paragraphs
+    env.filters["number"] = number
     env.globals["select_items"] = select_items
     env.globals["service_name"] = "Signoff"
     env.globals["settings"] = get_settings()

@@ -222,6 +222,7 @@ def test_part_2_names_the_approver_until_someone_decides(client, factory, team):
     text = client.get(f"/rfcs/{rfc.id}").text
     assert ">Approver<" in text.replace("\n", "").replace("  ", "") or "Approver\n" in text
     assert "Decided by" not in text
+    assert "20.0" not in text and ">20<" in text.replace("\n", "").replace(" ", "")  # days
     factory.decide(rfc, team.sponsor)
     assert "Decided by" in client.get(f"/rfcs/{rfc.id}").text
 
