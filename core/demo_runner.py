@@ -254,15 +254,16 @@ Signoff demo is running
   Data                 ./var (kept between runs; delete it to start afresh); logs in ./var/logs
   Memory               {memory}
 
-Try this
-  1. Sign in as the Project Manager, Paul Knight: enter paul.knight@scambs.example at
-     {web}/sign-in, then open the sign-in email in the mailbox.
-  2. Projects -> CSE: CSE-RFC-003 (extend stage 1 to 31 March 2010) is a major change
-     waiting for the sponsor. Raise and analyse a change of your own.
-  3. Approve CSE-RFC-003 as the sponsor, Steve Hampson: open "Approval needed: CSE-RFC-003"
-     in the mailbox and follow its link (no sign-in needed).
-  4. In Prefect, see the deliver-outbox and rfc-reminders runs, their artifacts, and the
-     signoff.rfc.* events of each RFC in the event feed.
+Try this (the README's walkthrough, step by step)
+  1. Sign in as a work-stream leader, richard.may@scambs.example, at {web}/sign-in
+     (the sign-in email arrives in the mailbox). Projects -> Customer Service Excellence
+     Standard: raise a Request for Change and submit it. Then Sign out.
+  2. Sign in as the PM, paul.knight@scambs.example: My RFCs shows it waiting. Record the
+     impact (no cost, no delay, no extra resources: minor) and approve it yourself.
+  3. As the sponsor, Steve Hampson: open "Approval needed: CSE-RFC-003" in the mailbox and
+     follow its link (no sign-in needed) to approve or reject the major change.
+  4. Sign in as the administrator, emma.george@scambs.example: All RFCs and the Outbox.
+     In Prefect, see the deliver-outbox and rfc-reminders runs and the signoff.rfc.* events.
 
 Press Ctrl-C to stop everything.
 """, flush=True)

@@ -47,4 +47,5 @@ def uvicorn_log_config(level: str = "info") -> dict[str, Any]:
     config["root"] = {"handlers": ["default"], "level": level.upper()}
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         config["loggers"].setdefault(name, {})["level"] = level.upper()
+    config["loggers"]["httpx"] = {"level": "WARNING"}  # one line per nudge to Prefect is noise
     return config
