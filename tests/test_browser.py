@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,36 +18,22 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser_support import AXE, CHROMIUM, CHROMIUM_ARGS, free_port, require
 
 ROOT = Path(__file__).resolve().parent.parent
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 pytestmark = pytest.mark.browser
-
-
-def _require(condition: bool, why: str) -> None:
-    if not condition:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{why} (browser tests must run under CI)")
-        pytest.skip(why)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory):
     """Migrated SQLite with the CSE demo, a capture SMTP server and the app under uvicorn."""
-    _require(CHROMIUM is not None, "Debian's chromium is not installed (make browser)")
-    _require(AXE.exists(), "axe-core is not installed (npm ci)")
-    _require((ROOT / "static/assets/govuk-frontend.min.css").exists(),
+    require(CHROMIUM is not None, "Debian's chromium is not installed (make browser)")
+    require(AXE.exists(), "axe-core is not installed (npm ci)")
+    require((ROOT / "static/assets/govuk-frontend.min.css").exists(),
              "assets not built (make assets)")
     tmp = tmp_path_factory.mktemp("browser")
-    web_port, smtp_port = _free_port(), _free_port()
+    web_port, smtp_port = free_port(), free_port()
     env = {
         **os.environ,
         "SIGNOFF_ENV": "test",
@@ -115,9 +99,7 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
+            args=CHROMIUM_ARGS,
         )
         yield b
         b.close()

@@ -9,8 +9,6 @@ menu button) and the pages without JavaScript, and /api/docs served from the app
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,44 +17,31 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, require
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "static" / "assets"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 COUNCIL_FONT = "arial, sans-serif"
 
 pytestmark = pytest.mark.browser
 
 
-def _require(condition: bool, why: str) -> None:
-    if not condition:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{why} (browser tests must run under CI)")
-        pytest.skip(why)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
     """The app under uvicorn on a migrated SQLite database."""
-    _require(CHROMIUM is not None, "Debian's chromium is not installed (make browser)")
-    _require((ASSETS / "govuk-frontend.min.css").exists()
+    require(CHROMIUM is not None, "Debian's chromium is not installed (make browser)")
+    require((ASSETS / "govuk-frontend.min.css").exists()
              and (ASSETS / "swagger-ui" / "swagger-ui-bundle.js").exists(),
              "assets not built (make assets)")
     tmp = tmp_path_factory.mktemp("frontend")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "SIGNOFF_ENV": "test",
         "SIGNOFF_DATABASE_URL": f"sqlite:///{tmp / 'signoff.db'}",
         "SIGNOFF_SECRET_KEY": "frontend-test-secret-key-0123456789abcdef",
         "SIGNOFF_BASE_URL": f"http://127.0.0.1:{port}",
-        "SIGNOFF_SMTP_PORT": str(_free_port()),
+        "SIGNOFF_SMTP_PORT": str(free_port()),
     }
     subprocess.run([sys.executable, "-m", "core.cli", "db", "upgrade"], env=env, cwd=ROOT,
                    check=True, capture_output=True)
@@ -85,9 +70,7 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
+            args=CHROMIUM_ARGS,
         )
         yield b
         b.close()

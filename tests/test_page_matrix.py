@@ -20,8 +20,6 @@ import asyncio
 import functools
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -34,10 +32,9 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from browser_support import AXE, CHROMIUM, CHROMIUM_ARGS, free_port, require
 
 ROOT = Path(__file__).resolve().parent.parent
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = os.environ.get("MATRIX_SHOTS", "/tmp/matrix_shots")  # noqa: S108 - for people to look at
 SECRET = "page-matrix-secret-key-0123456789abcdefghij"  # noqa: S105 - tests only
 
@@ -282,19 +279,6 @@ def expected_for(route: str, case: str, person: str, w: World) -> Expected:
 # --- building the world ---------------------------------------------------------------------
 
 
-def _require(condition: bool, why: str) -> None:
-    if not condition:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{why} (browser tests must run under CI)")
-        pytest.skip(why)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _reset_caches() -> None:
     from core import templating
     from core.db import reset_engine
@@ -455,12 +439,12 @@ def _page_routes() -> set[str]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    _require(CHROMIUM is not None, "Debian's chromium is not installed (make browser)")
-    _require(AXE.exists(), "axe-core is not installed (npm ci)")
-    _require((ROOT / "static/assets/govuk-frontend.min.css").exists(),
+    require(CHROMIUM is not None, "Debian's chromium is not installed (make browser)")
+    require(AXE.exists(), "axe-core is not installed (npm ci)")
+    require((ROOT / "static/assets/govuk-frontend.min.css").exists(),
              "assets not built (make assets)")
     tmp = tmp_path_factory.mktemp("matrix")
-    web_port, smtp_port = _free_port(), _free_port()
+    web_port, smtp_port = free_port(), free_port()
     base = f"http://127.0.0.1:{web_port}"
     env = {
         "SIGNOFF_ENV": "test",
@@ -557,9 +541,7 @@ def chromium(world):
         driver = await async_playwright().start()
         browser = await driver.chromium.launch(
             executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
+            args=CHROMIUM_ARGS,
         )
         people = await asyncio.gather(*(Visitor(p).open(browser, world) for p in PEOPLE))
         return driver, browser, dict(zip(PEOPLE, people, strict=True))

@@ -7,7 +7,6 @@ httpx over loopback; the log is what the process wrote to its stdout and stderr.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,28 +14,23 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser_support import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "web-server-test-secret-0123456789abcdef"  # noqa: S105 - tests only
 HOST = "signoff.council.example"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("web")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNOFF_")} | {
         "SIGNOFF_ENV": "production",
         "SIGNOFF_DATABASE_URL": f"sqlite:///{tmp / 'signoff.db'}",
         "SIGNOFF_SECRET_KEY": SECRET,
         "SIGNOFF_BASE_URL": f"https://{HOST}",  # behind an HTTPS proxy, as in production
-        "SIGNOFF_SMTP_PORT": str(_free_port()),
+        "SIGNOFF_SMTP_PORT": str(free_port()),
     }
     py = sys.executable
     for command in (["db", "upgrade"], ["load-demo"]):
