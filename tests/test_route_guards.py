@@ -1,0 +1,176 @@
+"""Structural guards: a state-changing page route cannot be added without its CSRF test.
+
+Every POST/PUT/PATCH/DELETE outside /api/ must appear in CSRF_REFUSED (each entry is then
+exercised below) or in CSRF_FREE with the reason it needs no token. /api/ routes are outside
+this guard: they authenticate only with an `Authorization: Bearer` header, which a browser
+never adds to a cross-site request on its own, so there is no ambient credential to forge with.
+
+What an outsider gets from every route is the other guard: tests/test_outsiders.py (OUTSIDER,
+checked against the same route table). This file reuses its route walk, not its table.
+
+Each CSRF case is posted by the person who may make that move (or, before sign-in, by anyone),
+with a form that would succeed: once without a csrf_token and once with a well-formed token
+bound to someone else's session. Both must answer 403 and change nothing (every row of every
+table compared). Then the same form with the right token must go through and change something,
+so a 403 for any other reason (wrong person, wrong state) cannot pass for a CSRF refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from test_outsiders import app_routes
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@dataclass(frozen=True)
+class Case:
+    who: str | None  # a key of the world fixture, or None for a pre-sign-in form (anyone)
+    form: dict[str, str] = field(default_factory=dict)
+
+
+# Posted by someone who may make the move, with a form that succeeds given the right token.
+CSRF_REFUSED = {
+    ("POST", "/sign-in"): Case(None, {"email": "{officer_email}"}),
+    ("POST", "/sign-in/{raw}"): Case(None),
+    ("POST", "/sign-out"): Case("officer"),
+    ("POST", "/projects/{code}/members"): Case("manager", {"email": "{stranger_email}",
+                                                            "role": "Work Stream Leader"}),
+    ("POST", "/projects/{code}/members/remove"): Case("manager", {"email": "{member_email}"}),
+    ("POST", "/projects/{code}/rfcs/new"): Case("officer", {
+        "title": "Merge the two survey tasks", "description": "One survey, not two.",
+        "expected_benefits": "Less duplication."}),
+    ("POST", "/rfcs/{rfc_id}/edit"): Case("officer", {
+        "title": "Edited title", "description": "Edited.", "expected_benefits": "Fewer steps.",
+        "version": "{version}"}),
+    ("POST", "/rfcs/{rfc_id}/submit"): Case("officer"),
+    ("POST", "/rfcs/{rfc_id}/withdraw"): Case("officer", {"reason": "No longer needed."}),
+    ("POST", "/rfcs/{rfc_id}/impact"): Case("manager", {
+        "days_of_work": "1", "cost": "0", "extends_timescale": "no",
+        "needs_extra_resources": "no", "recommendation": "Easy to accommodate."}),
+    ("POST", "/rfcs/{rfc_id}/decision"): Case("manager", {"decision": "approve", "reason": ""}),
+    ("POST", "/admin/outbox/{message_id}/requeue"): Case("admin"),
+}
+
+# Deliberately without a CSRF token, and why that is safe.
+CSRF_FREE = {
+    ("POST", "/approvals/{raw}"):
+        "The emailed action link: its authority is the 256-bit token in the URL, bound to one "
+        "approver and one RFC version, not a cookie. A forged cross-site POST has no ambient "
+        "credential to borrow; whoever knows the token can already decide (that is the design: "
+        "sponsors need no account). The approver may open it in any browser, so there is no "
+        "session to bind a CSRF token to.",
+    ("POST", "/approvals/{raw}/resend"):
+        "Asks for a fresh link to be sent to the registered address only; it changes no decision "
+        "and an attacker learns nothing, as the link goes to that person's mailbox. It needs the "
+        "old token in the URL, like the link itself.",
+}
+
+# Which RFC each route acts on (the status it must be in for the move to be allowed).
+RFC_FOR = {"/rfcs/{rfc_id}/edit": "draft", "/rfcs/{rfc_id}/submit": "draft",
+           "/rfcs/{rfc_id}/withdraw": "draft", "/rfcs/{rfc_id}/impact": "impact_analysis",
+           "/rfcs/{rfc_id}/decision": "awaiting_minor"}
+
+
+def page_routes_that_change_state() -> set[tuple[str, str]]:
+    return {(m, p) for m, p in app_routes() if m in STATE_CHANGING and not p.startswith("/api/")}
+
+
+def test_every_state_changing_page_route_has_a_csrf_expectation(env):
+    routes = page_routes_that_change_state()
+    listed = CSRF_REFUSED.keys() | CSRF_FREE.keys()
+    assert CSRF_REFUSED.keys() & CSRF_FREE.keys() == set()
+    assert routes - listed == set(), "state-changing page routes with no CSRF test"
+    assert listed - routes == set(), "CSRF expectations for routes that no longer exist"
+    assert all(len(why) > 40 for why in CSRF_FREE.values()), "say why a route needs no token"
+
+
+def test_every_route_also_says_what_an_outsider_gets(env):
+    """The two guards cover the same route table: a new route needs an entry in both."""
+    from test_outsiders import OUTSIDER
+
+    assert page_routes_that_change_state() <= OUTSIDER.keys()
+
+
+@pytest.fixture
+def world(factory, db):  # type: ignore[no-untyped-def]
+    """A project with RFCs in the states each move needs, a member, a failed email, a live
+    sign-in link."""
+    from sqlalchemy import update
+    from sqlmodel import select
+
+    from core.db import read_session, write_session
+    from models import ActionToken, OutboxMessage
+    from services import people, projects
+
+    team = factory.team()
+    member = factory.person("A Member")
+    factory.call(projects.add_project_member, actor=factory.actor(factory.admin()),
+                 code=team.code, email=member.email, role="Work Stream Leader")
+    rfcs = {"draft": factory.in_status(team, "draft"),
+            "impact_analysis": factory.in_status(team, "impact_analysis"),
+            "awaiting_minor": factory.in_status(team, "awaiting_approval", major=False)}
+    with write_session() as s:
+        s.execute(update(OutboxMessage).values(status="failed"))
+    factory.call(people.request_sign_in, email=member.email)
+    with read_session() as s:
+        link = s.exec(select(ActionToken).where(ActionToken.purpose == "sign_in")).one()
+    return {"team": team, "member": member, "rfcs": rfcs, "message_id": db.outbox()[0].id,
+            "sign_in_raw": factory.raw_link(link),
+            "people": {"officer": team.officer, "manager": team.manager,
+                       "admin": factory.admin()}}
+
+
+def _path(route: str, world: dict) -> str:
+    rfc = world["rfcs"].get(RFC_FOR.get(route, ""))
+    return (route.replace("{code}", world["team"].code)
+            .replace("{rfc_id}", str(rfc.id if rfc else ""))
+            .replace("{message_id}", str(world["message_id"]))
+            .replace("{raw}", world["sign_in_raw"]))
+
+
+def _form(case: Case, route: str, world: dict) -> dict[str, str]:
+    team, rfc = world["team"], world["rfcs"].get(RFC_FOR.get(route, ""))
+    values = {"{officer_email}": team.officer.email, "{stranger_email}": team.stranger.email,
+              "{member_email}": world["member"].email,
+              "{version}": str(rfc.version if rfc else "")}
+    return {k: values.get(v, v) for k, v in case.form.items()}
+
+
+def _token(client, signed_in: bool) -> str:  # type: ignore[no-untyped-def]
+    page = client.get("/sign-out" if signed_in else "/sign-in")
+    found = re.search(r'name="csrf_token" value="([^"]*)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def _someone_elses_token() -> str:
+    """A real token, rightly made, but bound to another browser's session."""
+    from core import tokens
+
+    return tokens.csrf_token(tokens.hash_token(tokens.new_random_token()))
+
+
+@pytest.mark.parametrize("route", sorted(p for _, p in CSRF_REFUSED))
+def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing(
+        client, factory, db, world, route):
+    case = CSRF_REFUSED[("POST", route)]
+    if case.who is not None:
+        client.cookies.set("signoff_session", factory.sign_in(world["people"][case.who]))
+    right = _token(client, signed_in=case.who is not None)  # also sets the anonymous cookie
+    path, form = _path(route, world), _form(case, route, world)
+    for token in (None, "", _someone_elses_token()):
+        before = db.snapshot()
+        data = form if token is None else form | {"csrf_token": token}
+        r = client.post(path, data=data, follow_redirects=False)
+        assert r.status_code == 403, (token, r.status_code, r.text[:300])
+        assert "The form has expired" in r.text
+        assert db.snapshot() == before, f"POST {path} without a valid token changed the database"
+    # The same post with the right token goes through: the 403s above were the CSRF check.
+    before = db.snapshot()
+    r = client.post(path, data=form | {"csrf_token": right}, follow_redirects=False)
+    assert r.status_code in (200, 303), (r.status_code, r.text[:300])
+    assert db.snapshot() != before, f"POST {path} with its token changed nothing: a dead case"
