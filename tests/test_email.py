@@ -465,3 +465,19 @@ def test_an_email_that_cannot_be_built_fails_with_its_reason_and_the_rest_go(fac
     assert "no_such_template" in broken.last_error
     assert [m.rcpt_tos for m in smtp.messages] == [[team.sponsor.email]]
     assert deliver().sent == 0
+
+
+def test_a_hostile_rejection_reason_is_escaped_in_the_decision_email(factory, team, db, smtp):
+    reason = "<script>alert('x')</script><a href=\"https://evil.example\">Re-submit here</a>"
+    rfc = factory.in_status(team, "awaiting_approval", major=False)
+    factory.decide(rfc, team.manager, "reject", reason=reason)
+    smtp.reset()
+    deliver()
+    told = [m for m in smtp.messages if "rejected" in m.subject]
+    assert {r for m in told for r in m.rcpt_tos} == {
+        team.officer.email, team.manager.email, team.sponsor.email}
+    for mail in told:
+        assert "<script>" not in mail.html and "evil.example\">" not in mail.html
+        assert "Reason: &lt;script&gt;alert(" in mail.html
+        assert "&lt;a href=&#34;https://evil.example&#34;&gt;" in mail.html
+        assert reason in mail.text  # plain text carries it as typed

@@ -509,3 +509,47 @@ def test_resent_link_is_built_from_base_url_not_the_host_header(client, team, db
     mail = [m for m in smtp.to(team.sponsor.email) if "new link you asked for" in m.text][-1]
     assert mail.link().startswith("http://testserver/approvals/")
     assert "evil.example" not in mail.text and "evil.example" not in mail.html
+
+
+# --- sign-in links expire too -----------------------------------------------------------------
+
+
+def _sign_in_link(factory, person, at: datetime):  # type: ignore[no-untyped-def]
+    """A sign-in link asked for at `at`: its row and its raw token."""
+    from sqlmodel import select
+
+    from core.db import read_session
+    from models import ActionToken
+    from services import people
+
+    with frozen(at):
+        factory.call(people.request_sign_in, email=person.email)
+    with read_session() as s:
+        row = s.exec(select(ActionToken).where(ActionToken.purpose == "sign_in",
+                                               ActionToken.person_id == person.id)).one()
+    return row, factory.raw_link(row)
+
+
+def test_an_expired_sign_in_link_is_gone_and_signs_nobody_in(client, factory, team, db):
+    """consume() is the only expiry check a sign-in link meets: at its expiry instant it fails."""
+    start = datetime.now(UTC).replace(microsecond=0)
+    late, late_raw = _sign_in_link(factory, team.officer, start)
+    just, just_raw = _sign_in_link(factory, team.manager, start)
+    assert late.expires_at == start + timedelta(minutes=20)
+    token = re.search(r'name="csrf_token" value="([^"]*)"', client.get("/sign-in").text).group(1)
+
+    with frozen(late.expires_at):
+        before = db.snapshot()
+        r = client.post(f"/sign-in/{late_raw}", data={"csrf_token": token},
+                        follow_redirects=False)
+        after = db.snapshot()
+    assert r.status_code == 410, r.text
+    assert "signoff_session" not in r.headers.get("set-cookie", "")
+    assert after["web_session"] == before["web_session"] == []
+    assert after["action_token"] == before["action_token"]  # not marked used either
+
+    with frozen(just.expires_at - timedelta(seconds=1)):  # the last second it still works
+        ok = client.post(f"/sign-in/{just_raw}", data={"csrf_token": token},
+                         follow_redirects=False)
+    assert ok.status_code == 303 and "signoff_session=" in ok.headers["set-cookie"]
+    assert len(db.snapshot()["web_session"]) == 1
