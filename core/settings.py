@@ -34,6 +34,16 @@ class Settings(BaseSettings):
     action_link_days: int = Field(default=14, ge=1, le=90)
     sign_in_link_minutes: int = Field(default=20, ge=1, le=240)
     session_hours: int = Field(default=12, ge=1, le=168)
+    # Throttling (docs/security.md#throttling); counters live in the `throttle` table.
+    # Unknown or expired link tokens one client address may try per window before 429.
+    link_misses_per_client: int = Field(default=30, ge=1)
+    link_miss_window_minutes: int = Field(default=10, ge=1, le=1440)
+    # A live link (sign-in, or a re-sent approval link) younger than this is not sent again.
+    link_reuse_minutes: int = Field(default=5, ge=0, le=60)
+    # Sign-in and re-sent approval emails per address per hour.
+    link_emails_per_hour: int = Field(default=5, ge=1, le=100)
+    # POST /sign-in answers no sooner than this, so a registered address is not told by timing.
+    sign_in_response_ms: int = Field(default=250, ge=0, le=5000)
     outbox_max_attempts: int = Field(default=8, ge=1)
     # Reminders an owner gets for one late step before it is escalated (0: escalate at once).
     reminders_before_escalation: int = Field(default=2, ge=0, le=20)

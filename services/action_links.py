@@ -61,6 +61,42 @@ def revoke_for_subject(
     )
 
 
+def newest_live(
+    session: Session, *, purpose: str, subject_type: str, subject_id: int, person_id: int
+) -> ActionToken | None:
+    """The person's most recently issued link about a subject that still works, if any."""
+    return session.exec(
+        select(ActionToken)
+        .where(
+            ActionToken.purpose == purpose, ActionToken.subject_type == subject_type,
+            ActionToken.subject_id == subject_id, ActionToken.person_id == person_id,
+            ActionToken.used_at.is_(None),  # type: ignore[union-attr]
+            ActionToken.revoked_at.is_(None),  # type: ignore[union-attr]
+            ActionToken.expires_at > clock.now(),  # type: ignore[arg-type]
+        )
+        .order_by(ActionToken.id.desc())  # type: ignore[union-attr]
+    ).first()
+
+
+def revoke_for_person(
+    session: Session, *, purpose: str, subject_type: str, subject_id: int, person_id: int
+) -> None:
+    """Invalidate one person's live links about a subject, before a replacement is issued:
+    a person never holds several live links for the same thing."""
+    session.execute(
+        update(ActionToken)
+        .where(
+            ActionToken.purpose == purpose,  # type: ignore[arg-type]
+            ActionToken.subject_type == subject_type,  # type: ignore[arg-type]
+            ActionToken.subject_id == subject_id,  # type: ignore[arg-type]
+            ActionToken.person_id == person_id,  # type: ignore[arg-type]
+            ActionToken.used_at.is_(None),  # type: ignore[union-attr]
+            ActionToken.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(revoked_at=clock.now())
+    )
+
+
 def find(session: Session, raw: str, purpose: str) -> ActionToken | None:
     """The token row for a raw token, or None for junk and unknown tokens."""
     if not tokens.looks_like_token(raw):

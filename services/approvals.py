@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session
 
 from core import clock
+from core.settings import get_settings
 from models import ActionToken, Person, Project, Rfc, RfcStatus
 from models.rfcs import DecisionInput
 from services import action_links, rfcs
 from services.actors import Actor
 from services.errors import Conflict, Gone, NotFound, Refusal
-from services.people import normalise_email
+from services.people import lock_person_links, normalise_email, over_hourly_email_limit
 
 NOT_VALID = (
     "This link is not valid. It may have expired or been mistyped. "
@@ -77,17 +80,36 @@ def decide_by_link(session: Session, *, raw: str, data: DecisionInput, address: 
                                 data=data, link=link.token)
 
 
-def resend(session: Session, *, raw: str, email: str) -> None:
-    """Send a fresh link, only to the address registered for it; silent otherwise."""
+def resend(session: Session, *, raw: str, email: str) -> bool:
+    """Send a fresh link, only to the address registered for it; silent otherwise.
+
+    Never floods an inbox, like sign-in: while the approver's newest live link for this RFC
+    is younger than SIGNOFF_LINK_REUSE_MINUTES nothing is sent; otherwise their live links
+    are revoked and one new link is sent (never several live links for one RFC and person),
+    at most SIGNOFF_LINK_EMAILS_PER_HOUR an hour. Returns False when `raw` is unknown or
+    expired (what a guess looks like), for the caller to count; the answer shown is the same.
+    """
     token = action_links.find(session, raw, "approve_rfc")
+    known = token is not None and (token.used_at is not None or token.expires_at > clock.now())
     if token is None or token.used_at is not None:
-        return
+        return known
     person = session.get(Person, token.person_id)
     rfc = session.get(Rfc, token.subject_id)
     if person is None or rfc is None or normalise_email(email) != person.email:
-        return
+        return known
     if rfc.status != RfcStatus.awaiting_approval or rfc.approver_id != person.id:
-        return
+        return known
     if action_links.is_live(token) and token.subject_version == rfc.version:
-        return  # the link still works: nothing to re-issue
+        return known  # the link still works: nothing to re-issue
+    lock_person_links(session, person)
+    about: dict[str, Any] = {"purpose": "approve_rfc", "subject_type": "rfc",
+                             "subject_id": rfc.id or 0, "person_id": person.id or 0}
+    newest = action_links.newest_live(session, **about)
+    recent = clock.now() - timedelta(minutes=get_settings().link_reuse_minutes)
+    if newest is not None and newest.subject_version == rfc.version and newest.created_at > recent:
+        return known  # a new link went out minutes ago: the approver already has it
+    if over_hourly_email_limit(session, bucket="resend_email", email=person.email):
+        return known
+    action_links.revoke_for_person(session, **about)
     rfcs.send_approval_link(session, rfc=rfc, reason="resend")
+    return known

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -88,15 +89,21 @@ def ensure_person(session: Session, *, name: str, email: str, job_title: str = "
     return add_person(session, data=PersonCreate(name=name, email=email, job_title=job_title))
 
 
-def create_api_token(session: Session, *, email: str, label: str = "") -> str:
-    """A new personal API token; only its hash is kept, so it is shown once."""
+def create_api_token(session: Session, *, email: str, label: str = "",
+                     expires_days: int | None = None) -> str:
+    """A new personal API token, working until revoked or for `expires_days`; only its hash
+    is kept, so it is shown once."""
     person = find_by_email(session, email)
     if person is None:
         raise NotFound(f"No person is registered with {email}.")
+    if expires_days is not None and not 1 <= expires_days <= 3650:
+        raise Invalid("An API token must expire after 1 to 3650 days.")
     raw = tokens.new_random_token(API_TOKEN_PREFIX)
+    now = clock.now()
     session.add(
         ApiToken(person_id=person.id or 0, token_hash=tokens.hash_token(raw), label=label,
-                 created_at=clock.now())
+                 created_at=now,
+                 expires_at=now + timedelta(days=expires_days) if expires_days else None)
     )
     return raw
 
@@ -137,26 +144,61 @@ def person_for_api_token(session: Session, raw: str) -> Person | None:
     ).first()
     if row is None or row.revoked_at is not None:
         return None
+    if row.expires_at is not None and row.expires_at <= clock.now():
+        return None
     person = session.get(Person, row.person_id)
     return person if person is not None and person.active else None
 
 
 def request_sign_in(session: Session, *, email: str) -> None:
-    """Email a one-time sign-in link if the address is registered; silent otherwise."""
+    """Email a one-time sign-in link if the address is registered; silent otherwise.
+
+    Never floods an inbox: while the person's newest live link is younger than
+    SIGNOFF_LINK_REUSE_MINUTES nothing is sent (they already have an email); an older live
+    link is revoked and replaced (one live sign-in link per person); and no more than
+    SIGNOFF_LINK_EMAILS_PER_HOUR links are sent to an address in an hour. The caller shows
+    the same answer whatever happened.
+    """
     from services import action_links, outbox
 
     person = find_by_email(session, email)
     if person is None or not person.active:
         return
+    lock_person_links(session, person)
+    settings = get_settings()
+    about: dict[str, Any] = {"purpose": "sign_in", "subject_type": "person",
+                             "subject_id": person.id or 0, "person_id": person.id or 0}
+    newest = action_links.newest_live(session, **about)
+    if newest is not None and newest.created_at > clock.now() - timedelta(
+            minutes=settings.link_reuse_minutes):
+        return
+    if over_hourly_email_limit(session, bucket="sign_in_email", email=person.email):
+        return
+    action_links.revoke_for_person(session, **about)
     token = action_links.issue(
-        session, purpose="sign_in", subject_type="person", subject_id=person.id or 0,
-        subject_version=0, person_id=person.id or 0,
-        lifetime=timedelta(minutes=get_settings().sign_in_link_minutes),
+        session, subject_version=0, **about,
+        lifetime=timedelta(minutes=settings.sign_in_link_minutes),
     )
     outbox.queue(
         session, template="sign_in", to_person_id=person.id or 0,
         key=f"sign_in:{token.id}", action_token_id=token.id,
     )
+
+
+def over_hourly_email_limit(session: Session, *, bucket: str, email: str) -> bool:
+    """Count one more link email to this address; True when that passes the hourly limit."""
+    from services import throttle
+
+    sent = throttle.count(session, bucket=bucket, value=normalise_email(email),
+                          window=timedelta(hours=1))
+    return sent.hits > get_settings().link_emails_per_hour
+
+
+def lock_person_links(session: Session, person: Person) -> None:
+    """Take the person's row lock, so two requests for their links (on two web workers) run
+    one after the other and the second sees the first's link. PostgreSQL only: SQLite write
+    transactions already run one at a time."""
+    session.exec(select(Person.id).where(Person.id == person.id).with_for_update()).first()
 
 
 def sign_in_link_is_live(session: Session, *, raw: str) -> bool:

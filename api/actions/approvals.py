@@ -6,6 +6,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
+from api import throttling
 from api.deps import client_address
 from api.rendering import render
 from core.db import read_session, write_session
@@ -22,18 +23,20 @@ _STATUS = {"live": 200, "used": 410, "closed": 410, "changed": 409, "reassigned"
 def _page(request: Request, raw: str, *, errors: dict[str, str] | None = None,
           form: dict[str, str] | None = None, status: int | None = None,
           notice: str | None = None) -> HTMLResponse:
+    """The link's page; called once per request, so an unknown link counts once."""
     with read_session() as session:
         try:
-            link = approvals.view(session, raw=raw)
-        except NotFound as exc:
-            return render(request, "pages/approval_invalid.html",
-                          {"title": "This link is not valid", "message": exc.message,
-                           "notice": notice}, status_code=404)
-        if link.state == "reassigned":
-            return render(request, "pages/approval_invalid.html",
-                          {"title": "This link is not valid", "message": approvals.NOT_VALID,
-                           "notice": notice}, status_code=404)
-        detail = rfc_views.to_public(session, rfc=link.rfc, project=link.project)
+            link: approvals.LinkView | None = approvals.view(session, raw=raw)
+        except NotFound:
+            link = None
+        if link is not None and link.state != "reassigned":
+            detail = rfc_views.to_public(session, rfc=link.rfc, project=link.project)
+    if link is None and (refused := throttling.missed(request)) is not None:
+        return refused  # unknown or expired: what guessing finds
+    if link is None or link.state == "reassigned":
+        return render(request, "pages/approval_invalid.html",
+                      {"title": "This link is not valid", "message": approvals.NOT_VALID,
+                       "notice": notice}, status_code=404)
     return render(
         request, "pages/approval.html",
         {"title": f"Decide {link.rfc.ref}", "link": link, "rfc": detail, "project": link.project,
@@ -44,13 +47,15 @@ def _page(request: Request, raw: str, *, errors: dict[str, str] | None = None,
 
 @router.api_route("/approvals/{raw}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def show(request: Request, raw: str) -> HTMLResponse:
-    return _page(request, raw)
+    return throttling.refused(request) or _page(request, raw)
 
 
 @router.post("/approvals/{raw}", response_class=HTMLResponse)
 def decide(
     request: Request, raw: str, decision: str = Form(""), reason: str = Form("")
 ) -> HTMLResponse:
+    if (refused := throttling.refused(request)) is not None:
+        return refused
     form = {"decision": decision, "reason": reason}
     try:
         data = DecisionInput(decision=decision, reason=reason)  # type: ignore[arg-type]
@@ -83,8 +88,12 @@ def decide(
 
 @router.post("/approvals/{raw}/resend", response_class=HTMLResponse)
 def resend(request: Request, raw: str, email: str = Form("", max_length=254)) -> HTMLResponse:
+    if (refused := throttling.refused(request)) is not None:
+        return refused
     with write_session() as session:
-        approvals.resend(session, raw=raw, email=email)
+        known = approvals.resend(session, raw=raw, email=email)
+    if not known and (refused := throttling.missed(request)) is not None:
+        return refused
     return render(request, "pages/approval_invalid.html", {
         "title": "Check your email",
         "message": "If that address is registered for this link and the change is still "
