@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import MINOR, deliver
+from conftest import MINOR, Db, deliver
 
 from core import clock
 from core.db import read_session, write_session
@@ -355,3 +355,50 @@ def test_autumn_clock_change_2026_sends_each_reminder_once(factory, team, smtp):
 def test_a_run_reports_one_human_line_per_step(impact_rfc, team):
     report = run(at("2010-03-09"))
     assert report.lines() == [f"Reminded {team.manager.name}: impact analysis of {impact_rfc.ref}"]
+
+
+@pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_two_runs_racing_on_one_task_take_one_step_and_issue_one_link(factory, team, env):
+    """A real race on PostgreSQL: run A has claimed the reminder and not committed when run B
+    reads the same open task. B's claim waits on A's row lock, then finds the count moved on."""
+    import threading
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    with clock.frozen(at("2010-03-01", "10:00")):
+        rfc = factory.in_status(team, "awaiting_approval")
+    links_before = len(Db().tokens(rfc.id))
+    dsn = urlsplit(env.database_url)
+    watcher = psycopg.connect(host=dsn.hostname, port=dsn.port, user=dsn.username,
+                              dbname=dsn.path.lstrip("/"), autocommit=True)
+    reports: dict[str, ReminderReport] = {}
+
+    def run_b() -> None:
+        with write_session() as session:
+            reports["b"] = send_due_reminders(session)
+
+    with clock.frozen(at("2010-03-09")):
+        with write_session() as session:
+            reports["a"] = send_due_reminders(session)  # claimed, not yet committed
+            b = threading.Thread(target=run_b)
+            b.start()
+            for _ in range(200):  # until B's claim is waiting on A's row lock
+                waiting = watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'").fetchone()[0]
+                if waiting:
+                    break
+                b.join(0.05)
+            assert waiting == 1, "run B never waited for run A: no race was staged"
+        b.join(30)
+    watcher.close()
+    assert not b.is_alive()
+    steps = [s.action for r in reports.values() for s in r.steps]
+    assert steps == ["reminded"], reports
+    assert len(Db().tokens(rfc.id)) == links_before + 1  # one fresh link, not two
+    reminders = [m for m in Db().outbox(rfc_id=rfc.id) if m.template == "rfc_reminder"]
+    assert len(reminders) == 1
+    (task,) = factory_tasks(rfc.id)
+    assert task.reminder_count == 1
