@@ -112,12 +112,13 @@ def _tokens_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([{"id": t.id, "email": p.email, "name": p.name, "label": t.label,
                            "created_at": t.created_at.isoformat(),
+                           "expires_at": t.expires_at.isoformat() if t.expires_at else None,
                            "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None}
                           for t, p in rows], indent=2))
         return 0
-    _print_table(["ID", "EMAIL", "LABEL", "CREATED (UTC)", "REVOKED (UTC)"],
-                 [[str(t.id), p.email, t.label, _when(t.created_at), _when(t.revoked_at)]
-                  for t, p in rows])
+    _print_table(["ID", "EMAIL", "LABEL", "CREATED (UTC)", "EXPIRES (UTC)", "REVOKED (UTC)"],
+                 [[str(t.id), p.email, t.label, _when(t.created_at),
+                   _when(t.expires_at) or "never", _when(t.revoked_at)] for t, p in rows])
     return 0
 
 
@@ -144,7 +145,8 @@ def _tokens_create(args: argparse.Namespace) -> int:
 
     try:
         with write_session() as session:
-            raw = people.create_api_token(session, email=args.email, label=args.label)
+            raw = people.create_api_token(session, email=args.email, label=args.label,
+                                          expires_days=args.expires_days)
     except ServiceError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
@@ -185,11 +187,15 @@ def _outbox_deliver(args: argparse.Namespace) -> int:
 
 def _load_demo(args: argparse.Namespace) -> int:
     from core.db import write_session
-    from services.demo import load_demo
+    from services.demo import DemoDataError, load_demo
 
-    with write_session() as session:
-        project = load_demo(session)
-        print(f"demo project {project.code} loaded ({project.name})")
+    try:
+        with write_session() as session:
+            project = load_demo(session)
+            print(f"demo project {project.code} loaded ({project.name})")
+    except DemoDataError as exc:  # nothing was loaded: the transaction rolled back
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -287,16 +293,25 @@ def _positive_id(text: str) -> int:
     return int(text)
 
 
+def _days(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 3650:
+        raise argparse.ArgumentTypeError(f"not a number of days from 1 to 3650: {text!r}")
+    return int(text)
+
+
 def _tokens_parser(sub: Any) -> None:
     toks = sub.add_parser("tokens", help="personal API tokens").add_subparsers(
         dest="tokens_command", required=True)
     create = toks.add_parser("create", help="create a personal API token (printed once)")
     create.add_argument("--email", required=True, help="the email address of its owner")
     create.add_argument("--label", default="", help="what it is for, e.g. the machine using it")
+    create.add_argument("--expires-days", type=_days, default=None, metavar="N",
+                        help="stop working after N days (1 to 3650; default: until revoked)")
     create.set_defaults(func=_tokens_create)
 
     listing = toks.add_parser(
-        "list", help="list API tokens: id, owner, label, created, revoked (never the token)")
+        "list",
+        help="list API tokens: id, owner, label, created, expires, revoked (never the token)")
     listing.add_argument("--email", help="only this person's tokens")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     listing.set_defaults(func=_tokens_list)

@@ -47,12 +47,20 @@ class DeliveryReport:
     def count(self, outcome: outbox.Outcome) -> None:
         if outcome.status == OutboxStatus.sent:
             self.sent += 1
-        elif outcome.status == OutboxStatus.queued:
+        elif outcome.status == OutboxStatus.queued and not _gives_up(outcome):
             self.retried += 1
+        elif outcome.status == OutboxStatus.queued:  # its last attempt: settled as failed
+            self.failed += 1
         elif outcome.status == OutboxStatus.failed:
             self.failed += 1
         else:
             self.dropped += 1
+
+
+def _gives_up(outcome: outbox.Outcome) -> bool:
+    """A temporary failure on the message's last attempt, which outbox.settle records as a
+    permanent one ("gave up after N attempts")."""
+    return outcome.message.attempts + 1 >= get_settings().outbox_max_attempts
 
 
 async def deliver_due(

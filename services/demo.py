@@ -21,9 +21,14 @@ from services.actors import Actor
 DEMO_FILE = ROOT / "data" / "cse_project.yaml"
 
 
-def load_demo(session: Session, *, path: Path = DEMO_FILE) -> Project:
+class DemoDataError(ValueError):
+    """The demo file cannot be loaded; the message names the field and its line."""
+
+
+def load_demo(session: Session, *, path: Path | None = None) -> Project:
     """Idempotent: a second load finds the project and changes nothing."""
-    data: dict[str, Any] = yaml.safe_load(path.read_text())
+    path = path or DEMO_FILE
+    data: dict[str, Any] = read_demo_file(path)
     p = data["project"]
     existing = projects.get_project(session, code=p["code"], required=False)
     if existing is not None:
@@ -54,6 +59,37 @@ def load_demo(session: Session, *, path: Path = DEMO_FILE) -> Project:
                           scheduled_finish=_d(s["baseline_finish"]), review_on=_d(s["review"])))
     _load_rfc3(session, project, data["example_rfc"], by_name)
     return project
+
+
+def read_demo_file(path: Path) -> dict[str, Any]:
+    """The YAML, with every date checked first: YAML reads 2010-02-30 as a date and then fails
+    deep inside PyYAML, naming neither the field nor the line."""
+    text = path.read_text()
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise DemoDataError(f"{path}: not valid YAML: {exc}") from exc
+    _check_dates(path, root, "")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise DemoDataError(f"{path}: expected a mapping of project, people, stages")
+    return data
+
+
+def _check_dates(path: Path, node: yaml.Node | None, where: str) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _check_dates(path, value, f"{where}.{key.value}" if where else str(key.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, value in enumerate(node.value):
+            _check_dates(path, value, f"{where}[{i}]")
+    elif isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:timestamp":
+        try:
+            yaml.SafeLoader("").construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise DemoDataError(
+                f"{path}, line {node.start_mark.line + 1}: {where} is {node.value}, "
+                f"which is not a real date ({exc})") from exc
 
 
 def _load_rfc3(session: Session, project: Project, ex: dict[str, Any], by_name: dict) -> None:

@@ -10,7 +10,7 @@ sends each reminder once. Catching up sends the step that is due, not every step
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import update
@@ -151,7 +151,7 @@ def _remind(
     session: Session, task: ApprovalTask, rfc: Rfc, project: Project, today: date
 ) -> Step | None:
     number = task.reminder_count + 1
-    now, due = clock.now(), next_due(task, project)
+    now, due = _as_of(today), next_due(task, project)
     if not _claim(session, task, reminder_count=number, reminded_at=now):
         return None
     token_id = None
@@ -171,6 +171,18 @@ def _remind(
     set_committed_value(task, "reminded_at", now)
     return Step("reminded", rfc.ref, _label(owner), DUTY[TaskKind(task.kind)],
                 f"reminder {number}, due {due.isoformat()}" + (", fresh link" if token_id else ""))
+
+
+def _as_of(today: date) -> datetime:
+    """When a reminder sent for `today` is recorded as sent: now, or, for a run given another
+    day (a catch-up, a drill), this time of day on that day. The next due date counts from
+    reminded_at, so it must count from the day the run acted for: a run ahead of the real
+    clock would otherwise find reminder 2 already due and send it straight after reminder 1."""
+    now = clock.now()
+    if today == clock.today():
+        return now
+    at = datetime.combine(today, now.astimezone(clock.local_tz()).time(), tzinfo=clock.local_tz())
+    return at.astimezone(UTC)
 
 
 def _escalate(session: Session, task: ApprovalTask, rfc: Rfc, project: Project) -> Step | None:
