@@ -257,7 +257,8 @@ def test_tokens_list_and_revoke(cli, factory, team, client, db):
     listing = cli("tokens", "list")
     assert listing.returncode == 0, listing.stderr
     header, *lines = listing.stdout.splitlines()
-    assert header.split() == ["ID", "EMAIL", "LABEL", "CREATED", "(UTC)", "REVOKED", "(UTC)"]
+    assert header.split() == ["ID", "EMAIL", "LABEL", "CREATED", "(UTC)", "EXPIRES", "(UTC)",
+                              "REVOKED", "(UTC)"]
     assert [line.split()[1:3] for line in lines] == [[team.officer.email, "laptop"],
                                                      [team.manager.email, "build"]]
     hashes = [row[2] for row in db.snapshot()["api_token"]]
