@@ -272,22 +272,22 @@ def test_sign_out_is_a_link_to_a_question(client, factory, team):
 
 
 def test_demo_shows_the_plan_before_rfc_3_and_its_history_carries_2010(client, env, db):
-    from core.db import write_session
+    from sqlmodel import select
+
+    from core.db import read_session, write_session
+    from models import ActionToken, Rfc, Stage
+    from services import action_links
     from services.demo import load_demo
 
     with write_session() as session:
         load_demo(session)
-    history = db.audit(1)
-    assert [e.action for e in history] == ["create", "submit", "record_impact"]
-    assert {e.at.date().isoformat() for e in history} == {"2010-02-26"}
-    from sqlmodel import select
-
-    from core.db import read_session
-    from models import ActionToken, Stage
-    from services import action_links
-
     with read_session() as s:
+        rfc_id = s.exec(select(Rfc.id).where(Rfc.ref == "CSE-RFC-003")).one()
         stage1 = s.exec(select(Stage).where(Stage.number == 1)).one()
         links = list(s.exec(select(ActionToken).where(ActionToken.purpose == "approve_rfc")))
+    history = db.audit(rfc_id)
+    assert [e.action for e in history] == ["create", "submit", "record_impact"]
+    assert {e.at.date().isoformat() for e in history} == {"2010-02-26"}
     assert stage1.scheduled_finish.isoformat() == "2010-02-28"
     assert [action_links.is_live(t) for t in links].count(True) == 1  # the sponsor's, today
+    assert db.outbox(rfc_id=rfc_id)[0].created_at.year > 2010  # no unsent 2010 email
