@@ -402,3 +402,64 @@ def test_two_runs_racing_on_one_task_take_one_step_and_issue_one_link(factory, t
     assert len(reminders) == 1
     (task,) = factory_tasks(rfc.id)
     assert task.reminder_count == 1
+
+
+# --- what the chasing emails say, and to whom (found by mutation testing) --------------------
+
+
+def test_the_reminder_says_which_one_it_is_and_the_escalation_names_the_late_person(
+        impact_rfc, team, smtp):
+    chair = team.sponsor  # the sponsor hears when the PM's step stays undone
+    run(at("2010-03-09"))
+    deliver()
+    (first,) = smtp.to(team.manager.email)
+    assert "This is reminder 1." in first.text and "This is reminder 1." in first.html
+    smtp.reset()
+    report = run(at("2010-03-19"), max_reminders=1)  # the next step: escalate
+    assert [s.action for s in report.steps] == ["escalated"]
+    deliver()
+    (mail,) = smtp.to(chair.email)
+    expected = (f"{team.manager.name} has not recorded the impact analysis of {impact_rfc.ref}, "
+                f"first due by 8 March 2010, after 1 reminder.")
+    assert expected in " ".join(mail.text.split())
+    assert f"({team.manager.email})" in mail.text
+
+
+def test_every_overdue_step_in_a_run_is_chased(factory, team, smtp):
+    with clock.frozen(at("2010-03-01", "10:00")):
+        rfcs = [factory.in_status(team, "impact_analysis") for _ in range(3)]
+    report = run(at("2010-03-09"))
+    assert sorted(s.rfc_ref for s in report.steps) == sorted(r.ref for r in rfcs)
+    assert [t.reminder_count for r in rfcs for t in factory_tasks(r.id)] == [1, 1, 1]
+
+
+def test_escalation_skips_people_who_have_left_and_never_goes_to_the_late_person(factory, smtp):
+    from models import Person
+
+    team = factory.team(alternate=False)
+    with clock.frozen(at("2010-03-01", "10:00")):
+        factory.in_status(team, "awaiting_approval")  # the sponsor is late
+    gone_admin = factory.admin()
+    late_admin_sponsor = team.sponsor
+    with write_session() as s:
+        s.get(Person, gone_admin.id).active = False
+        s.get(Person, late_admin_sponsor.id).is_admin = True
+    assert run(at("2010-03-09"), max_reminders=0).steps[0].action == "not_escalated"
+    active_admin = factory.person("Admin Who Is Here", admin=True)
+    with clock.frozen(at("2010-03-01", "10:00")):
+        factory.in_status(team, "awaiting_approval")
+    (step,) = run(at("2010-03-10"), max_reminders=0).steps
+    assert step.action == "escalated" and active_admin.email in step.to
+
+
+def test_an_inactive_group_chair_is_passed_over(factory, team, smtp):
+    from models import Person
+
+    chair = factory.person("Chair Who Left")
+    set_project(team.project.id, group_chair_id=chair.id)
+    with write_session() as s:
+        s.get(Person, chair.id).active = False
+    with clock.frozen(at("2010-03-01", "10:00")):
+        factory.in_status(team, "awaiting_approval")
+    (step,) = run(at("2010-03-09"), max_reminders=0).steps
+    assert step.action == "escalated" and team.alternate.email in step.to
