@@ -73,3 +73,10 @@ bench: install
 
 clean:
 	rm -rf static var .pytest_cache
+
+# Mutation testing of the rule modules (tests/mutation.py: which tests run against each module).
+# mutmut mutates a copy under mutants/; SQLite only, no browser tests; not part of `make test`
+# or CI. MODULES=services/actors.py narrows it to one module. See docs/testing.md.
+.PHONY: mutation
+mutation: install
+	$(UV) run python tests/mutation.py $(MODULES)
