@@ -131,3 +131,20 @@ def test_the_outbox_page_lists_newest_first_by_status_and_pages_on(client, facto
     client.cookies.set("signoff_session", factory.sign_in(factory.admin()))
     page = client.get("/admin/outbox?status=failed")
     assert page.status_code == 200 and "550 no such user" in page.text
+
+
+def test_a_deliverer_whose_lease_ran_out_does_not_overwrite_the_next_ones_claim(three):
+    with frozen(T0), write_session() as s:
+        stalled = outbox.claim_due(s, limit=1)[0]
+    later = T0 + outbox.LEASE + timedelta(seconds=1)
+    with frozen(later), write_session() as s:
+        again = outbox.claim_due(s, limit=1)[0]
+    assert again.id == stalled.id and again.claim_id != stalled.claim_id
+    with frozen(later), write_session() as s:  # the first deliverer wakes up and reports
+        outbox.settle(s, [outbox.failed(stalled, "550 from the stalled deliverer")])
+    after = row(stalled.id)
+    assert (after.status, after.claim_id, after.last_error) == ("sending", again.claim_id, None)
+    with frozen(later), write_session() as s:
+        outbox.settle(s, [outbox.sent(again, "<sent-by-the-second@x>")])
+    assert (row(stalled.id).status, row(stalled.id).message_id) == (
+        "sent", "<sent-by-the-second@x>")
