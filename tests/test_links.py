@@ -553,3 +553,30 @@ def test_an_expired_sign_in_link_is_gone_and_signs_nobody_in(client, factory, te
                          follow_redirects=False)
     assert ok.status_code == 303 and "signoff_session=" in ok.headers["set-cookie"]
     assert len(db.snapshot()["web_session"]) == 1
+
+
+def test_a_used_or_replaced_sign_in_link_signs_nobody_in(client, factory, team, db):
+    """consume() also refuses a link used once already, or replaced by a newer one."""
+    start = datetime.now(UTC).replace(microsecond=0)
+    first, first_raw = _sign_in_link(factory, team.officer, start)
+    token = re.search(r'name="csrf_token" value="([^"]*)"', client.get("/sign-in").text).group(1)
+    with frozen(start + timedelta(minutes=1)):
+        ok = client.post(f"/sign-in/{first_raw}", data={"csrf_token": token},
+                         follow_redirects=False)
+        assert ok.status_code == 303
+        client.cookies.delete("signoff_session")  # the same browser, signed out again
+        again = client.post(f"/sign-in/{first_raw}", data={"csrf_token": token},
+                            follow_redirects=False)
+    assert again.status_code == 410 and "signoff_session" not in again.headers.get(
+        "set-cookie", "")
+    assert len(db.snapshot()["web_session"]) == 1
+
+    old, old_raw = _sign_in_link(factory, team.manager, start)
+    from services import people
+
+    with frozen(start + timedelta(minutes=10)):  # past the reuse window: a new link replaces it
+        factory.call(people.request_sign_in, email=team.manager.email)
+        replaced = client.post(f"/sign-in/{old_raw}", data={"csrf_token": token},
+                               follow_redirects=False)
+    assert replaced.status_code == 410
+    assert len(db.snapshot()["web_session"]) == 1
