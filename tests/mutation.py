@@ -34,10 +34,11 @@ RULES: dict[str, tuple[str, list[str]]] = {
         "tests/test_transitions.py", "tests/test_api_rfcs.py", "tests/test_segregation.py",
         "tests/test_audit_roles.py"]),
     "services/action_links.py": ("services.action_links.*", [
-        "tests/test_links.py", "tests/test_reminders.py", "tests/test_email.py"]),
+        "tests/test_links.py", "tests/test_reminders.py", "tests/test_email.py",
+        "tests/test_throttle.py"]),
     "services/outbox.py": ("services.outbox.*", [
-        "tests/test_email.py", "tests/test_reminders.py", "tests/test_outsiders.py",
-        "tests/test_route_guards.py"]),
+        "tests/test_outbox_rules.py", "tests/test_email.py", "tests/test_reminders.py",
+        "tests/test_outsiders.py", "tests/test_route_guards.py"]),
     "services/reminders.py": ("services.reminders.*", ["tests/test_reminders.py"]),
     # Only the CSRF functions of api/rendering.py: the rest is page plumbing.
     "api/rendering.py": ("api.rendering.x_csrf*", [
