@@ -174,3 +174,28 @@ def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing(
     r = client.post(path, data=form | {"csrf_token": right}, follow_redirects=False)
     assert r.status_code in (200, 303), (r.status_code, r.text[:300])
     assert db.snapshot() != before, f"POST {path} with its token changed nothing: a dead case"
+
+
+def test_a_csrf_token_is_bound_to_this_browser_and_after_sign_in_to_its_session(
+        client, factory, team, db):
+    from api.deps import ANON_COOKIE
+
+    page = client.get("/sign-in")  # no cookies yet: the page gives this browser its own
+    assert ANON_COOKIE in page.cookies
+    before_sign_in = _token(client, signed_in=False)
+    anon = client.cookies.get(ANON_COOKIE)
+
+    client.cookies.clear()  # another browser, with no cookies, replaying the token
+    before = db.snapshot()
+    r = client.post("/sign-in", data={"email": team.officer.email,
+                                      "csrf_token": before_sign_in})
+    assert r.status_code == 403 and db.snapshot() == before
+
+    client.cookies.set(ANON_COOKIE, anon)  # the same browser signs in: its old token is spent
+    client.cookies.set("signoff_session", factory.sign_in(team.officer))
+    before = db.snapshot()
+    r = client.post("/sign-out", data={"csrf_token": before_sign_in}, follow_redirects=False)
+    assert r.status_code == 403 and db.snapshot() == before
+    r = client.post("/sign-out", data={"csrf_token": _token(client, signed_in=True)},
+                    follow_redirects=False)
+    assert r.status_code == 303
