@@ -29,7 +29,7 @@ RULES: dict[str, tuple[str, list[str]]] = {
         "tests/test_transitions.py", "tests/test_segregation.py", "tests/test_audit_roles.py",
         "tests/test_outsiders.py"]),
     "services/access.py": ("services.access.*", [
-        "tests/test_outsiders.py", "tests/test_api_integrator.py"]),
+        "tests/test_outsiders.py", "tests/test_pages.py"]),
     "services/rfc_workflow.py": ("services.rfc_workflow.*", [
         "tests/test_transitions.py", "tests/test_segregation.py", "tests/test_audit_roles.py",
         "tests/test_pages.py"]),
@@ -49,8 +49,9 @@ RULES: dict[str, tuple[str, list[str]]] = {
     "api/pages/common.py": ("api.pages.common.*", [
         "tests/test_outsiders.py", "tests/test_pages.py", "tests/test_route_guards.py"]),
 }
-# Not tests/test_api_rfcs.py: mutmut re-selects tests by node id, and ids such as
-# `test_malformed_project_is_422[sqlite-{"code": null}]` cannot be passed back to pytest.
+# Not tests/test_api_rfcs.py or tests/test_api_integrator.py: mutmut re-selects tests by node
+# id, and ids such as `test_malformed_project_is_422[sqlite-{"code": null}]` cannot be passed
+# back to pytest.
 MAX_CHILDREN = 2
 KILLED = ("killed", "timeout")  # a mutant that makes a test hang is caught too
 
