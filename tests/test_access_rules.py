@@ -1,0 +1,45 @@
+"""Who sees a project, from the other side of tests/test_outsiders.py: everyone who should
+sees it, in the list and on its page, and membership of one project opens no other.
+(Found by mutation testing: the outsider tests alone let `visible_projects` see nobody.)
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def sees(client, factory, person, project) -> tuple[bool, int]:  # type: ignore[no-untyped-def]
+    client.cookies.set("signoff_session", factory.sign_in(person))
+    listed = project.name in client.get("/projects").text
+    return listed, client.get(f"/projects/{project.code}").status_code
+
+
+@pytest.mark.parametrize("who", ["sponsor", "manager", "alternate", "officer", "admin"])
+def test_each_of_a_projects_people_sees_it_in_the_list_and_on_its_page(client, factory, team,
+                                                                        who):
+    person = factory.admin() if who == "admin" else getattr(team, who)
+    assert sees(client, factory, person, team.project) == (True, 200)
+
+
+def test_a_member_of_another_project_does_not_see_this_one(client, factory, team):
+    other = factory.team()
+    assert sees(client, factory, other.officer, team.project) == (False, 404)
+    assert sees(client, factory, team.stranger, team.project) == (False, 404)
+
+
+def test_a_project_open_to_all_officers_is_seen_by_everyone(client, factory, team):
+    from core.db import write_session
+    from models import Project
+
+    with write_session() as s:
+        s.get(Project, team.project.id).open_to_all_officers = True
+    assert sees(client, factory, team.stranger, team.project) == (True, 200)
+
+
+def test_only_the_pm_or_an_administrator_manages_members(client, factory, team, db):
+    body = {"email": team.stranger.email, "role": "Member"}
+    path = f"/api/v1/projects/{team.code}/members"
+    assert client.post(path, json=body, headers=factory.auth(team.officer)).status_code == 403
+    assert client.post(path, json=body, headers=factory.auth(team.sponsor)).status_code == 403
+    assert client.post(path, json=body, headers=factory.auth(team.manager)).status_code in (
+        200, 201)
