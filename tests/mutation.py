@@ -29,7 +29,7 @@ RULES: dict[str, tuple[str, list[str]]] = {
         "tests/test_transitions.py", "tests/test_segregation.py", "tests/test_audit_roles.py",
         "tests/test_outsiders.py"]),
     "services/access.py": ("services.access.*", [
-        "tests/test_outsiders.py", "tests/test_pages.py"]),
+        "tests/test_access_rules.py", "tests/test_outsiders.py", "tests/test_pages.py"]),
     "services/rfc_workflow.py": ("services.rfc_workflow.*", [
         "tests/test_transitions.py", "tests/test_segregation.py", "tests/test_audit_roles.py",
         "tests/test_pages.py"]),
