@@ -74,13 +74,16 @@ def claim_due(session: Session, *, limit: int) -> list[OutboxMessage]:
         and_(col(OutboxMessage.status) == OutboxStatus.sending,
              col(OutboxMessage.claimed_until) < now),
     )
+    # A MATERIALIZED CTE: as a plain IN (subquery) PostgreSQL may run the locking subquery
+    # again while updating, skip the rows this statement just claimed, and claim past `limit`.
     due = (
         select(OutboxMessage.id).where(claimable).order_by(col(OutboxMessage.id)).limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("due").prefix_with("MATERIALIZED", dialect="postgresql")
     )
     claimed = session.scalars(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(due.scalar_subquery()), claimable)
+        .where(col(OutboxMessage.id).in_(select(due.c.id)), claimable)
         .values(status=OutboxStatus.sending, claim_id=uuid.uuid4().hex,
                 claimed_until=now + LEASE)
         .returning(OutboxMessage),

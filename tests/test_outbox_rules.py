@@ -43,12 +43,10 @@ def row(message_id: int) -> OutboxMessage:
 
 
 def test_a_deliverer_claims_the_oldest_due_messages_up_to_its_limit(three, backend, request):
-    # On PostgreSQL the UPDATE re-runs its `IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`
-    # subquery, which then skips the rows this same statement has just claimed and returns
-    # later ones: claim_due(limit=2) claims all three. A deliverer takes the whole backlog, and
-    # may outlive its lease on a long one. Reported; strict, so the fix makes this fail loudly.
-    request.applymarker(pytest.mark.xfail(backend == "postgres", strict=True,
-                                          reason="claim_due ignores its limit on PostgreSQL"))
+    # On PostgreSQL an UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)
+    # re-ran its subquery, skipped the rows it had just claimed and took later ones:
+    # claim_due(limit=2) claimed all three, so one deliverer could take the whole backlog and
+    # outlive its lease. The locking select is now a MATERIALIZED CTE, run once.
     assert claim(limit=2) == three[:2]
     assert claim(limit=2) == three[2:]  # the first two are taken
     assert claim(limit=2) == []
