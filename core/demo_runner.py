@@ -202,6 +202,9 @@ def run_demo(host: str = "127.0.0.1", port: int = 8000) -> int:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, on_term)
+    # Ctrl-C stops the demo even when it was started with SIGINT ignored (a shell's background
+    # job, or CI that launched it so): Python then never installs its own handler.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         py = sys.executable
         # `signoff web`, as in production: its access log redacts sign-in and link tokens.
@@ -234,7 +237,7 @@ def run_demo(host: str = "127.0.0.1", port: int = 8000) -> int:
         return 1
     finally:
         # A second Ctrl-C or SIGTERM must not cut the clean-up short (it is bounded anyway).
-        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         _stop(procs)
         smtp.stop()
