@@ -580,3 +580,34 @@ def test_a_used_or_replaced_sign_in_link_signs_nobody_in(client, factory, team, 
                                follow_redirects=False)
     assert replaced.status_code == 410
     assert len(db.snapshot()["web_session"]) == 1
+
+
+def test_an_approval_email_is_not_sent_once_its_link_has_expired(factory, team, db, smtp):
+    """The outbox drops a link email at the instant its link expires, not a second later."""
+    for late in (False, True):
+        rfc = factory.in_status(team, "awaiting_approval")
+        (token,) = [t for t in db.tokens(rfc.id) if t.revoked_at is None]
+        smtp.reset()
+        with frozen(token.expires_at - timedelta(seconds=1) if not late else token.expires_at):
+            deliver()
+        sent = [m for m in smtp.to(team.sponsor.email) if rfc.ref in m.subject]
+        assert len(sent) == (0 if late else 1), (late, [m.subject for m in smtp.messages])
+
+
+def test_links_are_built_from_the_base_url_with_or_without_its_trailing_slash(env, monkeypatch,
+                                                                               factory, team):
+    from core.db import read_session
+    from core.settings import get_settings
+    from models import ActionToken
+    from services import action_links
+
+    rfc = factory.in_status(team, "awaiting_approval")
+    for base in ("https://signoff.example.gov.uk", "https://signoff.example.gov.uk/"):
+        monkeypatch.setenv("SIGNOFF_BASE_URL", base)
+        get_settings.cache_clear()
+        with read_session() as s:
+            token = s.query(ActionToken).filter_by(subject_id=rfc.id).one()
+            url = action_links.url_for(token)
+        assert re.fullmatch(r"https://signoff\.example\.gov\.uk/approvals/[A-Za-z0-9_-]{43}",
+                            url), url
+    get_settings.cache_clear()

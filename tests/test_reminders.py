@@ -275,6 +275,39 @@ def test_a_reminder_queued_but_overtaken_by_the_decision_is_dropped(factory, tea
     assert not any(m.subject.startswith("Reminder") for m in smtp.messages)
 
 
+def test_an_impact_reminder_queued_but_overtaken_by_the_impact_analysis_is_dropped(
+    impact_rfc, factory, team, smtp
+):
+    # The PM's reminder carries no link: only the RFC's status says it is no longer owed.
+    with clock.frozen(at("2010-03-09")):
+        assert [s.action for s in run(at("2010-03-09")).steps] == ["reminded"]
+        factory.impact(impact_rfc, team.manager)
+        deliver()
+    assert not any(m.subject.startswith("Reminder") for m in smtp.messages)
+
+
+@pytest.mark.parametrize("late", ["manager", "sponsor"])
+def test_an_escalation_queued_but_overtaken_by_the_late_step_is_dropped(factory, team, smtp,
+                                                                        late):
+    with clock.frozen(at("2010-03-01", "10:00")):
+        status = "impact_analysis" if late == "manager" else "awaiting_approval"
+        rfc = factory.in_status(team, status)
+    deliver()
+    smtp.reset()
+    with clock.frozen(at("2010-03-09")):
+        assert [s.action for s in run(at("2010-03-09"), max_reminders=0).steps] == ["escalated"]
+        if late == "manager":
+            factory.impact(rfc, team.manager)
+        else:
+            factory.decide(rfc, team.sponsor)
+        deliver()
+    assert not [m.subject for m in smtp.messages if "has not" in m.subject or "late" in m.subject]
+    with read_session() as s:
+        (status_of,) = s.query(OutboxMessage.status).filter(
+            OutboxMessage.idempotency_key.like("rfc_escalation:%")).one()
+    assert status_of == "dropped"
+
+
 # --- links about to expire ----------------------------------------------------------------
 
 
@@ -305,6 +338,21 @@ def test_an_expiring_link_is_reissued_once_and_the_approver_always_holds_a_live_
 
 
 # --- the calendar in 2026: Christmas and the autumn clock change --------------------------
+
+
+def test_a_sponsor_with_two_rfcs_waiting_always_holds_a_live_link_for_each(factory, team):
+    """One RFC's fresh link never stands in for another's: each is re-issued on its own."""
+    with clock.frozen(at("2010-03-01", "10:00")):
+        first = factory.in_status(team, "awaiting_approval")
+    with clock.frozen(at("2010-03-10", "10:00")):
+        second = factory.in_status(team, "awaiting_approval")
+    for day in days("2010-03-11", "2010-04-30"):
+        run(at(day.isoformat()))
+        with clock.frozen(at(day.isoformat(), "09:05")), read_session() as s:
+            for rfc in (first, second):
+                tokens = s.query(ActionToken).filter_by(subject_id=rfc.id,
+                                                        person_id=team.sponsor.id)
+                assert any(action_links.is_live(t) for t in tokens), f"{rfc.ref} on {day}"
 
 
 def every(hours: int, start: str, end: str) -> list[datetime]:
