@@ -47,7 +47,8 @@ RULES: dict[str, tuple[str, list[str]]] = {
         "tests/test_route_guards.py", "tests/test_pages.py", "tests/test_pages_hostile.py",
         "tests/test_outsiders.py"]),
     "api/pages/common.py": ("api.pages.common.*", [
-        "tests/test_page_plumbing.py", "tests/test_outsiders.py", "tests/test_pages.py", "tests/test_route_guards.py"]),
+        "tests/test_page_plumbing.py", "tests/test_outsiders.py", "tests/test_pages.py",
+        "tests/test_route_guards.py"]),
 }
 # Not tests/test_api_rfcs.py or tests/test_api_integrator.py: mutmut re-selects tests by node
 # id, and ids such as `test_malformed_project_is_422[sqlite-{"code": null}]` cannot be passed
