@@ -61,10 +61,12 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 
-# Code is formatted by hand to 100 columns; ruff enforces the rules in pyproject.toml.
+# ruff formats the code (100 columns) and enforces the rules in pyproject.toml; mypy checks
+# every package. The layer rules (what may import what) are tests: tests/platform/test_layers.py.
 lint: install
 	$(UV) run ruff check .
-	$(UV) run mypy core services
+	$(UV) run ruff format --check .
+	$(UV) run mypy core cli models services api flows
 
 bench: install
 	$(UV) run python bench/rfc_lifecycle.py
@@ -76,7 +78,7 @@ clean:
 
 # Mutation testing of the rule modules (tests/mutation.py: which tests run against each module).
 # mutmut mutates a copy under mutants/; SQLite only, no browser tests; not part of `make test`
-# or CI. MODULES=services/actors.py narrows it to one module. See docs/testing.md.
+# or CI. MODULES=services/platform/actors.py narrows it to one module. See docs/testing.md.
 .PHONY: mutation
 mutation: install
 	$(UV) run python tests/mutation.py $(MODULES)

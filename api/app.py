@@ -14,8 +14,8 @@ from api.middleware import BodyLimitMiddleware, HostCheckMiddleware, SecurityHea
 from api.rendering import render_error
 from core.settings import ROOT, get_settings, secret_key
 from core.templating import environment
-from services.audit import record_refusal
-from services.errors import ServiceError
+from services.platform.audit import record_refusal
+from services.platform.errors import ServiceError
 
 log = logging.getLogger("signoff.api")
 STATIC = ROOT / "static"
@@ -99,8 +99,8 @@ def create_app() -> FastAPI:
                            instance=request.url.path, errors=listed)
         return render_error(request, "Page not found", status_code=404)
 
-    from api.actions.approvals import router as approvals_router
-    from api.api_v1.routes import router as api_router
+    from api.actions.change_control import router as approvals_router
+    from api.api_v1.change_control import router as api_router
     from api.pages.routes import router as pages_router
 
     app.include_router(api_router)

@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from core.db import read_session, write_session
 from models import Person
-from services import people
-from services.actors import Actor
+from services.platform import people
+from services.platform.actors import Actor
 
 SESSION_COOKIE = "signoff_session"
 ANON_COOKIE = "signoff_anon"

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from api.deps import client_address
 from api.rendering import render_error
 from core.settings import get_settings
-from services import throttle
+from services.platform import throttle
 
 BUCKET = "link_miss"
 

@@ -112,16 +112,16 @@ def _decide(db: sqlite3.Connection, digest: str, decision: str, reason: str,
         "revoked_at IS NULL AND expires_at > ?", (now, token_id, now)).rowcount
     if used != 1:
         return _page(409, f"{ref} was decided a moment ago by another request.")
-    db.execute("UPDATE approval_task SET closed_at = ?, outcome = ? WHERE rfc_id = ? AND "
-               "closed_at IS NULL", (now, to, rfc_id))
+    db.execute("UPDATE step SET closed_at = ?, outcome = ? WHERE subject_type = 'rfc' AND "
+               "subject_id = ? AND closed_at IS NULL", (now, to, rfc_id))
     db.execute("UPDATE action_token SET revoked_at = ? WHERE purpose = 'approve_rfc' AND "
                "subject_type = 'rfc' AND subject_id = ? AND used_at IS NULL AND "
                "revoked_at IS NULL", (now, rfc_id))
     for who in dict.fromkeys(p for p in (requester, manager, sponsor, approver) if p):
         db.execute(
             "INSERT INTO outbox_message (idempotency_key, template, to_person_id, context, "
-            "rfc_id, status, attempts, next_attempt_at, created_at) VALUES "
-            "(?, 'rfc_decided', ?, '{}', ?, 'queued', 0, ?, ?) "
+            "subject_type, subject_id, status, attempts, next_attempt_at, created_at) VALUES "
+            "(?, 'rfc_decided', ?, '{}', 'rfc', ?, 'queued', 0, ?, ?) "
             "ON CONFLICT (idempotency_key) DO NOTHING",
             (f"rfc_decided:rfc{rfc_id}:v{version + 1}:p{who}", who, rfc_id, now, now))
     return _page(200, f"Thank you, {name}: {ref} is {to}")

@@ -54,10 +54,11 @@ def use_database(path: Path, *, migrate: bool = True) -> str:
 def seed_project() -> dict[str, Any]:
     """Admin, requester, PM and sponsor, and project BENCH; returns their Actors by role."""
     from core.db import write_session
+    from models.change_control.projects import ProjectCreate
     from models.people import PersonCreate
-    from models.projects import ProjectCreate
-    from services import people, projects
-    from services.actors import Actor
+    from services.change_control import projects
+    from services.platform import people
+    from services.platform.actors import Actor
 
     ids: dict[str, int] = {}
     with write_session() as s:

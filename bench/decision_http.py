@@ -60,8 +60,8 @@ def prepare(path: Path, count: int) -> list[str]:
     from core import tokens
     from core.db import read_session, write_session
     from models import ActionToken
-    from models.rfcs import ImpactInput, RfcCreate
-    from services import rfcs
+    from models.change_control.rfcs import ImpactInput, RfcCreate
+    from services.change_control import rfcs
 
     major = ImpactInput(days_of_work=20, products_affected="Stage 2 plan", cost_pence=0,
                         extends_timescale=True, needs_extra_resources=False,

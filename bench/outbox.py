@@ -3,7 +3,7 @@
 N queued messages (default 5,000) are delivered to a local aiosmtpd sink that accepts and
 discards them; the sink runs in its own process so it does not share this one's GIL.
 
-- signoff: services.delivery.deliver_due() on a fresh migrated SQLite file: claims rows in
+- signoff: services.platform.delivery.deliver_due() on a fresh migrated SQLite file: claims rows in
   batches, checks each is still relevant, renders its Jinja pair (text + HTML) from the data,
   writes the MIME bytes, sends them over SmtpPool (SIGNOFF_SMTP_POOL_SIZE persistent
   connections) and records each batch's results (Message-ID, status) in one statement.
@@ -107,11 +107,12 @@ def prepare(tmp: Path, port: int) -> dict[str, Any]:
     reset_engine()
     upgrade(url)
     from core.db import write_session
+    from models.change_control.projects import ProjectCreate
+    from models.change_control.rfcs import Decision, DecisionInput, ImpactInput, RfcCreate
     from models.people import PersonCreate
-    from models.projects import ProjectCreate
-    from models.rfcs import Decision, DecisionInput, ImpactInput, RfcCreate
-    from services import people, projects, rfcs
-    from services.actors import Actor
+    from services.change_control import projects, rfcs
+    from services.platform import people
+    from services.platform.actors import Actor
 
     with write_session() as s:
         ids = {role: people.add_person(s, data=PersonCreate(
@@ -133,7 +134,7 @@ def prepare(tmp: Path, port: int) -> dict[str, Any]:
             extends_timescale=False, needs_extra_resources=False, recommendation="Accept."))
         rfcs.decide(s, actor=actor["pm"], rfc_id=rfc.id or 0,
                     data=DecisionInput(decision=Decision.approve, reason="Agreed at the group."))
-    from services.delivery import deliver_due
+    from services.platform.delivery import deliver_due
 
     asyncio.run(deliver_due())  # the set-up's own emails, before anything is counted
     return {"rfc_id": rfc.id, "to": ids["requester"], "pool": get_settings().smtp_pool_size}
@@ -148,7 +149,8 @@ def queue(n: int, round_no: int, setup: dict[str, Any]) -> None:
 
     now = clock.now()
     rows = [dict(idempotency_key=f"bench:r{round_no}:{i}", template="rfc_decided",
-                 to_person_id=setup["to"], context={}, rfc_id=setup["rfc_id"],
+                 to_person_id=setup["to"], context={}, subject_type="rfc",
+                 subject_id=setup["rfc_id"],
                  status="queued", attempts=0, next_attempt_at=now, created_at=now)
             for i in range(n)]
     with write_session() as s:
@@ -163,7 +165,7 @@ def timed(run: Any) -> tuple[float, float]:
 
 
 def run_signoff(n: int, round_no: int, setup: dict[str, Any]) -> tuple[float, float]:
-    from services.delivery import deliver_due
+    from services.platform.delivery import deliver_due
 
     queue(n, round_no, setup)
     reports = []
@@ -179,7 +181,7 @@ def sample_email(setup: dict[str, Any]) -> tuple[str, str, str]:
 
     from core.db import CachedReads, read_session
     from models import OutboxMessage
-    from services import emails
+    from services.platform import emails
 
     with read_session() as s:
         message = s.exec(select(OutboxMessage).where(OutboxMessage.status == "sent")).first()

@@ -3,8 +3,8 @@
 A lifecycle is create, submit, impact analysis (a minor change, so the PM decides), decision:
 four steps, each its own write transaction, as the API does them (one call = one transaction).
 
-- signoff: services.rfcs on a fresh migrated SQLite file: state, audit events, approval tasks,
-  token revocations and outbox rows, through SQLModel/SQLAlchemy.
+- signoff: services.change_control.rfcs on a fresh migrated SQLite file: state, audit events,
+  approval tasks, token revocations and outbox rows, through SQLModel/SQLAlchemy.
 - spiffworkflow: SpiffWorkflow 3 runs bench/rfc_lifecycle.bpmn; user tasks are completed with
   the same data; after every step the workflow is serialized (BpmnWorkflowSerializer) and saved
   to an SQLite table, one transaction per step. The instance stays in memory between steps,
@@ -44,7 +44,7 @@ from _common import (
 
 STEPS = ("create", "submit", "impact", "decide")
 GOAL_VS_SPIFF = 5.0
-TABLES = ("rfc", "audit_event", "approval_task", "outbox_message", "action_token")
+TABLES = ("rfc", "audit_event", "step", "outbox_message", "action_token")
 
 TITLE = "Merge the two consultation stages"
 DESCRIPTION = "Run the statutory and informal consultations together to save four weeks."
@@ -90,9 +90,9 @@ class Signoff(Contender):
         super().__init__()
         use_database(path, migrate=False)
         from core.db import write_session
-        from models.rfcs import DecisionInput, ImpactInput, RfcCreate
-        from services import rfcs
-        from services.actors import Actor
+        from models.change_control.rfcs import DecisionInput, ImpactInput, RfcCreate
+        from services.change_control import rfcs
+        from services.platform.actors import Actor
 
         self.write_session, self.rfcs = write_session, rfcs
         self.RfcCreate, self.ImpactInput, self.DecisionInput = RfcCreate, ImpactInput, DecisionInput
@@ -305,14 +305,15 @@ class RawSqlite(Contender):
                 (now, actor, role, rfc_id, version, action, frm, to, detail))
 
     def close_tasks(self, rfc_id: int, now: str, outcome: str) -> None:
-        self.ex("UPDATE approval_task SET closed_at = ?, outcome = ? "
-                "WHERE rfc_id = ? AND closed_at IS NULL", (now, outcome, rfc_id))
+        self.ex("UPDATE step SET closed_at = ?, outcome = ? WHERE subject_type = 'rfc' "
+                "AND subject_id = ? AND closed_at IS NULL", (now, outcome, rfc_id))
 
     def open_task(self, rfc_id: int, version: int, kind: str, owner: int, now: str) -> None:
         self.close_tasks(rfc_id, now, "superseded")
-        self.ex("INSERT INTO approval_task (rfc_id, rfc_version, kind, owner_id, created_at, "
-                "due_on, reminder_count) VALUES (?, ?, ?, ?, ?, ?, 0)",
-                (rfc_id, version, kind, owner, now, self.due_on))
+        self.ex("INSERT INTO step (subject_type, subject_id, subject_version, kind, owner_id, "
+                "opened_at, due_on, next_chase_on, reminder_count) "
+                "VALUES ('rfc', ?, ?, ?, ?, ?, ?, ?, 0)",
+                (rfc_id, version, kind, owner, now, self.due_on, self.due_on))
 
     def revoke_links(self, rfc_id: int, now: str) -> None:
         self.ex("UPDATE action_token SET revoked_at = ? WHERE purpose = 'approve_rfc' AND "
@@ -323,8 +324,9 @@ class RawSqlite(Contender):
                expect: str | None = None) -> None:
         for person in dict.fromkeys(people):
             self.ex("INSERT INTO outbox_message (idempotency_key, template, to_person_id, "
-                    "context, rfc_id, expect_rfc_status, status, attempts, next_attempt_at, "
-                    "created_at) VALUES (?, ?, ?, '{}', ?, ?, 'queued', 0, ?, ?) "
+                    "context, subject_type, subject_id, expect_status, status, attempts, "
+                    "next_attempt_at, created_at) VALUES (?, ?, ?, '{}', 'rfc', ?, ?, 'queued', 0, "
+                    "?, ?) "
                     "ON CONFLICT (idempotency_key) DO NOTHING",
                     (f"{template}:rfc{rfc_id}:v{version}:p{person}", template, person, rfc_id,
                      expect, now, now))

@@ -7,7 +7,7 @@ instead of failing when one upgrades a read snapshot; reads stay deferred and co
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,7 +20,7 @@ from core.settings import get_settings
 
 T = TypeVar("T")
 _WRITE = "signoff_write"
-QUEUED_MAIL = "signoff_queued_mail"  # set by services.outbox.queue; nudges delivery after commit
+_AFTER_COMMIT = "signoff_after_commit"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -83,11 +83,14 @@ def write_session() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-    if session.info.get(QUEUED_MAIL):
-        from core.nudge import nudge_delivery
+    for callback in session.info.get(_AFTER_COMMIT, {}).values():
+        callback()
 
-        nudge_delivery()
 
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once after this write session commits (never if it rolls back), however
+    often it is registered: e.g. the outbox asks for delivery when a transaction queued mail."""
+    session.info.setdefault(_AFTER_COMMIT, {})[callback] = callback
 
 class CachedReads:
     """Rows read once for a batch of work, by primary key.

@@ -7,8 +7,6 @@ from typing import Any
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-TIMEZONE = "Europe/London"
-
 
 async def transient_failure(task: Any, task_run: Any, state: Any) -> bool:
     """Retry when the database or network went away (a restart, a failover), not on bugs."""

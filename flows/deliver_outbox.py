@@ -10,8 +10,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact
 
 from flows.common import TASK_OPTIONS
-from flows.events import publish_rfc_events
-from services.delivery import DeliveryReport, deliver_due
+from flows.events import publish_events
+from services.platform.delivery import DeliveryReport, deliver_due
 
 LISTED = 100  # messages named in a run's artifact; a backlog's run lists the first ones
 
@@ -42,7 +42,7 @@ async def send_due_mail() -> DeliveryReport:
 async def deliver_outbox() -> dict[str, int]:
     """Claim due outbox rows and send them; safe to run twice at once (rows are claimed)."""
     report = await send_due_mail()
-    events = await publish_rfc_events()
+    events = await publish_events()
     get_run_logger().info("outbox: %s", report.as_dict())
     if report.sent or report.retried or report.failed or report.dropped:
         await acreate_markdown_artifact(markdown=summary(report, events), key="deliver-outbox",

@@ -1,4 +1,4 @@
-"""Publish RFC transitions from the audit trail as Prefect events (`signoff.rfc.<event>`).
+"""Publish workflow moves from the audit trail as Prefect events (`signoff.rfc.<event>`).
 
 The web app never imports Prefect, so its transitions reach Prefect's event feed from here:
 each run reads the audit events after a cursor (a Prefect variable per Signoff database) and
@@ -17,6 +17,7 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.client.orchestration import get_client
 from prefect.events import Event
+from prefect.events.schemas.events import RelatedResource, Resource
 from prefect.variables import Variable
 from sqlalchemy.engine import make_url
 
@@ -24,7 +25,7 @@ from core import clock
 from core.db import read_session
 from core.settings import get_settings
 from flows.common import TASK_OPTIONS
-from services import rfc_workflow
+from services.platform import events as moves
 
 SETTLE = timedelta(seconds=30)  # rows younger than this are published again next run
 BATCH = 200
@@ -42,36 +43,32 @@ def cursor_name() -> str:
 
 
 def to_event(row: dict[str, Any]) -> Event:
-    ref = row["ref"]
+    ref, kind = row["ref"], row["subject_type"]
     return Event(
         id=uuid.uuid5(NAMESPACE, f"{database_identity()}#{row['audit_id']}"),
         occurred=row["at"],
-        event=f"signoff.rfc.{row['event']}",
-        resource={
-            "prefect.resource.id": f"signoff.rfc.{ref}",
+        event=f"signoff.{kind}.{row['event']}",
+        resource=Resource({
+            "prefect.resource.id": f"signoff.{kind}.{ref}",
             "prefect.resource.name": ref,
-            "signoff.rfc.ref": ref,
-            "signoff.rfc.version": str(row["version"]),
-        },
-        related=[{
-            "prefect.resource.id": f"signoff.project.{row['project']}",
-            "prefect.resource.role": "project",
-            "prefect.resource.name": row["project"],
-        }],
+            f"signoff.{kind}.ref": ref,
+            f"signoff.{kind}.version": str(row["version"]),
+        }),
+        related=[RelatedResource(r) for r in row["related"]],
         payload={k: row[k] for k in ("from_status", "to_status", "actor_role", "audit_id")},
     )
 
 
-@task(name="publish-rfc-events", **TASK_OPTIONS)
-async def publish_rfc_events() -> int:
-    """Post the RFC transitions after the cursor to Prefect; returns how many were posted."""
+@task(name="publish-events", **TASK_OPTIONS)
+async def publish_events() -> int:
+    """Post the moves after the cursor to Prefect; returns how many were posted."""
     name = cursor_name()
     stored = cursor = int(await Variable.aget(name, default=0) or 0)
     published, settled, settling = 0, cursor, True
     async with get_client() as client:
         while True:
             with read_session() as session:
-                rows = rfc_workflow.transitions_since(session, after_id=cursor, limit=BATCH)
+                rows = moves.transitions_since(session, after_id=cursor, limit=BATCH)
             if not rows:
                 break
             events = [to_event(r).model_dump(mode="json") for r in rows]
@@ -89,5 +86,5 @@ async def publish_rfc_events() -> int:
     if settled != stored:
         await Variable.aset(name, settled, overwrite=True)
     if published:
-        get_run_logger().info("published %d RFC events (cursor now %d)", published, settled)
+        get_run_logger().info("published %d events (cursor now %d)", published, settled)
     return published

@@ -1,30 +1,26 @@
 """`python -m flows.serve`: run the flows on their schedules in this process (demo, small sites).
 
 Production uses `prefect deploy --all` from prefect.yaml and a process work pool instead;
-the schedules here are the same as there.
+both read their deployments from flows/deployments.py (a test holds prefect.yaml to it).
 """
 
 from __future__ import annotations
 
+import importlib
+
 from prefect import serve
 from prefect.schedules import Cron
 
-from flows.common import TIMEZONE
-from flows.deliver_outbox import deliver_outbox
-from flows.rfc_reminders import rfc_reminders
+from flows.deployments import DEPLOYMENTS
 
 
 def deployments() -> list:  # type: ignore[type-arg]
-    return [
-        deliver_outbox.to_deployment(
-            name="deliver-outbox", schedule=Cron("* * * * *", timezone=TIMEZONE),
-            concurrency_limit=1, tags=["signoff"],
-        ),
-        rfc_reminders.to_deployment(
-            name="rfc-reminders", schedule=Cron("0 9 * * *", timezone=TIMEZONE),
-            concurrency_limit=1, tags=["signoff"],
-        ),
-    ]
+    out = []
+    for d in DEPLOYMENTS:
+        flow = getattr(importlib.import_module(d.module), d.flow_name)
+        out.append(flow.to_deployment(name=d.name, schedule=Cron(d.cron, timezone=d.timezone),
+                                      concurrency_limit=d.concurrency_limit, tags=["signoff"]))
+    return out
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import models  # noqa: F401 - registers every table
+import models.all_tables  # noqa: F401 - registers every table of every domain
 from core.db import make_engine
 from core.settings import get_settings
 

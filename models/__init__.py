@@ -1,27 +1,21 @@
-"""SQLModel tables, one module per aggregate. Importing this registers every table."""
+"""The platform's SQLModel tables, one module per aggregate; each domain's tables live in
+models/<domain>/. `models.all_tables` imports every domain, for Alembic and the test harness."""
 
-from models.approvals import ActionToken, ApprovalTask
 from models.audit import AuditEvent
+from models.links import ActionToken
 from models.outbox import OutboxMessage, OutboxStatus
 from models.people import ApiToken, Person, WebSession
-from models.projects import Project, ProjectMember, Stage
-from models.rfcs import Classification, Rfc, RfcStatus
+from models.steps import Step
 from models.throttle import Throttle
 
 __all__ = [
     "ActionToken",
     "ApiToken",
-    "ApprovalTask",
     "AuditEvent",
-    "Classification",
     "OutboxMessage",
     "OutboxStatus",
     "Person",
-    "Project",
-    "ProjectMember",
-    "Rfc",
-    "RfcStatus",
-    "Stage",
+    "Step",
     "Throttle",
     "WebSession",
 ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import DateTime, String, TypeDecorator
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -26,3 +27,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class EnumText(TypeDecorator[Any]):
+    """A StrEnum stored as its text (VARCHAR, no database enum type): rows read back as the
+    enum, so a status column is typed as its enum and nothing else fits in it."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Any:
+        return None if value is None else self.enum(value)

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime
@@ -22,13 +22,17 @@ class OutboxStatus(StrEnum):
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_subject", "subject_type", "subject_id"),)
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)
     template: str = Field(max_length=60)
     to_person_id: int = Field(foreign_key="person.id")
     context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    rfc_id: int | None = Field(default=None, foreign_key="rfc.id", index=True)
-    expect_rfc_status: str | None = Field(default=None, max_length=20)
+    # What the email is about (any domain's subject), and the status that subject must still be
+    # in when the email is sent: a reminder overtaken by the step being done is dropped.
+    subject_type: str | None = Field(default=None, max_length=30)
+    subject_id: int | None = None
+    expect_status: str | None = Field(default=None, max_length=30)
     action_token_id: int | None = Field(default=None, foreign_key="action_token.id")
     status: str = Field(default=OutboxStatus.queued, max_length=10, index=True)
     attempts: int = 0

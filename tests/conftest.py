@@ -25,9 +25,16 @@ from sqlalchemy import text
 # TEST_PG_PORT only exists to check the skip/fail behaviour against a port with no server.
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", int(os.environ.get("TEST_PG_PORT", "5432")), "postgres"
 SECRET = "test-secret-key-0123456789-abcdefghijklmnop"  # noqa: S105 - tests only
-# In foreign-key order: each table refers only to tables before it.
-TABLES = ("person", "api_token", "web_session", "project", "project_member", "stage", "rfc",
-          "approval_task", "action_token", "outbox_message", "audit_event", "throttle")
+
+def _tables() -> tuple[str, ...]:
+    """Every table of every domain, from the metadata, in foreign-key order (each refers only
+    to tables before it)."""
+    from models.all_tables import metadata
+
+    return tuple(t.name for t in metadata.sorted_tables)
+
+
+TABLES = _tables()
 ORDER = {t: "id" for t in TABLES} | {"throttle": "bucket, key"}
 
 
@@ -203,7 +210,7 @@ class Db:
 
     def rfc(self, rfc_id: int):  # type: ignore[no-untyped-def]
         from core.db import read_session
-        from models import Rfc
+        from models.change_control import Rfc
 
         with read_session() as s:
             row = s.get(Rfc, rfc_id)
@@ -234,7 +241,8 @@ class Db:
         with read_session() as s:
             stmt = select(OutboxMessage)
             if rfc_id is not None:
-                stmt = stmt.where(OutboxMessage.rfc_id == rfc_id)
+                stmt = stmt.where(OutboxMessage.subject_type == "rfc",
+                                  OutboxMessage.subject_id == rfc_id)
             if template is not None:
                 stmt = stmt.where(OutboxMessage.template == template)
             return list(s.exec(stmt.order_by(OutboxMessage.id)))  # type: ignore[arg-type]
@@ -254,11 +262,11 @@ class Db:
         from sqlmodel import select
 
         from core.db import read_session
-        from models import ApprovalTask
+        from models import Step
 
         with read_session() as s:
-            stmt = select(ApprovalTask).where(ApprovalTask.rfc_id == rfc_id)
-            return list(s.exec(stmt.order_by(ApprovalTask.id)))  # type: ignore[arg-type]
+            stmt = select(Step).where(Step.subject_type == "rfc", Step.subject_id == rfc_id)
+            return list(s.exec(stmt.order_by(Step.id)))  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -314,7 +322,7 @@ class Factory:
 
     def person(self, name: str | None = None, *, admin: bool = False, email: str | None = None):  # type: ignore[no-untyped-def]
         from models.people import PersonCreate
-        from services import people
+        from services.platform import people
 
         i = self.n()
         data = PersonCreate(
@@ -331,8 +339,8 @@ class Factory:
 
     def team(self, *, alternate: bool = True, tolerance: int = 0, code: str | None = None,
              sponsor: Any = None) -> Team:
-        from models.projects import ProjectCreate
-        from services import projects
+        from models.change_control.projects import ProjectCreate
+        from services.change_control import projects
 
         sponsor = sponsor or self.person(f"Sponsor {self.n()}")
         manager = self.person(f"Manager {self.n()}")
@@ -351,8 +359,8 @@ class Factory:
         return Team(project, sponsor, manager, alt, officer, stranger)
 
     def rfc(self, team: Team, *, requester: Any = None, **fields: Any):  # type: ignore[no-untyped-def]
-        from models.rfcs import RfcCreate
-        from services import rfcs
+        from models.change_control.rfcs import RfcCreate
+        from services.change_control import rfcs
 
         requester = requester or team.officer
         data = RfcCreate(**({"title": f"Change {self.n()}", "description": "Merge two tasks.",
@@ -362,37 +370,37 @@ class Factory:
 
     @staticmethod
     def actor(person: Any, address: str = "192.0.2.10"):  # type: ignore[no-untyped-def]
-        from services.actors import Actor
+        from services.platform.actors import Actor
 
         return Actor(person_id=person.id, address=address, is_admin=person.is_admin)
 
     def submit(self, rfc: Any, by: Any):  # type: ignore[no-untyped-def]
-        from services import rfcs
+        from services.change_control import rfcs
 
         return self.call(rfcs.submit_rfc, actor=self.actor(by), rfc_id=rfc.id)
 
     def impact(self, rfc: Any, by: Any, **impact: Any):  # type: ignore[no-untyped-def]
-        from models.rfcs import ImpactInput
-        from services import rfcs
+        from models.change_control.rfcs import ImpactInput
+        from services.change_control import rfcs
 
         return self.call(rfcs.record_impact, actor=self.actor(by), rfc_id=rfc.id,
                          data=ImpactInput(**(MAJOR | impact)))
 
     def decide(self, rfc: Any, by: Any, decision: str = "approve", reason: str = "Agreed."):  # type: ignore[no-untyped-def]
-        from models.rfcs import DecisionInput
-        from services import rfcs
+        from models.change_control.rfcs import DecisionInput
+        from services.change_control import rfcs
 
         return self.call(rfcs.decide, actor=self.actor(by), rfc_id=rfc.id,
                          data=DecisionInput(decision=decision, reason=reason))
 
     def withdraw(self, rfc: Any, by: Any):  # type: ignore[no-untyped-def]
-        from services import rfcs
+        from services.change_control import rfcs
 
         return self.call(rfcs.withdraw_rfc, actor=self.actor(by), rfc_id=rfc.id)
 
     def edit(self, rfc: Any, by: Any, **fields: Any):  # type: ignore[no-untyped-def]
-        from models.rfcs import RfcUpdate
-        from services import rfcs
+        from models.change_control.rfcs import RfcUpdate
+        from services.change_control import rfcs
 
         return self.call(rfcs.edit_rfc, actor=self.actor(by), rfc_id=rfc.id,
                          data=RfcUpdate(**(fields or {"title": f"Edited change {self.n()}"})))
@@ -417,7 +425,7 @@ class Factory:
         return self.decide(rfc, approver, decision, reason=reason)
 
     def api_token(self, person: Any) -> str:
-        from services import people
+        from services.platform import people
 
         return self.call(people.create_api_token, email=person.email, label="tests")
 
@@ -431,7 +439,7 @@ class Factory:
         from core import tokens
         from core.db import read_session
         from models import ActionToken
-        from services import people
+        from services.platform import people
 
         self.call(people.request_sign_in, email=person.email)
         with read_session() as s:
@@ -480,7 +488,7 @@ def client(app: Any) -> Iterator[Any]:
 
 def deliver() -> Any:
     """One run of the outbox deliverer (what `signoff outbox deliver --once` does)."""
-    from services.delivery import deliver_due
+    from services.platform.delivery import deliver_due
 
     return asyncio.run(deliver_due())
 

@@ -24,33 +24,51 @@ import time
 from pathlib import Path
 
 # module -> (the mutants to run, as a mutmut name pattern; the test files that cover it)
+CC, PL, API = "tests/change_control/", "tests/platform/", "tests/api/"
 RULES: dict[str, tuple[str, list[str]]] = {
-    "services/actors.py": ("services.actors.*", [
-        "tests/test_transitions.py", "tests/test_segregation.py", "tests/test_audit_roles.py",
-        "tests/test_outsiders.py"]),
-    "services/access.py": ("services.access.*", [
-        "tests/test_access_rules.py", "tests/test_outsiders.py", "tests/test_pages.py"]),
-    "services/rfc_workflow.py": ("services.rfc_workflow.*", [
-        "tests/test_transitions.py", "tests/test_segregation.py", "tests/test_audit_roles.py",
-        "tests/test_pages.py"]),
-    "services/action_links.py": ("services.action_links.*", [
-        "tests/test_links.py", "tests/test_reminders.py", "tests/test_email.py",
-        "tests/test_throttle.py"]),
-    "services/outbox.py": ("services.outbox.*", [
-        "tests/test_outbox_rules.py", "tests/test_email.py", "tests/test_reminders.py",
-        "tests/test_outsiders.py", "tests/test_route_guards.py"]),
-    "services/reminders.py": ("services.reminders.*", ["tests/test_reminders.py"]),
-    # Only the CSRF functions of api/rendering.py: the rest is page plumbing.
+    # permissions and roles
+    "services/change_control/roles.py": ("services.change_control.roles.*", [
+        CC + "test_transitions.py", CC + "test_segregation.py", CC + "test_audit_roles.py",
+        API + "test_outsiders.py"]),
+    "services/change_control/access.py": ("services.change_control.access.*", [
+        CC + "test_access_rules.py", API + "test_outsiders.py", API + "test_pages.py"]),
+    # the workflow engine and change control's table of moves
+    "services/platform/workflow.py": ("services.platform.workflow.*", [
+        CC + "test_transitions.py", CC + "test_segregation.py", CC + "test_audit_roles.py",
+        PL + "test_links.py"]),
+    "services/change_control/rfc_workflow.py": ("services.change_control.rfc_workflow.*", [
+        CC + "test_transitions.py", CC + "test_segregation.py", CC + "test_audit_roles.py",
+        PL + "test_links.py", PL + "test_email.py"]),
+    # steps and links
+    "services/platform/steps.py": ("services.platform.steps.*", [
+        CC + "test_transitions.py", CC + "test_reminders.py", PL + "test_chasing.py",
+        PL + "test_links.py", PL + "test_steps.py"]),
+    "services/platform/action_links.py": ("services.platform.action_links.*", [
+        PL + "test_links.py", CC + "test_reminders.py", PL + "test_email.py",
+        PL + "test_throttle.py", PL + "test_chasing.py"]),
+    # the outbox and what an email says
+    "services/platform/outbox.py": ("services.platform.outbox.*", [
+        PL + "test_outbox_rules.py", PL + "test_email.py", CC + "test_reminders.py",
+        PL + "test_chasing.py", API + "test_outsiders.py", API + "test_route_guards.py"]),
+    "services/platform/emails.py": ("services.platform.emails.*", [
+        PL + "test_email.py", PL + "test_chasing.py", CC + "test_reminders.py"]),
+    # chasing: the engine and change control's policy
+    "services/platform/chasing.py": ("services.platform.chasing.*", [
+        CC + "test_reminders.py", PL + "test_chasing.py"]),
+    "services/change_control/chasing.py": ("services.change_control.chasing.*", [
+        CC + "test_reminders.py", PL + "test_chasing.py"]),
+    # CSRF: only the csrf_* functions of api/rendering.py (the rest is page plumbing)
     "api/rendering.py": ("api.rendering.x_csrf*", [
-        "tests/test_route_guards.py", "tests/test_pages.py"]),
+        API + "test_route_guards.py", API + "test_pages.py"]),
+    # page forms and permission dependencies
     "api/pages/forms.py": ("api.pages.forms.*", [
-        "tests/test_route_guards.py", "tests/test_pages.py", "tests/test_pages_hostile.py",
-        "tests/test_outsiders.py"]),
+        API + "test_form_fields.py", API + "test_route_guards.py", API + "test_pages.py",
+        API + "test_pages_hostile.py", API + "test_outsiders.py"]),
     "api/pages/common.py": ("api.pages.common.*", [
-        "tests/test_page_plumbing.py", "tests/test_outsiders.py", "tests/test_pages.py",
-        "tests/test_route_guards.py"]),
+        API + "test_page_plumbing.py", API + "test_outsiders.py", API + "test_pages.py",
+        API + "test_route_guards.py"]),
 }
-# Not tests/test_api_rfcs.py or tests/test_api_integrator.py: mutmut re-selects tests by node
+# Not tests/api/test_api_rfcs.py or test_api_integrator.py: mutmut re-selects tests by node
 # id, and ids such as `test_malformed_project_is_422[sqlite-{"code": null}]` cannot be passed
 # back to pytest.
 MAX_CHILDREN = 2

@@ -29,7 +29,7 @@ def test_a_member_of_another_project_does_not_see_this_one(client, factory, team
 
 def test_a_project_open_to_all_officers_is_seen_by_everyone(client, factory, team):
     from core.db import write_session
-    from models import Project
+    from models.change_control import Project
 
     with write_session() as s:
         s.get(Project, team.project.id).open_to_all_officers = True

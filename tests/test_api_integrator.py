@@ -266,9 +266,9 @@ def test_list_of_an_unknown_project_is_404(client, factory, team):
 
 def test_search_service_across_projects_and_its_refusals(factory, team):
     from core.db import read_session
-    from models.rfcs import RfcStatus
-    from services.errors import Invalid
-    from services.rfc_search import RfcQuery, search
+    from models.change_control.rfcs import RfcStatus
+    from services.change_control.rfc_search import RfcQuery, search
+    from services.platform.errors import Invalid
 
     other = factory.team()
     mine, theirs = factory.rfc(team), factory.rfc(other)
@@ -381,8 +381,8 @@ def test_a_decision_by_api_is_recorded_via_api(client, factory, team, db):
 
 
 def test_an_unknown_decision_channel_is_a_programming_error(factory, team, db):
-    from models.rfcs import DecisionInput
-    from services import rfcs
+    from models.change_control.rfcs import DecisionInput
+    from services.change_control import rfcs
 
     rfc = factory.in_status(team, "awaiting_approval", major=False)
     before = state(db)

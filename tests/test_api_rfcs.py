@@ -1,7 +1,7 @@
 """The JSON API, endpoint by endpoint: good, malformed, oversized, hostile and out-of-order input.
 
 Every refusal must be a clear 4xx (never a 500) and write NOTHING: the rows of rfc,
-outbox_message, approval_task and action_token are counted before and after; a refused
+outbox_message, step and action_token are counted before and after; a refused
 transition may add exactly one audit row with outcome 'refused'. Runs on SQLite and PostgreSQL.
 """
 
@@ -12,7 +12,7 @@ import json
 import pytest
 from conftest import MAJOR, MINOR
 
-WRITES = ("rfc", "outbox_message", "approval_task", "action_token", "project", "person")
+WRITES = ("rfc", "outbox_message", "step", "action_token", "project", "person")
 
 
 def unchanged(before: dict, after: dict, *, refused: int = 0) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 from test_cli import signoff
 
-from services.audit import GENESIS
+from services.platform.audit import GENESIS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,8 +50,8 @@ def tamper(url: str, *statements: str, params: dict[str, Any] | None = None) -> 
 def lifecycle(factory: Any, team: Any) -> None:
     """Some history: an approved RFC, a withdrawn one and a refused attempt (as the API
     records it: the attempt rolls back, the refusal is written in its own transaction)."""
-    from services.audit import record_refusal
-    from services.errors import ServiceError
+    from services.platform.audit import record_refusal
+    from services.platform.errors import ServiceError
 
     rfc = factory.in_status(team, "approved")
     factory.in_status(team, "withdrawn")
@@ -64,7 +64,7 @@ def lifecycle(factory: Any, team: Any) -> None:
 
 def verify(url: str) -> Any:
     from core.db import read_session
-    from services.audit import verify_chain
+    from services.platform.audit import verify_chain
 
     reset_caches()
     with read_session() as session:
@@ -144,7 +144,7 @@ def test_a_lifecycle_leaves_an_intact_chain(env, factory, team, smtp):
 
 def test_each_row_links_to_the_one_before(env, factory, team):
     from core.db import write_session
-    from services import audit
+    from services.platform import audit
 
     with write_session() as session:  # two events in one transaction
         for action in ("first", "second"):
@@ -171,7 +171,7 @@ def test_each_row_links_to_the_one_before(env, factory, team):
 
 def test_verify_walks_in_batches(env, factory, team):
     from core.db import read_session
-    from services.audit import verify_chain
+    from services.platform.audit import verify_chain
 
     lifecycle(factory, team)
     count = len(audit_ids(env.database_url))
@@ -225,7 +225,7 @@ def test_signoff_audit_verify_names_the_first_broken_row(env, factory, team, smt
     from sqlmodel import Session
 
     from models import AuditEvent
-    from services.audit import row_hash
+    from services.platform.audit import row_hash
 
     lifecycle(factory, team)
     ids = audit_ids(env.database_url)
@@ -272,8 +272,8 @@ def test_signoff_audit_verify_names_the_first_broken_row(env, factory, team, smt
 
 def test_concurrent_appends_keep_one_chain(env, factory, team, backend):
     """10 threads x 20 refused attempts, each its own transaction, all at once."""
-    from services import audit
-    from services.errors import Refusal
+    from services.platform import audit
+    from services.platform.errors import Refusal
 
     threads_n, per_thread = 10, 20
     before = len(audit_ids(env.database_url))

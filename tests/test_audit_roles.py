@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from services import projects
+from services.change_control import projects
 
 
 @pytest.fixture

@@ -44,9 +44,9 @@ def live_app(tmp_path_factory):
         "SIGNOFF_MAILBOX_DIR": str(tmp / "mailbox"),  # the Demo mailbox page reads it
     }
     py = sys.executable
-    subprocess.run([py, "-m", "core.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True,
+    subprocess.run([py, "-m", "cli.main", "db", "upgrade"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
-    subprocess.run([py, "-m", "core.cli", "load-demo"], env=env, cwd=ROOT, check=True,
+    subprocess.run([py, "-m", "cli.main", "load-demo"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
     maildir = tmp / "mailbox"
     smtp = subprocess.Popen(
@@ -69,7 +69,7 @@ def live_app(tmp_path_factory):
         pytest.fail("the web app did not start")
 
     def deliver() -> None:
-        done = subprocess.run([py, "-m", "core.cli", "outbox", "deliver", "--once"], env=env,
+        done = subprocess.run([py, "-m", "cli.main", "outbox", "deliver", "--once"], env=env,
                               cwd=ROOT, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
 

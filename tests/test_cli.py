@@ -144,7 +144,7 @@ def test_load_demo_twice_is_idempotent_and_outbox_deliver_sends_to_smtp(cli, db,
     from sqlmodel import select
 
     from core.db import read_session
-    from models import Rfc
+    from models.change_control import Rfc
 
     with read_session() as s:
         rfc3 = s.exec(select(Rfc)).one()
@@ -308,7 +308,7 @@ def test_tokens_refuse_bad_input(cli, factory, db, args, code, says):
 def test_every_command_and_option_has_help():
     import argparse
 
-    from core.cli import build_parser
+    from cli.main import build_parser
 
     def walk(parser: argparse.ArgumentParser, path: str):  # type: ignore[no-untyped-def]
         for action in parser._actions:
@@ -330,10 +330,11 @@ def test_every_command_and_option_has_help():
 def test_people_and_token_commands_import_little(env):
     """`signoff users/tokens ...` must start fast: no web app, Prefect, email or PostgreSQL."""
     heavy = ["prefect", "fastapi", "starlette", "uvicorn", "jinja2", "aiosmtplib", "alembic",
-             "services.outbox", "services.action_links", "sqlalchemy.dialects.postgresql"]
+             "services.platform.outbox", "services.platform.action_links",
+             "sqlalchemy.dialects.postgresql"]
     for args in (["users", "list"], ["tokens", "list"],
                  ["users", "add", "--name", "Quick", "--email", "quick@council.example"]):
-        code = ("import json, sys\nfrom core.cli import main\nmain(sys.argv[1:])\n"
+        code = ("import json, sys\nfrom cli.main import main\nmain(sys.argv[1:])\n"
                 "print(json.dumps(sorted(sys.modules)))")
         environment = {k: v for k, v in os.environ.items() if not k.startswith("SIGNOFF_")}
         environment |= env_vars(env.database_url, 1025)

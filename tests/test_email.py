@@ -198,7 +198,7 @@ def test_two_deliverers_at_once_send_each_message_once(factory, team, db, smtp):
     assert len(ids) == 4 and len(set(ids)) == 4
     sent = [m for m in db.outbox() if m.status == "sent"]
     assert {m.message_id for m in sent} == set(ids)
-    assert {m.rfc_id for m in sent} == {r.id for r in rfcs}
+    assert {m.subject_id for m in sent} == {r.id for r in rfcs}
     assert sorted(m.status for m in db.outbox()) == ["dropped"] * 4 + ["sent"] * 4
 
 
@@ -234,7 +234,7 @@ def test_header_injection_through_a_stored_ref_never_adds_a_header(factory, team
     from sqlalchemy import update
 
     from core.db import write_session
-    from models import Rfc
+    from models.change_control import Rfc
 
     rfc = one_email_rfc(factory, team)
     with write_session() as session:
@@ -412,8 +412,8 @@ def test_a_backlog_goes_out_in_batches_each_message_once(factory, team, db, smtp
     import asyncio
 
     from core.db import write_session
-    from services import outbox
-    from services.delivery import SETTLE_EVERY, deliver_due
+    from services.platform import outbox
+    from services.platform.delivery import SETTLE_EVERY, deliver_due
 
     rfc = factory.in_status(team, "approved")
     deliver()
@@ -422,7 +422,7 @@ def test_a_backlog_goes_out_in_batches_each_message_once(factory, team, db, smtp
     with write_session() as s:
         for i in range(backlog):
             outbox.queue(s, template="rfc_decided", to_person_id=team.officer.id or 0,
-                         key=f"backlog:{i}", rfc_id=rfc.id)
+                         key=f"backlog:{i}", subject_type="rfc", subject_id=rfc.id)
     report = asyncio.run(deliver_due(batch_size=SETTLE_EVERY * 2 + 1))
     assert (report.sent, report.retried, report.failed, report.dropped) == (backlog, 0, 0, 0)
     rows = [r for r in db.outbox(rfc_id=rfc.id) if r.idempotency_key.startswith("backlog:")]
@@ -435,7 +435,7 @@ def test_a_backlog_goes_out_in_batches_each_message_once(factory, team, db, smtp
 @pytest.mark.parametrize("key", ["rfc_decided:1:officer", "k" * 500])
 def test_queuing_the_same_key_again_adds_nothing(factory, team, db, key):
     from core.db import write_session
-    from services import outbox
+    from services.platform import outbox
 
     before = len(db.outbox())
     for _ in range(2):
@@ -452,12 +452,12 @@ def test_an_email_that_cannot_be_built_fails_with_its_reason_and_the_rest_go(fac
     """A template missing or broken in a release: that email is failed for an administrator to
     see (and re-send once fixed); the others in the batch are sent and recorded."""
     from core.db import write_session
-    from services import outbox
+    from services.platform import outbox
 
     rfc = one_email_rfc(factory, team)
     with write_session() as s:
         outbox.queue(s, template="no_such_template", to_person_id=team.officer.id or 0,
-                     key="broken", rfc_id=rfc.id)
+                     key="broken", subject_type="rfc", subject_id=rfc.id)
     report = deliver()
     assert (report.sent, report.failed) == (1, 1)
     broken, = [r for r in db.outbox() if r.idempotency_key == "broken"]

@@ -127,7 +127,7 @@ def test_deliver_outbox_sends_reports_and_publishes_rfc_events(prefect_api, fact
 
 def test_a_backlog_runs_artifact_names_the_first_hundred_and_counts_the_rest():
     from flows.deliver_outbox import LISTED, summary
-    from services.delivery import DeliveryReport
+    from services.platform.delivery import DeliveryReport
 
     report = DeliveryReport(sent=LISTED + 150,
                             sent_to=[f"officer{i}@council.example: S" for i in range(LISTED + 150)])
@@ -144,8 +144,8 @@ def recent_working_day() -> date:
     return day
 
 
-def test_rfc_reminders_chases_once_and_says_whom_in_an_artifact(prefect_api, factory, team, smtp):
-    from flows.rfc_reminders import rfc_reminders
+def test_chase_chases_once_and_says_whom_in_an_artifact(prefect_api, factory, team, smtp):
+    from flows.chase import chase
 
     run_day = recent_working_day()
     nine = datetime.combine(run_day, datetime.min.time().replace(hour=9), clock.local_tz())
@@ -154,13 +154,13 @@ def test_rfc_reminders_chases_once_and_says_whom_in_an_artifact(prefect_api, fac
         deliver()
     smtp.reset()
     with clock.frozen(nine):
-        result = run(rfc_reminders)
-        assert (result["reminded"], result["emails_sent"]) == (1, 1)
-        assert run(rfc_reminders)["reminded"] == 0  # a second run the same day: nothing
+        result = run(chase)
+        assert (result["reminded"], result["digests"], result["emails_sent"]) == (1, 1, 1)
+        assert run(chase)["reminded"] == 0  # a second run the same day: nothing
     (mail,) = smtp.messages
     assert mail.subject == f"Reminder: {rfc.ref} needs your impact analysis"
     assert team.manager.email in mail.rcpt_tos
-    second, first = artifacts("rfc-reminders")[:2]
+    second, first = artifacts("chase")[:2]
     assert "Nothing is overdue" in second
     assert rfc.ref in first and team.manager.name in first and "Reminded" in first
 
@@ -230,7 +230,7 @@ def test_database_going_away_mid_run_is_completed_by_the_next_run(
     import psycopg
 
     from flows.deliver_outbox import deliver_outbox
-    from services.delivery import SETTLE_EVERY
+    from services.platform.delivery import SETTLE_EVERY
 
     name = db_url.rsplit("/", 1)[1]
     for _ in range(3):
@@ -332,19 +332,48 @@ def test_prefect_yaml_deploys_all_against_a_running_server(prefect_api):
     prefect_cli("work-pool", "create", "signoff", "--type", "process", "--overwrite",
                 api=prefect_api)
     prefect_cli("--no-prompt", "deploy", "--all", api=prefect_api)
+    from flows.deployments import DEPLOYMENTS
+
     with get_client(sync_client=True) as client:
-        outbox = client.read_deployment_by_name("deliver-outbox/deliver-outbox")
-        reminders = client.read_deployment_by_name("rfc-reminders/rfc-reminders")
-    for deployment, cron in ((outbox, "* * * * *"), (reminders, "0 9 * * *")):
+        deployed = {d.name: client.read_deployment_by_name(f"{d.flow_name.replace('_', '-')}/"
+                                                           f"{d.name}") for d in DEPLOYMENTS}
+    for d in DEPLOYMENTS:
+        deployment = deployed[d.name]
         assert deployment.work_pool_name == "signoff"
         (schedule,) = deployment.schedules
-        assert (schedule.schedule.cron, schedule.schedule.timezone) == (cron, "Europe/London")
+        assert (schedule.schedule.cron, schedule.schedule.timezone) == (d.cron, d.timezone)
         assert schedule.active
         assert deployment.global_concurrency_limit is not None
-        assert deployment.global_concurrency_limit.limit == 1
+        assert deployment.global_concurrency_limit.limit == d.concurrency_limit
         # Workers fill in their own release directory when they run a flow.
         assert deployment.pull_steps == [{"prefect.deployments.steps.set_working_directory": {
             "directory": "{{ $SIGNOFF_HOME }}"}}]
+
+
+def test_prefect_yaml_declares_the_deployments_the_demo_serves():
+    """prefect.yaml (production) and flows/serve.py (the demo) read one table: the file must
+    hold each of its deployments, with the same entrypoint, schedule and concurrency."""
+    import yaml
+
+    from flows.deployments import DEPLOYMENTS
+
+    declared = {d["name"]: d for d in yaml.safe_load(
+        (ROOT / "prefect.yaml").read_text())["deployments"]}
+    assert sorted(declared) == sorted(d.name for d in DEPLOYMENTS)
+    for d in DEPLOYMENTS:
+        entry = declared[d.name]
+        (schedule,) = entry["schedules"]
+        assert (entry["entrypoint"], schedule["cron"], schedule["timezone"],
+                entry["concurrency_limit"]["limit"]) == (d.entrypoint, d.cron, d.timezone,
+                                                         d.concurrency_limit), d.name
+
+
+def test_the_demo_serves_every_deployment_in_the_table():
+    from flows.deployments import DEPLOYMENTS
+    from flows.serve import deployments
+
+    served = {(d.name, d.flow_name) for d in deployments()}
+    assert served == {(d.name, d.flow_name.replace("_", "-")) for d in DEPLOYMENTS}
 
 
 def test_reminders_fire_at_nine_in_london_in_winter_and_summer():

@@ -39,7 +39,7 @@ class Demo:
                 "SIGNOFF_DEMO_PREFECT_PORT": str(ports["prefect"]),
                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "core.cli", "demo", "--port", str(ports["web"])],
+            [sys.executable, "-m", "cli.main", "demo", "--port", str(ports["web"])],
             cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True, text=True,
         )
@@ -63,7 +63,7 @@ class Demo:
             time.sleep(0.5)
 
     def descendants(self) -> set[int]:
-        from core.demo_runner import tree_rss
+        from cli.demo import tree_rss
 
         return set(tree_rss(self.proc.pid))
 

@@ -43,7 +43,7 @@ def base_url(tmp_path_factory):
         "SIGNOFF_BASE_URL": f"http://127.0.0.1:{port}",
         "SIGNOFF_SMTP_PORT": str(free_port()),
     }
-    subprocess.run([sys.executable, "-m", "core.cli", "db", "upgrade"], env=env, cwd=ROOT,
+    subprocess.run([sys.executable, "-m", "cli.main", "db", "upgrade"], env=env, cwd=ROOT,
                    check=True, capture_output=True)
     web = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port),
                             "--log-level", "warning"], env=env, cwd=ROOT)

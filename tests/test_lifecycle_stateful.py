@@ -30,7 +30,7 @@ from sqlalchemy import func
 from sqlmodel import select
 from test_transitions import SPEC
 
-from services.errors import NotFound, ServiceError
+from services.platform.errors import NotFound, ServiceError
 
 STATUSES = {"draft", "impact_analysis", "awaiting_approval", "approved", "rejected", "withdrawn"}
 # "usual" is whoever normally makes that move (requester, PM or approver), so that runs get far
@@ -176,8 +176,8 @@ class RfcLifecycle(RuleBasedStateMachine):
 
     @rule(rfc_id=rfcs, decision=st.sampled_from(["approve", "reject"]))
     def decide_by_link(self, rfc_id: int, decision: str) -> None:
-        from models.rfcs import DecisionInput
-        from services import approvals
+        from models.change_control.rfcs import DecisionInput
+        from services.change_control import approvals
 
         tokens = self.db.tokens(rfc_id)
         if not tokens:
@@ -221,7 +221,8 @@ class RfcLifecycle(RuleBasedStateMachine):
         if not self.model:
             return
         from core.db import read_session
-        from models import AuditEvent, OutboxMessage, Rfc
+        from models import AuditEvent, OutboxMessage
+        from models.change_control import Rfc
 
         ids = list(self.model)
         with read_session() as s:
@@ -236,9 +237,10 @@ class RfcLifecycle(RuleBasedStateMachine):
                 .where(AuditEvent.subject_type == "rfc", AuditEvent.subject_id.in_(ids),  # type: ignore[attr-defined]
                        AuditEvent.outcome == "ok",
                        AuditEvent.action.in_(["approve", "reject"]))))  # type: ignore[attr-defined]
-            told = set(s.exec(select(OutboxMessage.rfc_id, OutboxMessage.to_person_id)
+            told = set(s.exec(select(OutboxMessage.subject_id, OutboxMessage.to_person_id)
                               .where(OutboxMessage.template == "rfc_decided",
-                                     OutboxMessage.rfc_id.in_(ids))).all())  # type: ignore[union-attr]
+                                     OutboxMessage.subject_type == "rfc",
+                                     OutboxMessage.subject_id.in_(ids))).all())  # type: ignore[union-attr]
         per_rfc: dict[int, list[tuple[int, int]]] = {}
         for rfc_id, version, actor in decisions:
             per_rfc.setdefault(rfc_id, []).append((version, actor))

@@ -309,7 +309,7 @@ def test_a_sign_in_token_is_not_an_approval_link(client, factory, team, db, awai
 
     from core.db import read_session
     from models import ActionToken
-    from services import people
+    from services.platform import people
 
     factory.call(people.request_sign_in, email=team.sponsor.email)
     with read_session() as s:
@@ -423,7 +423,7 @@ def _wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
 def test_link_and_app_in_lock_step_do_not_deadlock(client, factory, team, db, db_url, other):
     """Deterministic interleaving on PostgreSQL: both requests are in flight at once.
 
-    The test holds the RFC's open approval_task row, so the app's request stops after updating
+    The test holds the RFC's open step row, so the app's request stops after updating
     the RFC (before it revokes the links); the link request then comes in and waits; then the
     test lets go. Once this deadlocked (token-then-rfc against rfc-then-token) with a 500.
     """
@@ -449,7 +449,8 @@ def test_link_and_app_in_lock_step_do_not_deadlock(client, factory, team, db, db
 
     holder = psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=dbname)
     try:
-        holder.execute("SELECT id FROM approval_task WHERE rfc_id = %s AND closed_at IS NULL "
+        holder.execute("SELECT id FROM step WHERE subject_type = 'rfc' AND subject_id = %s "
+                       "AND closed_at IS NULL "
                        "FOR UPDATE", (rfc.id,))
         app_thread = threading.Thread(target=by_app)
         app_thread.start()
@@ -520,7 +521,7 @@ def _sign_in_link(factory, person, at: datetime):  # type: ignore[no-untyped-def
 
     from core.db import read_session
     from models import ActionToken
-    from services import people
+    from services.platform import people
 
     with frozen(at):
         factory.call(people.request_sign_in, email=person.email)
@@ -572,7 +573,7 @@ def test_a_used_or_replaced_sign_in_link_signs_nobody_in(client, factory, team, 
     assert len(db.snapshot()["web_session"]) == 1
 
     old, old_raw = _sign_in_link(factory, team.manager, start)
-    from services import people
+    from services.platform import people
 
     with frozen(start + timedelta(minutes=10)):  # past the reuse window: a new link replaces it
         factory.call(people.request_sign_in, email=team.manager.email)
@@ -599,7 +600,7 @@ def test_links_are_built_from_the_base_url_with_or_without_its_trailing_slash(en
     from core.db import read_session
     from core.settings import get_settings
     from models import ActionToken
-    from services import action_links
+    from services.platform import action_links
 
     rfc = factory.in_status(team, "awaiting_approval")
     for base in ("https://signoff.example.gov.uk", "https://signoff.example.gov.uk/"):

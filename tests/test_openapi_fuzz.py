@@ -36,8 +36,8 @@ def fuzz_database(tmp_path_factory):
     reset_engine()
     templating.environment.cache_clear()
     upgrade()
-    from services import people
-    from services.demo import load_demo
+    from services.change_control.demo import load_demo
+    from services.platform import people
 
     with write_session() as session:
         load_demo(session)

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from core.clock import frozen
 from core.db import read_session, write_session
 from models import OutboxMessage
-from services import outbox
+from services.platform import outbox
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

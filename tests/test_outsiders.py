@@ -111,7 +111,7 @@ def world(factory, db):  # type: ignore[no-untyped-def]
     states = {s: factory.in_status(team, s) for s in ("draft", "impact_analysis",
                                                        "awaiting_approval", "approved")}
     member = factory.person("A Member")
-    from services import projects
+    from services.change_control import projects
 
     factory.call(projects.add_project_member, actor=factory.actor(factory.admin()),
                  code=team.code, email=member.email, role="Work Stream Leader")

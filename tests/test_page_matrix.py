@@ -104,7 +104,7 @@ def to_sign_in(url: str) -> Redirect:
 
 def may_view_rfc(who: Any, rfc: Any, w: World) -> bool:
     """Requester, PM, sponsor, alternate, approver, project members and admins see an RFC."""
-    from services.actors import roles_on
+    from services.change_control.roles import roles_on
 
     return rfc is not None and (who.is_admin or who.member
                                 or bool(roles_on(rfc, w.project, who.id)))
@@ -130,7 +130,8 @@ def admins(who: Any, case: str, w: World, url: str) -> Expected:
 
 
 def project_page(who: Any, case: str, w: World, url: str) -> Expected:
-    """A project's people and admins see it; to anyone else it does not exist (services.access).
+    """A project's people and admins see it; to anyone else it does not exist
+    (services.change_control.access).
     The CSE demo project is not open to all officers."""
     return 404 if case == "unknown code" or not (who.is_admin or who.member) else 200
 
@@ -146,10 +147,10 @@ def rfc_form(action: str):  # type: ignore[no-untyped-def]
     (permission before state: they learn nothing about where the RFC is); 409 if the RFC's
     state allows no such move; 403 if the state allows it but not for their role; else 200.
     """
-    from services.actors import roles_on
-    from services.rfc_workflow import TRANSITIONS
+    from services.change_control.rfc_workflow import TRANSITIONS
+    from services.change_control.roles import roles_on
 
-    may_ever = frozenset().union(*(roles for (_, a), (_, roles) in TRANSITIONS.items()
+    may_ever = frozenset().union(*(m.roles for (_, a), m in TRANSITIONS.items()
                                    if a == action))
 
     def check(who: Any, case: str, w: World, url: str) -> Expected:
@@ -162,7 +163,7 @@ def rfc_form(action: str):  # type: ignore[no-untyped-def]
         move = TRANSITIONS.get((rfc.status, action))
         if move is None:
             return 409
-        return 200 if roles & move[1] else 403
+        return 200 if roles & move.roles else 403
     return check
 
 
@@ -302,13 +303,15 @@ def _build_data(smtp_port: int, maildir: Path) -> dict[str, Any]:
 
     from core import capture_smtp, tokens
     from core.db import read_session
-    from models import ActionToken, Person, ProjectMember
+    from models import ActionToken, Person
+    from models.change_control import ProjectMember
+    from models.change_control.rfcs import DecisionInput, ImpactInput, RfcCreate, RfcUpdate
     from models.people import PersonCreate
-    from models.rfcs import DecisionInput, ImpactInput, RfcCreate, RfcUpdate
-    from services import approvals, people, projects, rfcs
-    from services.actors import Actor
-    from services.delivery import deliver_due
-    from services.demo import load_demo
+    from services.change_control import approvals, projects, rfcs
+    from services.change_control.demo import load_demo
+    from services.platform import people
+    from services.platform.actors import Actor
+    from services.platform.delivery import deliver_due
 
     project = _call(load_demo)
     code = project.code

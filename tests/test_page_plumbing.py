@@ -49,7 +49,7 @@ def test_a_non_administrator_is_told_the_page_is_for_administrators(client, fact
     client.cookies.set("signoff_session", factory.sign_in(team.manager))
     r = client.get("/admin/outbox")
     assert r.status_code == 403
-    assert "Only administrators can see this page." in r.text
+    assert '<p class="govuk-body">Only administrators can see this page.</p>' in r.text
 
 
 def test_an_administrator_manages_the_people_of_a_project_they_are_not_one_of(client, factory,

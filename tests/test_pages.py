@@ -275,9 +275,10 @@ def test_demo_shows_the_plan_before_rfc_3_and_its_history_carries_2010(client, e
     from sqlmodel import select
 
     from core.db import read_session, write_session
-    from models import ActionToken, Rfc, Stage
-    from services import action_links
-    from services.demo import load_demo
+    from models import ActionToken
+    from models.change_control import Rfc, Stage
+    from services.change_control.demo import load_demo
+    from services.platform import action_links
 
     with write_session() as session:
         load_demo(session)

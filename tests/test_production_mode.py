@@ -3,7 +3,7 @@
 PostgreSQL for Signoff and for the Prefect server, `prefect deploy --all` from prefect.yaml
 into a process work pool, a process worker, the web app under uvicorn with two workers and
 an SMTP relay (aiosmtpd). A change made through the web app's API queues the sponsor's email
-and nudges deliver-outbox; the worker's run delivers it. An rfc-reminders run sends a due
+and nudges deliver-outbox; the worker's run delivers it. A chase run sends a due
 reminder. Every wait is bounded; every process is killed in teardown.
 """
 
@@ -77,7 +77,7 @@ class Processes:
         return proc
 
     def stop(self) -> None:
-        from core.demo_runner import tree_rss
+        from cli.demo import tree_rss
 
         trees = {p.popen.pid: set(tree_rss(p.popen.pid)) for p in self.procs}
         for proc in reversed(self.procs):
@@ -248,7 +248,7 @@ def test_web_change_is_delivered_by_a_nudged_deliver_outbox_run_on_a_worker(site
                "a nudged deliver-outbox run to complete", site.procs)
 
 
-def test_rfc_reminders_run_on_a_worker_sends_a_due_reminder(site, signoff):
+def test_a_chase_run_on_a_worker_sends_a_due_reminder(site, signoff):
     from core import clock
 
     run_day = date.today() - timedelta(days=1)
@@ -257,12 +257,12 @@ def test_rfc_reminders_run_on_a_worker_sends_a_due_reminder(site, signoff):
     with clock.frozen(datetime.combine(run_day, datetime.min.time(), UTC) - timedelta(days=14)):
         team = signoff.team()
         rfc = signoff.in_status(team, "impact_analysis")
-    deployment = httpx.get(f"{site.api}/deployments/name/rfc-reminders/rfc-reminders",
+    deployment = httpx.get(f"{site.api}/deployments/name/chase/chase",
                            timeout=10).json()
     run = httpx.post(f"{site.api}/deployments/{deployment['id']}/create_flow_run", timeout=10,
                      json={"parameters": {"today": run_day.isoformat()}}).json()
     wait_until(lambda: flow_run_state(site.api, run["id"]) in ("COMPLETED", "FAILED", "CRASHED"),
-               180, "the rfc-reminders run", site.procs)
+               180, "the chase run", site.procs)
     assert flow_run_state(site.api, run["id"]) == "COMPLETED"
     reminders = wait_until(lambda: [m for m in site.relay.to(team.manager.email)
                                     if m.subject.startswith("Reminder:")], 60,

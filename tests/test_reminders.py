@@ -1,4 +1,4 @@
-"""rfc-reminders through the services, without Prefect: who is chased, when, and only once.
+"""Chasing RFC steps through the services, without Prefect: who is chased, when, only once.
 
 The clock is frozen (core.clock.frozen); every other part is real: the database (SQLite and
 PostgreSQL), the outbox, the SMTP server the reminders are delivered to.
@@ -15,9 +15,11 @@ from conftest import MINOR, Db, deliver
 
 from core import clock
 from core.db import read_session, write_session
-from models import ActionToken, OutboxMessage, Project
-from services import action_links
-from services.reminders import ReminderReport, send_due_reminders
+from models import ActionToken, OutboxMessage
+from models.change_control import Project
+from services.platform import action_links
+from services.platform.chasing import DIGEST, ChaseReport
+from services.platform.chasing import run as send_due_reminders
 
 
 def at(day: str, hhmm: str = "09:00") -> datetime:
@@ -26,16 +28,18 @@ def at(day: str, hhmm: str = "09:00") -> datetime:
     return local.astimezone(UTC)
 
 
-def run(when: datetime, **kwargs: Any) -> ReminderReport:
+def run(when: datetime, **kwargs: Any) -> ChaseReport:
     with clock.frozen(when), write_session() as session:
         return send_due_reminders(session, **kwargs)
 
 
 def chase_keys() -> list[str]:
+    """Every item of every digest queued, as "remind:step7:n1", "escalate:step7", "link:step7"."""
     with read_session() as s:
-        rows = s.query(OutboxMessage.idempotency_key).order_by(OutboxMessage.id).all()
-    chases = ("rfc_reminder", "rfc_escalation", "approval_reissue")
-    return [k for (k,) in rows if k.startswith(chases)]
+        rows = s.query(OutboxMessage.context).filter(OutboxMessage.template == DIGEST) \
+            .order_by(OutboxMessage.id).all()
+    return [f"{i['action']}:step{i['step_id']}" + (f":n{i['number']}" if "number" in i else "")
+            for (context,) in rows for i in context["items"]]
 
 
 def days(start: str, end: str) -> list[date]:
@@ -63,10 +67,11 @@ def impact_rfc(factory, team, smtp):  # type: ignore[no-untyped-def]
 
 
 def factory_tasks(rfc_id: int) -> list:
-    from models import ApprovalTask
+    from models import Step
 
     with read_session() as s:
-        return list(s.query(ApprovalTask).filter_by(rfc_id=rfc_id, closed_at=None))
+        return list(s.query(Step).filter_by(subject_type="rfc", subject_id=rfc_id,
+                                            closed_at=None))
 
 
 # --- working days -------------------------------------------------------------------------
@@ -86,7 +91,7 @@ def test_first_reminder_goes_the_working_day_after_the_due_date(impact_rfc, team
     assert run(at("2010-03-05")).steps == []  # Friday: not due yet
     assert run(at("2010-03-08")).steps == []  # Monday: due today, the PM still has the day
     report = run(at("2010-03-09"))
-    assert [(s.action, s.rfc_ref) for s in report.steps] == [("reminded", impact_rfc.ref)]
+    assert [(s.action, s.ref) for s in report.steps] == [("reminded", impact_rfc.ref)]
     assert team.manager.email in report.steps[0].to
     deliver()
     (mail,) = smtp.to(team.manager.email)
@@ -135,7 +140,7 @@ def test_a_run_repeated_the_same_day_sends_each_reminder_once(impact_rfc, team, 
     assert run(at("2010-03-09", "17:30")).steps == []
     deliver()
     assert len(smtp.to(team.manager.email)) == 1
-    assert chase_keys() == [f"rfc_reminder:task{factory_tasks(impact_rfc.id)[0].id}:n1"]
+    assert chase_keys() == [f"remind:step{factory_tasks(impact_rfc.id)[0].id}:n1"]
 
 
 def test_catching_up_after_three_days_of_downtime_sends_each_step_once(impact_rfc, team, smtp):
@@ -156,8 +161,7 @@ def test_catching_up_after_three_days_of_downtime_sends_each_step_once(impact_rf
     task = factory_tasks(impact_rfc.id)[0]
     assert (task.reminder_count, task.escalated_at is not None) == (2, True)
     assert Counter(chase_keys()) == Counter(
-        [f"rfc_reminder:task{task.id}:n1", f"rfc_reminder:task{task.id}:n2",
-         f"rfc_escalation:task{task.id}"]
+        [f"remind:step{task.id}:n1", f"remind:step{task.id}:n2", f"escalate:step{task.id}"]
     )
     deliver()
     assert [m.subject for m in smtp.to(team.manager.email)] == [
@@ -304,7 +308,7 @@ def test_an_escalation_queued_but_overtaken_by_the_late_step_is_dropped(factory,
     assert not [m.subject for m in smtp.messages if "has not" in m.subject or "late" in m.subject]
     with read_session() as s:
         (status_of,) = s.query(OutboxMessage.status).filter(
-            OutboxMessage.idempotency_key.like("rfc_escalation:%")).one()
+            OutboxMessage.template == DIGEST).one()
     assert status_of == "dropped"
 
 
@@ -331,8 +335,12 @@ def test_an_expiring_link_is_reissued_once_and_the_approver_always_holds_a_live_
     assert actions.count("reminded") == 2 and actions.count("escalated") == 1
     reissued = [d for d, a in steps if a == "link_reissued"]
     assert reissued, "the last reminder's link lapsed without a new one"
-    # Each re-issue is for a different link (never two for the same expiring one).
-    assert len(set(chase_keys())) == len(chase_keys())
+    # One re-issue per lapsing link: none until the newest link is within two working days
+    # of expiring, so re-issues are a link's lifetime apart, never on consecutive days.
+    gaps = [(b - a).days for a, b in zip(reissued, reissued[1:], strict=False)]
+    assert all(gap >= 7 for gap in gaps), reissued
+    assert chase_keys().count("link:step" + chase_keys()[0].split("step")[1].split(":")[0]) \
+        == len(reissued)
     reissue_mails = [m for m in smtp.to(team.sponsor.email) if m.subject.startswith("Approval")]
     assert len(reissue_mails) == 1 + len(reissued)  # the first request, then each re-issue
 
@@ -421,7 +429,7 @@ def test_two_runs_racing_on_one_task_take_one_step_and_issue_one_link(factory, t
     dsn = urlsplit(env.database_url)
     watcher = psycopg.connect(host=dsn.hostname, port=dsn.port, user=dsn.username,
                               dbname=dsn.path.lstrip("/"), autocommit=True)
-    reports: dict[str, ReminderReport] = {}
+    reports: dict[str, ChaseReport] = {}
 
     def run_b() -> None:
         with write_session() as session:
@@ -446,8 +454,7 @@ def test_two_runs_racing_on_one_task_take_one_step_and_issue_one_link(factory, t
     steps = [s.action for r in reports.values() for s in r.steps]
     assert steps == ["reminded"], reports
     assert len(Db().tokens(rfc.id)) == links_before + 1  # one fresh link, not two
-    reminders = [m for m in Db().outbox(rfc_id=rfc.id) if m.template == "rfc_reminder"]
-    assert len(reminders) == 1
+    assert len(Db().outbox(template=DIGEST)) == 1
     (task,) = factory_tasks(rfc.id)
     assert task.reminder_count == 1
 
@@ -477,7 +484,7 @@ def test_every_overdue_step_in_a_run_is_chased(factory, team, smtp):
     with clock.frozen(at("2010-03-01", "10:00")):
         rfcs = [factory.in_status(team, "impact_analysis") for _ in range(3)]
     report = run(at("2010-03-09"))
-    assert sorted(s.rfc_ref for s in report.steps) == sorted(r.ref for r in rfcs)
+    assert sorted(s.ref for s in report.steps) == sorted(r.ref for r in rfcs)
     assert [t.reminder_count for r in rfcs for t in factory_tasks(r.id)] == [1, 1, 1]
 
 

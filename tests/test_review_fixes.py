@@ -34,7 +34,7 @@ def signoff(env, smtp, *args: str, code: str | None = None) -> subprocess.Comple
     if code is not None:
         command = [sys.executable, "-c", code]
     else:
-        command = [str(SIGNOFF)] if SIGNOFF.exists() else [sys.executable, "-m", "core.cli"]
+        command = [str(SIGNOFF)] if SIGNOFF.exists() else [sys.executable, "-m", "cli.main"]
     return subprocess.run([*command, *args], env=environ, cwd=ROOT, capture_output=True,  # noqa: S603
                           text=True, timeout=120, check=False)
 
@@ -44,7 +44,7 @@ def signoff(env, smtp, *args: str, code: str | None = None) -> subprocess.Comple
 
 def test_a_run_ahead_of_the_clock_sends_one_reminder_not_two(factory, team, smtp):
     from core.db import write_session
-    from services.reminders import send_due_reminders
+    from services.platform.chasing import run as send_due_reminders
 
     with clock.frozen(at("2010-03-01", "10:00")):
         factory.in_status(team, "impact_analysis")  # the PM's impact analysis due 8 March
@@ -72,8 +72,9 @@ def test_load_demo_names_an_impossible_date_and_exits_non_zero(env, smtp, db, tm
     line = bad.read_text().splitlines().index("  raised: 2010-02-30") + 1
     before = db.counts()
     done = signoff(env, smtp, code=(
-        "import services.demo, sys; from pathlib import Path; from core.cli import main; "
-        f"services.demo.DEMO_FILE = Path({str(bad)!r}); sys.exit(main(['load-demo']))"))
+        "import services.change_control.demo as demo, sys; from pathlib import Path; "
+        "from cli.main import main; "
+        f"demo.DEMO_FILE = Path({str(bad)!r}); sys.exit(main(['load-demo']))"))
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith("error: ")
@@ -83,8 +84,9 @@ def test_load_demo_names_an_impossible_date_and_exits_non_zero(env, smtp, db, tm
     stage = bad.read_text().replace("baseline_finish: 2010-10-01", "baseline_finish: 2010-13-01")
     bad.write_text(stage.replace("  raised: 2010-02-30\n", "  raised: 2010-02-26\n"))
     done = signoff(env, smtp, code=(
-        "import services.demo, sys; from pathlib import Path; from core.cli import main; "
-        f"services.demo.DEMO_FILE = Path({str(bad)!r}); sys.exit(main(['load-demo']))"))
+        "import services.change_control.demo as demo, sys; from pathlib import Path; "
+        "from cli.main import main; "
+        f"demo.DEMO_FILE = Path({str(bad)!r}); sys.exit(main(['load-demo']))"))
     assert done.returncode == 1 and "stages[1].baseline_finish is 2010-13-01" in done.stderr
 
 

@@ -104,7 +104,8 @@ def world(factory, db):  # type: ignore[no-untyped-def]
 
     from core.db import read_session, write_session
     from models import ActionToken, OutboxMessage
-    from services import people, projects
+    from services.change_control import projects
+    from services.platform import people
 
     team = factory.team()
     member = factory.person("A Member")

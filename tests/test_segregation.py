@@ -1,6 +1,6 @@
 """Segregation of duties: nobody decides their own request.
 
-The services never name the requester as approver, so the rule in services/actors.py
+The services never name the requester as approver, so the rule in services/platform/actors.py
 (`approver` is never the requester) only shows when the database does: a row edited by hand,
 a migration, a bug elsewhere. The rule must hold even then, on the page and in the API.
 """
@@ -12,7 +12,7 @@ import re
 from sqlalchemy import update
 
 from core.db import write_session
-from models import Rfc
+from models.change_control import Rfc
 
 
 def _requester_made_approver(factory, team):  # type: ignore[no-untyped-def]

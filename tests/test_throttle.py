@@ -80,7 +80,7 @@ def mail_count(db: Any, template: str) -> int:
 
 
 def test_a_hit_counts_in_its_window_and_starts_again_after_it(db):
-    from services import throttle
+    from services.platform import throttle
 
     window = timedelta(minutes=10)
     start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -111,7 +111,7 @@ def test_a_hit_counts_in_its_window_and_starts_again_after_it(db):
 
 def test_hits_from_many_connections_at_once_are_all_counted(db, backend):
     """One atomic statement per hit: no hit is lost and no window started twice."""
-    from services import throttle
+    from services.platform import throttle
 
     def hammer() -> None:
         for _ in range(10):
@@ -252,7 +252,7 @@ def test_at_most_n_sign_in_emails_per_address_per_hour(client, factory, db, monk
 
 
 def test_two_sign_in_requests_at_once_leave_one_live_link(factory, db, backend):
-    from services import people
+    from services.platform import people
 
     person = factory.person()
     barrier = threading.Barrier(6)
@@ -339,11 +339,11 @@ def web(tmp_path_factory) -> Iterator[dict[str, Any]]:  # type: ignore[no-untype
     py = sys.executable
     for command in (["db", "upgrade"],
                     ["users", "add", "--name", "Known Person", "--email", "known@council.example"]):
-        subprocess.run([py, "-m", "core.cli", *command], env=env, cwd=ROOT, check=True,
+        subprocess.run([py, "-m", "cli.main", *command], env=env, cwd=ROOT, check=True,
                        capture_output=True)
     log = tmp / "web.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([py, "-m", "core.cli", "web", "--port", str(port), "--workers",
+        proc = subprocess.Popen([py, "-m", "cli.main", "web", "--port", str(port), "--workers",
                                  "2"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

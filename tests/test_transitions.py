@@ -1,8 +1,9 @@
 """The RFC transition table: every allowed and every forbidden (status, action, role) move.
 
-Allowed moves go through the use cases (services.rfcs) and must land in the table's target
-status with one 'ok' audit row. Forbidden moves must raise in the service, change nothing,
-and through the API answer 403/409 with exactly one 'refused' audit row and nothing else written.
+Allowed moves go through the use cases (services.change_control.rfcs) and must land in the
+table's target status with one 'ok' audit row. Forbidden moves must raise in the service,
+change nothing, and through the API answer 403/409 with exactly one 'refused' audit row and
+nothing else written.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import itertools
 import pytest
 from conftest import MAJOR
 
-from services.errors import Conflict, Forbidden, NotFound, ServiceError
+from services.platform.errors import Conflict, Forbidden, NotFound, ServiceError
 
 STATUSES = ("draft", "impact_analysis", "awaiting_approval", "approved", "rejected", "withdrawn")
 ACTIONS = ("edit", "submit", "withdraw", "record_impact", "approve", "reject")
@@ -61,9 +62,9 @@ def refused_for_state(status: str, action: str, role: str) -> bool:
 
 
 def test_the_table_is_the_specified_one():
-    from services.rfc_workflow import TRANSITIONS
+    from services.change_control.rfc_workflow import TRANSITIONS
 
-    actual = {(str(s), a): (str(to), set(who)) for (s, a), (to, who) in TRANSITIONS.items()}
+    actual = {(str(s), a): (str(m.to), set(m.roles)) for (s, a), m in TRANSITIONS.items()}
     assert actual == SPEC
 
 
@@ -179,10 +180,10 @@ def test_sponsor_is_not_the_approver_of_a_minor_change(factory, team, db, client
 
 
 def test_apply_moves_and_audits_through_the_table(factory, team, db):
-    """services.rfc_workflow.apply itself: each table entry, by a person holding an allowed role."""
+    """rfc_workflow.apply itself: each table entry, by a person holding an allowed role."""
     from core.db import write_session
-    from services import rfc_workflow
-    from services.rfcs import get_rfc
+    from services.change_control import rfc_workflow
+    from services.change_control.rfcs import get_rfc
 
     for (status, action), (target, who) in SPEC.items():
         rfc = factory.in_status(team, status)
@@ -190,8 +191,10 @@ def test_apply_moves_and_audits_through_the_table(factory, team, db):
         person = team.sponsor if role == "approver" else _person(team, role)
         with write_session() as session:
             row, project = get_rfc(session, rfc_id=rfc.id)
+            # The move's after-effects ask the approver named by the impact analysis.
+            changes = {"approver_id": team.sponsor.id} if action == "record_impact" else {}
             moved = rfc_workflow.apply(session, rfc=row, project=project, action=action,
-                                       actor=factory.actor(person))
+                                       actor=factory.actor(person), changes=changes)
             assert moved.status == target
         assert db.rfc(rfc.id).status == target, (status, action)
         last = db.audit(rfc.id)[-1]
@@ -201,8 +204,8 @@ def test_apply_moves_and_audits_through_the_table(factory, team, db):
 def test_apply_refuses_a_stale_copy(factory, team, db):
     """Two writers with the same version: the conditional UPDATE lets only the first through."""
     from core.db import write_session
-    from services import rfc_workflow
-    from services.rfcs import get_rfc
+    from services.change_control import rfc_workflow
+    from services.change_control.rfcs import get_rfc
 
     rfc = factory.in_status(team, "impact_analysis")
     with write_session() as session:
@@ -219,8 +222,8 @@ def test_apply_refuses_a_stale_copy(factory, team, db):
 
 def test_unknown_action_is_a_conflict_not_a_crash(factory, team, db):
     from core.db import write_session
-    from services import rfc_workflow
-    from services.rfcs import get_rfc
+    from services.change_control import rfc_workflow
+    from services.change_control.rfcs import get_rfc
 
     rfc = factory.in_status(team, "draft")
     snapshot = db.snapshot()
@@ -254,3 +257,85 @@ def test_audit_trail_is_append_only(factory, team, db, client):
     factory.decide(rfc, team.sponsor, "reject", reason="No.")
     check()
     assert len(seen) == 8  # project created, officer added, then six moves
+
+
+# --- what a refusal says, and what a move records (found by mutation testing) --------------
+
+
+@pytest.mark.parametrize(("status", "action", "who", "code", "message"), [
+    ("awaiting_approval", "approve", "officer", 403,
+     "Only the approver named for {ref} may decide it."),
+    ("impact_analysis", "record_impact", "officer", 403,
+     "Only the project's Project Manager records the impact analysis."),
+    ("draft", "submit", "manager", 403, "You cannot make this change to {ref}."),
+    ("awaiting_approval", "submit", "officer", 409,
+     "{ref} is awaiting approval: it cannot be submitted now."),
+    ("approved", "withdraw", "officer", 409, "{ref} is approved: it cannot be withdrawn now."),
+    ("withdrawn", "edit", "officer", 409, "{ref} is withdrawn: it cannot be edited now."),
+])
+def test_a_refusal_says_why_in_the_councils_words(client, factory, team, status, action, who,
+                                                  code, message):
+    rfc = factory.in_status(team, status)
+    person = getattr(team, who)
+    path, body = {
+        "approve": (f"/api/v1/rfcs/{rfc.ref}/decision", {"decision": "approve", "reason": ""}),
+        "record_impact": (f"/api/v1/rfcs/{rfc.ref}/impact", MAJOR),
+        "submit": (f"/api/v1/rfcs/{rfc.ref}/submit", None),
+        "withdraw": (f"/api/v1/rfcs/{rfc.ref}/withdraw", {"reason": "No."}),
+        "edit": (f"/api/v1/rfcs/{rfc.ref}", {"title": "Changed"}),
+    }[action]
+    method = client.patch if action == "edit" else client.post
+    r = method(path, json=body, headers=factory.auth(person))
+    assert (r.status_code, r.json()["detail"]) == (code, message.format(ref=rfc.ref))
+
+
+def test_nobody_may_approve_their_own_request(client, factory, team, db):
+    """Named as its approver in the database (no service would do it), the requester is told
+    why they cannot decide, and the refusal is audited."""
+    from core.db import write_session
+    from models.change_control import Rfc
+
+    rfc = factory.in_status(team, "awaiting_approval")
+    with write_session() as s:
+        s.get(Rfc, rfc.id).approver_id = team.officer.id
+    r = client.post(f"/api/v1/rfcs/{rfc.ref}/decision", headers=factory.auth(team.officer),
+                    json={"decision": "approve", "reason": ""})
+    assert (r.status_code, r.json()["detail"]) == (
+        403, "Nobody may approve their own Request for Change.")
+
+
+def test_a_move_is_recorded_when_it_happened_and_under_the_role_that_allows_it(factory, team,
+                                                                               db):
+    """The sponsor raising their own RFC submits it as its requester, not as sponsor."""
+    from datetime import UTC, datetime
+
+    from core import clock
+
+    rfc = factory.rfc(team, requester=team.sponsor)
+    moment = datetime(2026, 11, 30, 14, 5, tzinfo=UTC)
+    with clock.frozen(moment):
+        factory.submit(rfc, team.sponsor)
+    assert db.rfc(rfc.id).updated_at == moment
+    (row,) = db.audit(rfc.id, action="submit")
+    assert (row.actor_role, row.at) == ("requester", moment)
+
+
+def test_a_move_lost_to_a_race_is_audited_as_refused(factory, team, db):
+    from core.db import write_session
+    from services.change_control import rfc_workflow
+    from services.change_control.rfcs import get_rfc
+    from services.platform import audit
+
+    rfc = factory.in_status(team, "impact_analysis")
+    with write_session() as session:
+        stale, project = get_rfc(session, rfc_id=rfc.id)
+        session.expunge(stale)
+    factory.edit(rfc, team.officer, title="Changed meanwhile")
+    with pytest.raises(Conflict) as raised, write_session() as session:
+        rfc_workflow.apply(session, rfc=stale, project=project, action="withdraw",
+                           actor=factory.actor(team.officer))
+    assert raised.value.refusal is not None
+    audit.record_refusal(raised.value.refusal, raised.value.message)  # as the API does
+    (row,) = db.audit(rfc.id, outcome="refused")
+    assert (row.action, row.actor_role, row.from_status) == (
+        "withdraw", "requester", "impact_analysis")

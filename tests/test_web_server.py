@@ -34,11 +34,11 @@ def server(tmp_path_factory):  # type: ignore[no-untyped-def]
     }
     py = sys.executable
     for command in (["db", "upgrade"], ["load-demo"]):
-        subprocess.run([py, "-m", "core.cli", *command], env=env, cwd=ROOT, check=True,
+        subprocess.run([py, "-m", "cli.main", *command], env=env, cwd=ROOT, check=True,
                        capture_output=True)
     log = tmp / "web.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([py, "-m", "core.cli", "web", "--port", str(port)], env=env,
+        proc = subprocess.Popen([py, "-m", "cli.main", "web", "--port", str(port)], env=env,
                                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -68,7 +68,7 @@ from sqlmodel import select
 from core import tokens
 from core.db import read_session, write_session
 from models import ActionToken
-from services import people
+from services.platform import people
 with write_session() as s:
     people.request_sign_in(s, email="emma.george@scambs.example")
 with read_session() as s:
@@ -124,7 +124,7 @@ def test_forwarded_for_from_an_untrusted_peer_does_not_set_the_audit_address(ser
     env = server["env"]
     token = _in_process(env, """
 from core.db import write_session
-from services import people
+from services.platform import people
 with write_session() as s:
     print(people.create_api_token(s, email="paul.knight@scambs.example"))
 """)

@@ -10,7 +10,7 @@ from api.pages.common import admin, see_other
 from api.rendering import render
 from core.db import read_session, write_session
 from models import Person
-from services import outbox
+from services.platform import outbox, people
 
 router = APIRouter(include_in_schema=False)
 STATUSES = ("failed", "queued", "sending", "sent", "dropped")
@@ -25,7 +25,9 @@ def outbox_page(request: Request, status: str = "", before: str = "",
     with read_session() as session:
         messages = outbox.list_messages(session, status=status or None, before_id=before_id,
                                         limit=PAGE_SIZE + 1)
-        rows = [(m, session.get(Person, m.to_person_id)) for m in messages[:PAGE_SIZE]]
+        shown = messages[:PAGE_SIZE]
+        named = people.by_ids(session, [m.to_person_id for m in shown])
+        rows = [(m, named.get(m.to_person_id)) for m in shown]
     more = len(messages) > PAGE_SIZE
     keep = f"status={status}&" if status else ""
     return render(request, "pages/outbox.html", {

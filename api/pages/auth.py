@@ -18,8 +18,8 @@ from core import tokens
 from core.db import read_session, write_session
 from core.settings import get_settings
 from models import Person
-from services import people
-from services.errors import Gone
+from services.platform import people
+from services.platform.errors import Gone
 
 router = APIRouter(include_in_schema=False)
 

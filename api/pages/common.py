@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from api.deps import client_address, page_person
 from api.rendering import flash
 from models import Person
-from services.actors import Actor
+from services.platform.actors import Actor
 
 
 def safe_return_path(path: str | None) -> str | None:

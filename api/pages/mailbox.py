@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from api.deps import page_person
 from api.rendering import render
 from core import capture_smtp
-from services.errors import NotFound
+from services.platform.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
 

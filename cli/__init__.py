@@ -1,0 +1,1 @@
+"""Entry points: the `signoff` command and the demo supervisor."""

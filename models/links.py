@@ -1,0 +1,26 @@
+"""Action links: single-use, expiring tokens bound to (purpose, subject, version, person)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from models.base import UTCDateTime
+
+
+class ActionToken(SQLModel, table=True):
+    __tablename__ = "action_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    purpose: str = Field(max_length=30)
+    subject_type: str = Field(max_length=30)
+    subject_id: int
+    subject_version: int
+    person_id: int = Field(foreign_key="person.id", index=True)
+    salt: str = Field(max_length=64)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,1 @@
+"""Project change control: Requests for Change, projects, their workflow and chasing."""

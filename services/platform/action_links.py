@@ -1,0 +1,150 @@
+"""Action links: single-use, expiring tokens bound to (purpose, subject, version, person)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import case, or_, update
+from sqlmodel import Session, col, select
+
+from core import clock, tokens
+from core.settings import get_settings
+from models import ActionToken
+from services.platform import subjects
+
+subjects.register_link("sign_in", "/sign-in/")
+
+
+def issue(
+    session: Session,
+    *,
+    purpose: str,
+    subject_type: str,
+    subject_id: int,
+    subject_version: int,
+    person_id: int,
+    lifetime: timedelta | None = None,
+) -> ActionToken:
+    """Create a token row; the raw token is derived again when the email is built."""
+    salt = tokens.new_salt()
+    now = clock.now()
+    ttl = lifetime or timedelta(days=get_settings().action_link_days)
+    token = ActionToken(
+        purpose=purpose,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        subject_version=subject_version,
+        person_id=person_id,
+        salt=salt,
+        token_hash=tokens.hash_token(tokens.derive_token(salt)),
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    session.add(token)
+    session.flush()
+    return token
+
+
+def revoke_for_subject(
+    session: Session, *, purpose: str, subject_type: str, subject_id: int,
+    using: ActionToken | None = None,
+) -> bool:
+    """Invalidate every live link about a subject (it changed, or was decided).
+
+    With `using`, the link the move was made through is marked used instead, in the same
+    UPDATE; returns False when that link was no longer live (another request used it first,
+    or it expired), True otherwise.
+    """
+    now = clock.now()
+    live = [
+        ActionToken.purpose == purpose,  # type: ignore[arg-type]
+        ActionToken.subject_type == subject_type,  # type: ignore[arg-type]
+        ActionToken.subject_id == subject_id,  # type: ignore[arg-type]
+        ActionToken.used_at.is_(None),  # type: ignore[union-attr]
+        ActionToken.revoked_at.is_(None),  # type: ignore[union-attr]
+    ]
+    if using is None:
+        session.execute(update(ActionToken).where(*live).values(revoked_at=now))
+        return True
+    this = col(ActionToken.id) == using.id
+    touched = session.execute(
+        update(ActionToken)
+        .where(*live, or_(~this, col(ActionToken.expires_at) > now))
+        .values(used_at=case((this, now), else_=None),
+                revoked_at=case((this, None), else_=now))
+        .returning(col(ActionToken.id))
+        .execution_options(synchronize_session=False)
+    ).scalars().all()
+    return using.id in touched
+
+
+def newest_live(
+    session: Session, *, purpose: str, subject_type: str, subject_id: int, person_id: int
+) -> ActionToken | None:
+    """The person's most recently issued link about a subject that still works, if any."""
+    return session.exec(
+        select(ActionToken)
+        .where(
+            ActionToken.purpose == purpose, ActionToken.subject_type == subject_type,
+            ActionToken.subject_id == subject_id, ActionToken.person_id == person_id,
+            ActionToken.used_at.is_(None),  # type: ignore[union-attr]
+            ActionToken.revoked_at.is_(None),  # type: ignore[union-attr]
+            ActionToken.expires_at > clock.now(),  # type: ignore[arg-type]
+        )
+        .order_by(ActionToken.id.desc())  # type: ignore[union-attr]
+    ).first()
+
+
+def revoke_for_person(
+    session: Session, *, purpose: str, subject_type: str, subject_id: int, person_id: int
+) -> None:
+    """Invalidate one person's live links about a subject, before a replacement is issued:
+    a person never holds several live links for the same thing."""
+    session.execute(
+        update(ActionToken)
+        .where(
+            ActionToken.purpose == purpose,  # type: ignore[arg-type]
+            ActionToken.subject_type == subject_type,  # type: ignore[arg-type]
+            ActionToken.subject_id == subject_id,  # type: ignore[arg-type]
+            ActionToken.person_id == person_id,  # type: ignore[arg-type]
+            ActionToken.used_at.is_(None),  # type: ignore[union-attr]
+            ActionToken.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(revoked_at=clock.now())
+    )
+
+
+def find(session: Session, raw: str, purpose: str) -> ActionToken | None:
+    """The token row for a raw token, or None for junk and unknown tokens."""
+    if not tokens.looks_like_token(raw):
+        return None
+    row = session.exec(
+        select(ActionToken).where(ActionToken.token_hash == tokens.hash_token(raw))
+    ).first()
+    return row if row is not None and row.purpose == purpose else None
+
+
+def is_live(token: ActionToken) -> bool:
+    return token.used_at is None and token.revoked_at is None and token.expires_at > clock.now()
+
+
+def consume(session: Session, token: ActionToken) -> bool:
+    """Mark a token used; False when another request used it first."""
+    now = clock.now()
+    result = session.execute(
+        update(ActionToken)
+        .where(
+            ActionToken.id == token.id,  # type: ignore[arg-type]
+            ActionToken.used_at.is_(None),  # type: ignore[union-attr]
+            ActionToken.revoked_at.is_(None),  # type: ignore[union-attr]
+            ActionToken.expires_at > now,  # type: ignore[arg-type]
+        )
+        .values(used_at=now)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def url_for(token: ActionToken) -> str:
+    """The absolute link, always built from SIGNOFF_BASE_URL, never from a request."""
+    base = get_settings().base_url.rstrip("/")
+    return base + subjects.link_path(token.purpose) + tokens.derive_token(token.salt)

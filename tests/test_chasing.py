@@ -1,0 +1,129 @@
+"""The platform's chasing (services/platform/chasing.py): one digest per person per day, items
+whose reason has gone left out at sending time, and a due test that is one query however many
+steps are open. The RFC domain supplies the steps; tests/test_reminders.py covers its policy.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from conftest import Db, deliver
+from sqlalchemy import event
+
+from core import clock
+from core.db import read_session, write_session
+from models import Step
+from services.platform.chasing import DIGEST
+from services.platform.chasing import run as chase
+
+
+def at(day: str, hhmm: str = "09:00") -> datetime:
+    local = datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=clock.local_tz())
+    return local.astimezone(UTC)
+
+
+def run(day: str, **kwargs):  # type: ignore[no-untyped-def]
+    with clock.frozen(at(day)), write_session() as session:
+        return chase(session, **kwargs)
+
+
+def test_a_person_owing_several_things_gets_one_digest_listing_each(factory, team, smtp):
+    """The sponsor owes two decisions and hears that the PM is late on a third RFC: one email,
+    three items, each with its own reference and, for the decisions, its own fresh link."""
+    with clock.frozen(at("2010-03-01", "10:00")):
+        first = factory.in_status(team, "awaiting_approval")
+        second = factory.in_status(team, "awaiting_approval")
+        late = factory.in_status(team, "impact_analysis")
+    deliver()
+    smtp.reset()
+    report = run("2010-03-09", max_reminders=1)
+    assert sorted((s.action, s.ref) for s in report.steps) == sorted([
+        ("reminded", first.ref), ("reminded", second.ref), ("reminded", late.ref)])
+    # Five working days on, the PM's late impact analysis is escalated to the sponsor (and the
+    # sponsor's own late decisions to the alternate approver).
+    run("2010-03-17", max_reminders=1)
+    with clock.frozen(at("2010-03-17", "09:05")):
+        deliver()
+    to_sponsor = smtp.to(team.sponsor.email)
+    assert len(to_sponsor) == 2  # one digest on the 9th, one on the 17th
+    ninth, seventeenth = to_sponsor
+    assert ninth.subject == "Signoff: 2 things need your attention"
+    assert first.ref in ninth.text and second.ref in ninth.text
+    assert len(set(ninth.links())) == 2  # a fresh link for each decision
+    assert seventeenth.subject == f"Escalation: {late.ref} is waiting for {team.manager.name}"
+    (to_alternate,) = smtp.to(team.alternate.email)
+    assert to_alternate.subject == "Signoff: 2 things need your attention"
+    assert f"Escalation: {first.ref} is waiting for {team.sponsor.name}" in to_alternate.html
+    (to_pm,) = [m for m in smtp.to(team.manager.email) if m.subject.startswith("Reminder")]
+    assert to_pm.subject == f"Reminder: {late.ref} needs your impact analysis"
+
+
+def test_a_repeated_run_the_same_day_queues_no_second_digest(factory, team):
+    with clock.frozen(at("2010-03-01", "10:00")):
+        factory.in_status(team, "awaiting_approval")
+        factory.in_status(team, "awaiting_approval")
+    assert run("2010-03-09").digests == 1
+    assert run("2010-03-09").digests == 0
+    assert len(Db().outbox(template=DIGEST)) == 1
+
+
+def test_an_item_overtaken_before_sending_is_left_out_and_the_rest_still_go(factory, team, smtp):
+    with clock.frozen(at("2010-03-01", "10:00")):
+        decided = factory.in_status(team, "awaiting_approval")
+        waiting = factory.in_status(team, "awaiting_approval")
+    deliver()
+    smtp.reset()
+    with clock.frozen(at("2010-03-09")):
+        assert run("2010-03-09").digests == 1
+        factory.decide(decided, team.sponsor)
+        smtp.reset()
+        deliver()
+    (digest,) = [m for m in smtp.to(team.sponsor.email) if decided.ref not in m.subject
+                 or waiting.ref in m.subject]
+    assert digest.subject == f"Reminder: {waiting.ref} is waiting for your decision"
+    assert decided.ref not in digest.text and len(digest.links()) == 1
+
+
+def test_a_digest_with_nothing_left_to_say_is_dropped(factory, team, smtp):
+    with clock.frozen(at("2010-03-01", "10:00")):
+        rfc = factory.in_status(team, "awaiting_approval")
+    deliver()
+    smtp.reset()
+    with clock.frozen(at("2010-03-09")):
+        run("2010-03-09")
+        factory.withdraw(rfc, team.officer)
+        smtp.reset()
+        deliver()
+    assert not [m for m in smtp.messages if m.subject.startswith(("Reminder", "Signoff:"))]
+    (row,) = Db().outbox(template=DIGEST)
+    assert row.status == "dropped"
+
+
+def test_the_due_test_is_one_query_however_many_steps_are_open(factory, team, env):
+    """Open steps that are not due cost nothing per step: the same statements for 3 or 30."""
+    def statements_for(n: int) -> int:
+        with clock.frozen(at("2010-03-01", "10:00")):
+            for _ in range(n):
+                factory.in_status(team, "impact_analysis")
+        from core.db import get_engine
+
+        seen: list[str] = []
+
+        def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+            seen.append(statement)
+
+        engine = get_engine()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert run("2010-03-03").steps == []  # due on the 8th: nothing to do yet
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        with write_session() as s:  # close them, so the next count starts from nothing open
+            for step in s.query(Step).filter(Step.closed_at.is_(None)):
+                step.closed_at = clock.now()
+        return len([q for q in seen if q.lstrip().upper().startswith("SELECT")])
+
+    few, many = statements_for(3), statements_for(30)
+    assert few == many, (few, many)
+    with read_session() as s:
+        assert s.query(Step).count() == 33
