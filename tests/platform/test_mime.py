@@ -27,7 +27,7 @@ HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "Auto-Submitted", "MIM
 
 @pytest.fixture(scope="module")
 def mail_settings() -> Iterator[Any]:
-    from conftest import SECRET, reset_caches
+    from support.databases import SECRET, reset_caches
 
     saved = {k: v for k, v in os.environ.items() if k.startswith("SIGNOFF_")}
     for key in saved:

@@ -15,11 +15,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import deliver, env_vars
+from support.databases import env_vars
+from support.factories import deliver
 
 from core import clock
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SIGNOFF = Path(sys.executable).parent / "signoff"
 
 

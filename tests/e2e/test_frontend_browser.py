@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, require
+from support.browser import CHROMIUM, CHROMIUM_ARGS, free_port, require
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "static" / "assets"
 COUNCIL_FONT = "arial, sans-serif"
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from smtp_recorder import free_port
+from support.smtp_recorder import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 COPY_IGNORE = shutil.ignore_patterns(".venv", "var", "node_modules", ".git", "__pycache__",
                                      ".mypy_cache", ".ruff_cache", ".hypothesis", ".pytest_cache")

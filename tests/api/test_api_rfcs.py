@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import MAJOR, MINOR
+from support.factories import MAJOR, MINOR
 
 WRITES = ("rfc", "outbox_message", "step", "action_token", "project", "person")
 

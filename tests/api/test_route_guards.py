@@ -5,7 +5,7 @@ exercised below) or in CSRF_FREE with the reason it needs no token. /api/ routes
 this guard: they authenticate only with an `Authorization: Bearer` header, which a browser
 never adds to a cross-site request on its own, so there is no ambient credential to forge with.
 
-What an outsider gets from every route is the other guard: tests/test_outsiders.py (OUTSIDER,
+What an outsider gets from every route is the other guard: tests/api/test_outsiders.py (OUTSIDER,
 checked against the same route table). This file reuses its route walk, not its table.
 
 Each CSRF case is posted by the person who may make that move (or, before sign-in, by anyone),

@@ -117,7 +117,7 @@ def test_platform_migration_keeps_an_rfcs_steps_links_and_queued_mail_working(
     digest), the emailed link decides the RFC, and its step closes."""
     from datetime import UTC, datetime
 
-    from conftest import Factory, deliver
+    from support.factories import Factory, deliver
 
     from core import clock, tokens
     from models import ActionToken

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_support import free_port
+from support.browser import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "web-server-test-secret-0123456789abcdef"  # noqa: S105 - tests only
 HOST = "signoff.council.example"
 

@@ -1,4 +1,4 @@
-"""Who sees a project, from the other side of tests/test_outsiders.py: everyone who should
+"""Who sees a project, from the other side of tests/api/test_outsiders.py: everyone who should
 sees it, in the list and on its page, and membership of one project opens no other.
 (Found by mutation testing: the outsider tests alone let `visible_projects` see nobody.)
 """

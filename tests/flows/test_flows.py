@@ -25,14 +25,15 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-from conftest import PG_HOST, PG_PORT, PG_USER, deliver, reset_caches  # noqa: E402
-from smtp_recorder import SmtpRecorder, free_port  # noqa: E402
+from support.databases import PG_HOST, PG_PORT, PG_USER, reset_caches  # noqa: E402
+from support.factories import deliver  # noqa: E402
+from support.smtp_recorder import SmtpRecorder, free_port  # noqa: E402
 
 from core import clock  # noqa: E402
 from core.db import read_session  # noqa: E402
 from models import OutboxMessage, OutboxStatus  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 

@@ -32,9 +32,9 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from browser_support import AXE, CHROMIUM, CHROMIUM_ARGS, free_port, require
+from support.browser import AXE, CHROMIUM, CHROMIUM_ARGS, free_port, require
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHOTS = os.environ.get("MATRIX_SHOTS", "/tmp/matrix_shots")  # noqa: S108 - for people to look at
 SECRET = "page-matrix-secret-key-0123456789abcdefghij"  # noqa: S105 - tests only
 
@@ -63,7 +63,7 @@ LIVE_HOSTILE_JS = """() => {
       found.push('live <' + e.tagName.toLowerCase() + '>');
   return found;
 }""".replace("MARK", MARK)
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]  # as tests/test_browser.py
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]  # as tests/e2e/test_browser.py
 
 # --- the people and the states of an RFC ------------------------------------------------------
 

@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from conftest import MINOR, deliver
+from support.factories import MINOR, deliver
 
 from core.clock import frozen
 
@@ -28,7 +28,7 @@ def later(**delta) -> datetime:  # type: ignore[no-untyped-def]
 
 def link_of(db, rfc) -> str:  # type: ignore[no-untyped-def]
     """The path of the live approval link (as the sponsor's email carries it)."""
-    from conftest import Factory
+    from support.factories import Factory
 
     live = [t for t in db.tokens(rfc.id) if t.revoked_at is None and t.used_at is None]
     assert len(live) == 1, live
@@ -401,7 +401,7 @@ def test_racing_link_and_api_decisions_exactly_one_wins(client, factory, team, d
 
 def _lock_waiters(dbname: str) -> int:
     import psycopg
-    from conftest import PG_HOST, PG_PORT, PG_USER
+    from support.databases import PG_HOST, PG_PORT, PG_USER
 
     with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=dbname,
                          autocommit=True) as conn:
@@ -428,7 +428,7 @@ def test_link_and_app_in_lock_step_do_not_deadlock(client, factory, team, db, db
     test lets go. Once this deadlocked (token-then-rfc against rfc-then-token) with a 500.
     """
     import psycopg
-    from conftest import PG_HOST, PG_PORT, PG_USER
+    from support.databases import PG_HOST, PG_PORT, PG_USER
 
     dbname = db_url.rsplit("/", 1)[1]
     rfc = factory.in_status(team, "awaiting_approval")

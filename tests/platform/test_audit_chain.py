@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PG_HOST, PG_PORT, PG_USER, _pg_admin, reset_caches
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
-from test_cli import signoff
+from support.databases import PG_HOST, PG_PORT, PG_USER, _pg_admin, reset_caches
+from support.processes import signoff
 
 from services.platform.audit import GENESIS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _engine(url: str):  # type: ignore[no-untyped-def]
@@ -366,7 +366,7 @@ def test_documented_grants_let_the_app_work_but_not_rewrite_the_trail(
         app_url = f"postgresql+psycopg://{app_role}@{PG_HOST}:{PG_PORT}/{dbname}"
         monkeypatch.setenv("SIGNOFF_DATABASE_URL", app_url)
         reset_caches()
-        from conftest import Factory
+        from support.factories import Factory
 
         factory = Factory()
         lifecycle(factory, factory.team())

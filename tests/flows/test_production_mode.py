@@ -23,10 +23,19 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import MAJOR, PG_HOST, PG_PORT, PG_USER, SECRET, _pg_admin, _unavailable, reset_caches
-from smtp_recorder import SmtpRecorder, free_port
+from support.databases import (
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    SECRET,
+    _pg_admin,
+    _unavailable,
+    reset_caches,
+)
+from support.factories import MAJOR
+from support.smtp_recorder import SmtpRecorder, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(900)]
 
 
@@ -201,7 +210,7 @@ def _worker_online(api: str) -> bool:
 @pytest.fixture
 def signoff(site: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """This process's services pointed at the production Signoff database."""
-    from conftest import Factory
+    from support.factories import Factory
 
     for key in [k for k in os.environ if k.startswith("SIGNOFF_")]:
         monkeypatch.delenv(key)

@@ -11,7 +11,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import deliver
+from support.factories import deliver
 
 from core.clock import frozen
 
@@ -36,7 +36,7 @@ def one_email_rfc(factory, team):  # type: ignore[no-untyped-def]
 
 
 def factory_outbox(rfc):  # type: ignore[no-untyped-def]
-    from conftest import Db
+    from support.factories import Db
 
     return Db().outbox(rfc_id=rfc.id)
 
@@ -295,7 +295,7 @@ def test_edited_before_delivery_sends_only_the_current_link(factory, team, db, s
 
 
 def test_relay_down_is_retried_and_sent_when_it_is_back(factory, team, db, smtp, monkeypatch):
-    from smtp_recorder import free_port
+    from support.smtp_recorder import free_port
 
     from core.settings import reset_settings_cache
 
@@ -388,7 +388,7 @@ def test_an_address_that_is_not_ascii_is_delivered_with_smtputf8(factory, db, sm
 
 def test_a_relay_without_smtputf8_fails_such_an_address_for_good_with_its_reason(
         factory, db, smtp, monkeypatch):
-    from smtp_recorder import SmtpRecorder
+    from support.smtp_recorder import SmtpRecorder
 
     from core.settings import reset_settings_cache
 

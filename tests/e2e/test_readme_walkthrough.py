@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from test_browser import _check, browser, live_app  # noqa: F401 - fixtures used below
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 TRY_THIS = README.split("Try this", 1)[1].split("## ", 1)[0]
 
 pytestmark = pytest.mark.browser

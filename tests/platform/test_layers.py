@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OURS = ("core", "cli", "models", "services", "api", "flows")
 DOMAINS = ("change_control", "performance", "planning")
 

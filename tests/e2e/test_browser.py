@@ -18,9 +18,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_support import AXE, CHROMIUM, CHROMIUM_ARGS, free_port, require
+from support.browser import AXE, CHROMIUM, CHROMIUM_ARGS, free_port, require
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.browser
 

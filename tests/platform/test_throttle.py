@@ -27,7 +27,7 @@ from sqlalchemy import text
 from core import clock
 from core.clock import frozen
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 UNKNOWN = "A" * 43  # the shape of a real token, but no such token
 SECRET = "throttle-test-secret-0123456789abcdefghij"  # noqa: S105 - tests only
 

@@ -11,7 +11,7 @@ import base64
 import json
 
 import pytest
-from conftest import MINOR
+from support.factories import MINOR
 
 RFC = {"title": "Combine tasks 1.2 and 2.1", "description": "Merge the two tasks."}
 
@@ -439,7 +439,7 @@ def test_the_web_app_never_imports_prefect(env):
             "TestClient(app).get('/openapi.json')\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))")
     done = subprocess.run([sys.executable, "-c", code], env=dict(os.environ),  # noqa: S603
-                          cwd=Path(__file__).resolve().parent.parent, capture_output=True,
+                          cwd=Path(__file__).resolve().parents[2], capture_output=True,
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"

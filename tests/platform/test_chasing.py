@@ -1,14 +1,15 @@
 """The platform's chasing (services/platform/chasing.py): one digest per person per day, items
 whose reason has gone left out at sending time, and a due test that is one query however many
-steps are open. The RFC domain supplies the steps; tests/test_reminders.py covers its policy.
+steps are open. The RFC domain supplies the steps; tests/change_control/test_reminders.py
+covers its policy.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from conftest import Db, deliver
 from sqlalchemy import event
+from support.factories import Db, deliver
 
 from core import clock
 from core.db import read_session, write_session

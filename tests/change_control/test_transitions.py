@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from conftest import MAJOR
+from support.factories import MAJOR
 
 from services.platform.errors import Conflict, Forbidden, NotFound, ServiceError
 

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import MINOR, Db, deliver
+from support.factories import MINOR, Db, deliver
 
 from core import clock
 from core.db import read_session, write_session

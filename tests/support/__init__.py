@@ -1,0 +1,1 @@
+"""What the tests share: databases, factories, the SMTP recorder, Chromium, commands."""
