@@ -71,6 +71,10 @@ def seed_project() -> dict[str, Any]:
                                 data=ProjectCreate(code=PROJECT, name="Benchmark",
                                                    sponsor_email="sponsor@bench.example",
                                                    manager_email="pm@bench.example"))
+        # Projects are private to their people: the requester is one of them.
+        projects.add_project_member(s, actor=Actor(person_id=ids["admin"], is_admin=True),
+                                    code=PROJECT, email="requester@bench.example",
+                                    role="Work Stream Leader")
     return {role: Actor(person_id=pid) for role, pid in ids.items()}
 
 

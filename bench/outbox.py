@@ -123,6 +123,8 @@ def prepare(tmp: Path, port: int) -> dict[str, Any]:
         projects.create_project(s, actor=actor["admin"], data=ProjectCreate(
             code="BENCH", name="Benchmark project", sponsor_email="sponsor@bench.example",
             manager_email="pm@bench.example"))
+        projects.add_project_member(s, actor=actor["admin"], code="BENCH",
+                                    email="requester@bench.example", role="Work Stream Leader")
     with write_session() as s:
         rfc = rfcs.create_rfc(s, actor=actor["requester"], project_code="BENCH", data=RfcCreate(
             title="Merge the two consultation stages",

@@ -17,7 +17,7 @@ from services.change_control.roles import main_role, roles_on
 from services.platform import action_links, outbox
 from services.platform.actors import Actor
 from services.platform.errors import Refusal
-from services.platform.workflow import Move, Moved, Workflow, close_steps, notify, open_step
+from services.platform.workflow import CloseSteps, Move, Moved, Notify, OpenStep, Workflow
 
 S = RfcStatus
 APPROVE_LINK = "approve_rfc"
@@ -37,11 +37,11 @@ def _ask_approver(session: Session, moved: Moved) -> None:
     assert rfc.approver_id is not None
     action_links.revoke_for_subject(session, purpose=APPROVE_LINK, subject_type="rfc",
                                     subject_id=rfc.id or 0)
-    open_step("decision", owner=lambda m: m.row.approver_id, due=_due)(session, moved)
+    OpenStep("decision", owner=lambda m: m.row.approver_id, due=_due)(session, moved)
     if rfc.approver_id != project.manager_id:
         send_approval_link(session, rfc=rfc)
     elif moved.actor.person_id != project.manager_id:
-        notify("decision_needed", to=lambda m: [project.manager_id],
+        Notify("decision_needed", to=lambda m: [project.manager_id],
                expect=S.awaiting_approval)(session, moved)
 
 
@@ -64,13 +64,13 @@ def _pm(moved: Moved) -> int:
 
 
 DECIDED = (
-    close_steps(revoke_links=APPROVE_LINK),
-    notify("rfc_decided", to=lambda m: [m.row.requester_id, m.context.manager_id,
+    CloseSteps(revoke_links=APPROVE_LINK),
+    Notify("rfc_decided", to=lambda m: [m.row.requester_id, m.context.manager_id,
                                         m.context.sponsor_id, m.row.approver_id]),
 )
 WITHDRAWN = (
-    close_steps(outcome="withdrawn", revoke_links=APPROVE_LINK),
-    notify("rfc_withdrawn", to=lambda m: [m.row.requester_id, m.context.manager_id,
+    CloseSteps(outcome="withdrawn", revoke_links=APPROVE_LINK),
+    Notify("rfc_withdrawn", to=lambda m: [m.row.requester_id, m.context.manager_id,
                                           m.row.approver_id], not_the_actor=True),
 )
 
@@ -78,8 +78,8 @@ WITHDRAWN = (
 TRANSITIONS: dict[tuple[str, str], Move] = {
     (S.draft, "edit"): Move(S.draft, frozenset({"requester"})),
     (S.draft, "submit"): Move(S.impact_analysis, frozenset({"requester"}), (
-        open_step("impact_analysis", owner=_pm, due=_due),
-        notify("rfc_submitted", to=lambda m: [_pm(m)], expect=S.impact_analysis,
+        OpenStep("impact_analysis", owner=_pm, due=_due),
+        Notify("rfc_submitted", to=lambda m: [_pm(m)], expect=S.impact_analysis,
                not_the_actor=True),
     )),
     (S.draft, "withdraw"): Move(S.withdrawn, frozenset({"requester"})),

@@ -127,47 +127,63 @@ class Workflow:
         return row
 
 
-# --- after-effects a move may declare --------------------------------------------------------
+# --- after-effects a move may declare ---------------------------------------------------------
+# Each is a small frozen dataclass: a move's effects read as data in its transition table.
 
 People = Callable[[Moved], Iterable[int | None]]
 
 
-def open_step(kind: str, *, owner: Callable[[Moved], int], due: Callable[[Moved], date],
-              supersede: bool = True) -> Effect:
+@dataclass(frozen=True)
+class OpenStep:
     """Open a step for one person (closing the subject's open steps first, as superseded)."""
-    def effect(session: Session, moved: Moved) -> None:
-        if supersede:
+
+    kind: str
+    owner: Callable[[Moved], int]
+    due: Callable[[Moved], date]
+    supersede: bool = True
+
+    def __call__(self, session: Session, moved: Moved) -> None:
+        if self.supersede:
             steps.close_steps(session, subject=moved.subject, outcome="superseded")
-        steps.open_steps(session, subject=moved.subject, kind=kind, owners=[owner(moved)],
-                         due_on=due(moved))
-    return effect
+        steps.open_steps(session, subject=moved.subject, kind=self.kind,
+                         owners=[self.owner(moved)], due_on=self.due(moved))
 
 
-def close_steps(*, outcome: str | None = None, revoke_links: str | None = None) -> Effect:
+@dataclass(frozen=True)
+class CloseSteps:
     """Close the subject's open steps (outcome: the new status unless given) and revoke its
     live links of one purpose. A move made through a link uses that link in the same UPDATE;
     if another request used it first, the move fails with a Conflict."""
-    def effect(session: Session, moved: Moved) -> None:
-        steps.close_steps(session, subject=moved.subject, outcome=outcome or moved.row.status)
-        if revoke_links is None:
+
+    outcome: str | None = None
+    revoke_links: str | None = None
+
+    def __call__(self, session: Session, moved: Moved) -> None:
+        steps.close_steps(session, subject=moved.subject,
+                          outcome=self.outcome or moved.row.status)
+        if self.revoke_links is None:
             return
         if not action_links.revoke_for_subject(
-                session, purpose=revoke_links, subject_type=moved.workflow.subject_type,
+                session, purpose=self.revoke_links, subject_type=moved.workflow.subject_type,
                 subject_id=moved.row.id, using=moved.link):
             raise Conflict(f"{moved.workflow.ref(moved.row)} was decided a moment ago by "
                            "another request.")
-    return effect
 
 
-def notify(template: str, *, to: People, expect: str | None = None,
-           not_the_actor: bool = False) -> Effect:
+@dataclass(frozen=True)
+class Notify:
     """Queue one email per person (each once, however often named) about the subject."""
-    def effect(session: Session, moved: Moved) -> None:
-        people = [p for p in dict.fromkeys(to(moved)) if p is not None
-                  and not (not_the_actor and p == moved.actor.person_id)]
+
+    template: str
+    to: People
+    expect: str | None = None  # the status the subject must still be in when it is sent
+    not_the_actor: bool = False
+
+    def __call__(self, session: Session, moved: Moved) -> None:
+        people = [p for p in dict.fromkeys(self.to(moved)) if p is not None
+                  and not (self.not_the_actor and p == moved.actor.person_id)]
         outbox.queue_many(
-            session, template=template, to_person_ids=people,
-            key=f"{template}:{moved.workflow.subject_type}{moved.row.id}:v{moved.row.version}",
+            session, template=self.template, to_person_ids=people,
+            key=f"{self.template}:{moved.workflow.subject_type}{moved.row.id}:v{moved.row.version}",
             subject_type=moved.workflow.subject_type, subject_id=moved.row.id,
-            expect_status=expect)
-    return effect
+            expect_status=self.expect)
