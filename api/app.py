@@ -35,24 +35,37 @@ async def _service_error(request: Request, exc: ServiceError) -> Response:
         from api.problems import problem
 
         return problem(exc.status_code, exc.message, instance=request.url.path)
-    return render_error(request, _TITLES.get(exc.status_code, "Sorry"), exc.message,
-                        status_code=exc.status_code)
+    return render_error(
+        request, _TITLES.get(exc.status_code, "Sorry"), exc.message, status_code=exc.status_code
+    )
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     """An unexpected failure: logged in full, answered with a plain page and no detail."""
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if _wants_json(request):
-        return JSONResponse({"type": "about:blank", "title": "Internal Server Error",
-                             "status": 500, "code": "server_error",
-                             "detail": "Something went wrong. It has been logged."},
-                            status_code=500, media_type="application/problem+json")
+        return JSONResponse(
+            {
+                "type": "about:blank",
+                "title": "Internal Server Error",
+                "status": 500,
+                "code": "server_error",
+                "detail": "Something went wrong. It has been logged.",
+            },
+            status_code=500,
+            media_type="application/problem+json",
+        )
     return render_error(request, _TITLES[500], status_code=500)
 
 
-_TITLES = {500: "Sorry, there is a problem with the service",
-           403: "You cannot do that", 404: "Page not found", 409: "This has changed",
-           410: "Already done", 422: "Check your answers"}
+_TITLES = {
+    500: "Sorry, there is a problem with the service",
+    403: "You cannot do that",
+    404: "Page not found",
+    409: "This has changed",
+    410: "Already done",
+    422: "Check your answers",
+}
 
 
 def create_app() -> FastAPI:
@@ -76,13 +89,22 @@ def create_app() -> FastAPI:
         if _wants_json(request) and exc.status_code >= 400:
             from api.problems import problem, router_detail
 
-            return problem(exc.status_code, router_detail(request, exc.status_code, exc.detail),
-                           instance=request.url.path, headers=headers)
+            return problem(
+                exc.status_code,
+                router_detail(request, exc.status_code, exc.detail),
+                instance=request.url.path,
+                headers=headers,
+            )
         if _wants_json(request) or 300 <= exc.status_code < 400:
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
-                                headers=headers)
-        return render_error(request, _TITLES.get(exc.status_code, "Sorry, there is a problem"),
-                            str(exc.detail), status_code=exc.status_code)
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=headers
+            )
+        return render_error(
+            request,
+            _TITLES.get(exc.status_code, "Sorry, there is a problem"),
+            str(exc.detail),
+            status_code=exc.status_code,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -95,8 +117,13 @@ def create_app() -> FastAPI:
             )
 
             listed = validation_errors(exc.errors())
-            return problem(422, validation_detail(listed), code=VALIDATION_FAILED,
-                           instance=request.url.path, errors=listed)
+            return problem(
+                422,
+                validation_detail(listed),
+                code=VALIDATION_FAILED,
+                instance=request.url.path,
+                errors=listed,
+            )
         return render_error(request, "Page not found", status_code=404)
 
     from api.actions.change_control import router as approvals_router
@@ -114,9 +141,14 @@ def create_app() -> FastAPI:
     @app.get("/api/docs", include_in_schema=False)
     async def api_docs(request: Request) -> HTMLResponse:
         """Swagger UI from static/ (swagger-ui-dist), so it works offline and under the CSP."""
-        html = environment().get_template("pages/api_docs.html").render(
-            cspNonce=request.scope.get("state", {}).get("csp_nonce"),
-            openapi_url=app.openapi_url)
+        html = (
+            environment()
+            .get_template("pages/api_docs.html")
+            .render(
+                cspNonce=request.scope.get("state", {}).get("csp_nonce"),
+                openapi_url=app.openapi_url,
+            )
+        )
         return HTMLResponse(html)
 
     assets = STATIC / "assets"
@@ -128,11 +160,15 @@ def create_app() -> FastAPI:
     return app
 
 
-STATIC_FILES = ("govuk-frontend.min.css", "govuk-frontend.min.js", "signoff.js",
-                "swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui.css")
+STATIC_FILES = (
+    "govuk-frontend.min.css",
+    "govuk-frontend.min.js",
+    "signoff.js",
+    "swagger-ui/swagger-ui-bundle.js",
+    "swagger-ui/swagger-ui.css",
+)
 
 
 def static_ready() -> bool:
     """Whether `make assets` has built what the pages and /api/docs load."""
     return all((STATIC / "assets" / name).is_file() for name in STATIC_FILES)
-

@@ -37,19 +37,24 @@ def api_person(
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> Person:
     if credentials is None:
-        raise HTTPException(401, "Send a personal API token as 'Authorization: Bearer <token>'.",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "Send a personal API token as 'Authorization: Bearer <token>'.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     with read_session() as session:
         person = people.person_for_api_token(session, credentials.credentials)
     if person is None:
-        raise HTTPException(401, "The API token is not valid.",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "The API token is not valid.", headers={"WWW-Authenticate": "Bearer"}
+        )
     return person
 
 
 def api_actor(request: Request, person: Person = Depends(api_person)) -> Actor:
-    return Actor(person_id=person.id or 0, address=client_address(request),
-                 is_admin=person.is_admin)
+    return Actor(
+        person_id=person.id or 0, address=client_address(request), is_admin=person.is_admin
+    )
 
 
 def page_person(request: Request) -> Person | None:

@@ -78,9 +78,16 @@ async def _reject(scope: dict, send: Any, limit: int) -> None:
 
         media_type = MEDIA_TYPE.encode()
         body = problem_bytes(413, message, instance=scope["path"])
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", media_type),
-                            (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", media_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -113,9 +120,16 @@ class HostCheckMiddleware:
                 kind = MEDIA_TYPE.encode()
             else:
                 body, kind = (detail + "\n").encode(), b"text/plain; charset=utf-8"
-            await send({"type": "http.response.start", "status": 400,
-                        "headers": [(b"content-type", kind),
-                                    (b"content-length", str(len(body)).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [
+                        (b"content-type", kind),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)
@@ -145,9 +159,11 @@ class SecurityHeadersMiddleware:
                 extra = [(k, v) for k, v in _HEADERS if k not in names]
                 if is_asset:
                     extra = [(k, v) for k, v in extra if k != b"cache-control"]
-                csp = (f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
-                       "img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; "
-                       "form-action 'self'; base-uri 'none'")
+                csp = (
+                    f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
+                    "img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; "
+                    "form-action 'self'; base-uri 'none'"
+                )
                 extra.append((b"content-security-policy", csp.encode()))
                 if hsts:
                     extra.append((b"strict-transport-security", b"max-age=31536000"))

@@ -47,11 +47,22 @@ def title_for(status: int) -> str:
         return "Error"
 
 
-def body(status: int, detail: str, *, code: str | None = None, instance: str | None = None,
-         errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def body(
+    status: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    instance: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     code = code or code_for(status)
-    out: dict[str, Any] = {"type": TYPE_PREFIX + code, "title": title_for(status),
-                           "status": status, "detail": detail, "code": code}
+    out: dict[str, Any] = {
+        "type": TYPE_PREFIX + code,
+        "title": title_for(status),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
     if instance:
         out["instance"] = instance
     if errors is not None:
@@ -63,11 +74,20 @@ class ProblemResponse(JSONResponse):
     media_type = MEDIA_TYPE
 
 
-def problem(status: int, detail: str, *, code: str | None = None, instance: str | None = None,
-            errors: list[dict[str, Any]] | None = None,
-            headers: Mapping[str, str] | None = None) -> ProblemResponse:
-    return ProblemResponse(body(status, detail, code=code, instance=instance, errors=errors),
-                           status_code=status, headers=headers)
+def problem(
+    status: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    instance: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ProblemResponse:
+    return ProblemResponse(
+        body(status, detail, code=code, instance=instance, errors=errors),
+        status_code=status,
+        headers=headers,
+    )
 
 
 def problem_bytes(status: int, detail: str, *, instance: str | None = None) -> bytes:
@@ -82,8 +102,14 @@ def validation_errors(raw: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     for e in raw:
         loc = [p if isinstance(p, int) else str(p) for p in e.get("loc", ())]
         field = ".".join(str(p) for p in loc[1:]) or (str(loc[0]) if loc else "")
-        out.append({"loc": loc, "field": field, "message": str(e.get("msg", "")),
-                    "type": str(e.get("type", ""))})
+        out.append(
+            {
+                "loc": loc,
+                "field": field,
+                "message": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+        )
     return out
 
 
@@ -106,7 +132,7 @@ DESCRIPTIONS = {
     409: "The RFC is in another state, or changed meanwhile (`conflict`)",
     413: "The request body is larger than 256 KB (`payload_too_large`)",
     422: "The request does not match the schema (`validation_failed`, with `errors`) or a "
-         "rule refused it (`invalid`)",
+    "rule refused it (`invalid`)",
 }
 
 
@@ -116,8 +142,11 @@ def _schema(status: int) -> dict[str, Any]:
         "type": "object",
         "required": ["loc", "field", "message", "type"],
         "properties": {
-            "loc": {"type": "array", "items": {"type": ["string", "integer"]},
-                    "description": "Where: body, query, path or header, then the field"},
+            "loc": {
+                "type": "array",
+                "items": {"type": ["string", "integer"]},
+                "description": "Where: body, query, path or header, then the field",
+            },
             "field": {"type": "string", "description": "`loc` without its first part, dotted"},
             "message": {"type": "string"},
             "type": {"type": "string", "description": "pydantic's error type"},
@@ -132,16 +161,24 @@ def _schema(status: int) -> dict[str, Any]:
         "instance": {"type": "string", "description": "The request path"},
     }
     if status == 422:
-        props["errors"] = {"type": "array", "items": error_item,
-                           "description": "Present when code is validation_failed"}
-    return {"type": "object", "required": ["type", "title", "status", "detail", "code"],
-            "properties": props}
+        props["errors"] = {
+            "type": "array",
+            "items": error_item,
+            "description": "Present when code is validation_failed",
+        }
+    return {
+        "type": "object",
+        "required": ["type", "title", "status", "detail", "code"],
+        "properties": props,
+    }
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The `responses=` of a route: each status with the problem+json schema."""
-    return {s: {"description": DESCRIPTIONS[s], "content": {MEDIA_TYPE: {"schema": _schema(s)}}}
-            for s in statuses}
+    return {
+        s: {"description": DESCRIPTIONS[s], "content": {MEDIA_TYPE: {"schema": _schema(s)}}}
+        for s in statuses
+    }
 
 
 def router_detail(request: Any, status: int, detail: Any) -> str:

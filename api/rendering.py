@@ -18,8 +18,14 @@ FLASH_COOKIE = "signoff_flash"
 
 def set_cookie(response: Response, name: str, value: str, *, max_age: int | None = None) -> None:
     """Every cookie Signoff sets: HttpOnly, SameSite=Lax, Secure when the base URL is https."""
-    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax",
-                        secure=get_settings().secure_cookies)
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().secure_cookies,
+    )
 
 
 def flash(response: Response, message: str) -> Response:
@@ -68,8 +74,9 @@ def render(
     }
     ctx.update(context or {})
     ctx["error_list"] = [{"text": msg, "href": f"#{field}"} for field, msg in ctx["errors"].items()]
-    response = HTMLResponse(environment().get_template(template).render(ctx),
-                            status_code=status_code)
+    response = HTMLResponse(
+        environment().get_template(template).render(ctx), status_code=status_code
+    )
     if new_anon is not None:
         set_cookie(response, ANON_COOKIE, new_anon)
     if FLASH_COOKIE in request.cookies:
@@ -77,8 +84,9 @@ def render(
     return response
 
 
-def render_error(request: Request, title: str, message: str = "", *,
-                 status_code: int) -> HTMLResponse:
+def render_error(
+    request: Request, title: str, message: str = "", *, status_code: int
+) -> HTMLResponse:
     """An error page in the layout, with the navigation of whoever is signed in."""
     from api.deps import page_person
 
@@ -86,6 +94,10 @@ def render_error(request: Request, title: str, message: str = "", *,
         person = page_person(request)
     except Exception:  # the database may be why we are here: show the page without a name
         person = None
-    return render(request, "pages/error.html",
-                  {"title": title, "message": message, "status": status_code},
-                  status_code=status_code, person=person)
+    return render(
+        request,
+        "pages/error.html",
+        {"title": title, "message": message, "status": status_code},
+        status_code=status_code,
+        person=person,
+    )

@@ -45,10 +45,12 @@ def too_many(request: Request, seen: throttle.Count) -> HTMLResponse:
     wait = seen.retry_after()
     minutes = max(1, (wait + 59) // 60)
     response = render_error(
-        request, "Too many attempts",
+        request,
+        "Too many attempts",
         "Too many links that do not work have been tried from your connection. "
         f"Try again in {minutes} minute{'s' if minutes != 1 else ''}. If you keep seeing this, "
         "copy the whole link from your email into the address bar.",
-        status_code=429)
+        status_code=429,
+    )
     response.headers["Retry-After"] = str(wait)
     return response

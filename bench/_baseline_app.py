@@ -32,8 +32,12 @@ def _conn() -> sqlite3.Connection:
     db = getattr(_local, "db", None)
     if db is None:
         db = sqlite3.connect(DB, isolation_level=None, timeout=15)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
-                       "busy_timeout=15000"):
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "busy_timeout=15000",
+        ):
             db.execute(f"PRAGMA {pragma}")
         _local.db = db
     return db
@@ -45,9 +49,11 @@ def _ts(moment: datetime) -> str:
 
 
 def _page(status: int, text: str) -> HTMLResponse:
-    return HTMLResponse(f"<!doctype html><title>{html.escape(text)}</title><h1>"
-                        f"{html.escape(text)}</h1>", status_code=status,
-                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    return HTMLResponse(
+        f"<!doctype html><title>{html.escape(text)}</title><h1>{html.escape(text)}</h1>",
+        status_code=status,
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
 
 
 def _looks_like_token(raw: str) -> bool:
@@ -76,18 +82,22 @@ def decide(raw: str, decision: str = Form(""), reason: str = Form("")) -> HTMLRe
     return page
 
 
-def _decide(db: sqlite3.Connection, digest: str, decision: str, reason: str,
-            now: str) -> HTMLResponse:
+def _decide(
+    db: sqlite3.Connection, digest: str, decision: str, reason: str, now: str
+) -> HTMLResponse:
     token = db.execute(
         "SELECT id, purpose, subject_id, subject_version, person_id, expires_at, used_at, "
-        "revoked_at FROM action_token WHERE token_hash = ?", (digest,)).fetchone()
+        "revoked_at FROM action_token WHERE token_hash = ?",
+        (digest,),
+    ).fetchone()
     if token is None or token[1] != "approve_rfc" or (token[6] is None and token[5] <= now):
         return _page(404, "This link is not valid")
     token_id, _, rfc_id, link_version, person, _, used_at, revoked_at = token
     ref, status, version, requester, approver, manager, sponsor = db.execute(
         "SELECT r.ref, r.status, r.version, r.requester_id, r.approver_id, p.manager_id, "
         "p.sponsor_id FROM rfc r JOIN project p ON p.id = r.project_id WHERE r.id = ?",
-        (rfc_id,)).fetchone()
+        (rfc_id,),
+    ).fetchone()
     (name,) = db.execute("SELECT name FROM person WHERE id = ?", (person,)).fetchone()
     if used_at is not None or status != "awaiting_approval":
         return _page(410, f"{ref} has already been decided: it is {status}.")
@@ -99,29 +109,40 @@ def _decide(db: sqlite3.Connection, digest: str, decision: str, reason: str,
     moved = db.execute(
         "UPDATE rfc SET decided_by_id = ?, decided_at = ?, decision_reason = ?, status = ?, "
         "version = ?, updated_at = ? WHERE id = ? AND status = ? AND version = ?",
-        (person, now, reason, to, version + 1, now, rfc_id, status, version)).rowcount
+        (person, now, reason, to, version + 1, now, rfc_id, status, version),
+    ).rowcount
     if moved != 1:
         return _page(409, f"{ref} was changed by someone else at the same moment.")
     db.execute(
         "INSERT INTO audit_event (at, actor_id, actor_role, actor_address, subject_type, "
         "subject_id, subject_version, action, from_status, to_status, outcome, detail) "
         "VALUES (?, ?, 'approver', '127.0.0.1', 'rfc', ?, ?, ?, ?, ?, 'ok', 'via emailed link')",
-        (now, person, rfc_id, version + 1, decision, status, to))
+        (now, person, rfc_id, version + 1, decision, status, to),
+    )
     used = db.execute(
         "UPDATE action_token SET used_at = ? WHERE id = ? AND used_at IS NULL AND "
-        "revoked_at IS NULL AND expires_at > ?", (now, token_id, now)).rowcount
+        "revoked_at IS NULL AND expires_at > ?",
+        (now, token_id, now),
+    ).rowcount
     if used != 1:
         return _page(409, f"{ref} was decided a moment ago by another request.")
-    db.execute("UPDATE step SET closed_at = ?, outcome = ? WHERE subject_type = 'rfc' AND "
-               "subject_id = ? AND closed_at IS NULL", (now, to, rfc_id))
-    db.execute("UPDATE action_token SET revoked_at = ? WHERE purpose = 'approve_rfc' AND "
-               "subject_type = 'rfc' AND subject_id = ? AND used_at IS NULL AND "
-               "revoked_at IS NULL", (now, rfc_id))
+    db.execute(
+        "UPDATE step SET closed_at = ?, outcome = ? WHERE subject_type = 'rfc' AND "
+        "subject_id = ? AND closed_at IS NULL",
+        (now, to, rfc_id),
+    )
+    db.execute(
+        "UPDATE action_token SET revoked_at = ? WHERE purpose = 'approve_rfc' AND "
+        "subject_type = 'rfc' AND subject_id = ? AND used_at IS NULL AND "
+        "revoked_at IS NULL",
+        (now, rfc_id),
+    )
     for who in dict.fromkeys(p for p in (requester, manager, sponsor, approver) if p):
         db.execute(
             "INSERT INTO outbox_message (idempotency_key, template, to_person_id, context, "
             "subject_type, subject_id, status, attempts, next_attempt_at, created_at) VALUES "
             "(?, 'rfc_decided', ?, '{}', 'rfc', ?, 'queued', 0, ?, ?) "
             "ON CONFLICT (idempotency_key) DO NOTHING",
-            (f"rfc_decided:rfc{rfc_id}:v{version + 1}:p{who}", who, rfc_id, now, now))
+            (f"rfc_decided:rfc{rfc_id}:v{version + 1}:p{who}", who, rfc_id, now, now),
+        )
     return _page(200, f"Thank you, {name}: {ref} is {to}")

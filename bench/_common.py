@@ -63,18 +63,32 @@ def seed_project() -> dict[str, Any]:
     ids: dict[str, int] = {}
     with write_session() as s:
         for role in ROLES:
-            person = people.add_person(s, data=PersonCreate(
-                name=role.title(), email=f"{role}@bench.example", is_admin=role == "admin"))
+            person = people.add_person(
+                s,
+                data=PersonCreate(
+                    name=role.title(), email=f"{role}@bench.example", is_admin=role == "admin"
+                ),
+            )
             ids[role] = person.id or 0
     with write_session() as s:
-        projects.create_project(s, actor=Actor(person_id=ids["admin"], is_admin=True),
-                                data=ProjectCreate(code=PROJECT, name="Benchmark",
-                                                   sponsor_email="sponsor@bench.example",
-                                                   manager_email="pm@bench.example"))
+        projects.create_project(
+            s,
+            actor=Actor(person_id=ids["admin"], is_admin=True),
+            data=ProjectCreate(
+                code=PROJECT,
+                name="Benchmark",
+                sponsor_email="sponsor@bench.example",
+                manager_email="pm@bench.example",
+            ),
+        )
         # Projects are private to their people: the requester is one of them.
-        projects.add_project_member(s, actor=Actor(person_id=ids["admin"], is_admin=True),
-                                    code=PROJECT, email="requester@bench.example",
-                                    role="Work Stream Leader")
+        projects.add_project_member(
+            s,
+            actor=Actor(person_id=ids["admin"], is_admin=True),
+            code=PROJECT,
+            email="requester@bench.example",
+            role="Work Stream Leader",
+        )
     return {role: Actor(person_id=pid) for role, pid in ids.items()}
 
 

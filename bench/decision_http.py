@@ -63,20 +63,32 @@ def prepare(path: Path, count: int) -> list[str]:
     from models.change_control.rfcs import ImpactInput, RfcCreate
     from services.change_control import rfcs
 
-    major = ImpactInput(days_of_work=20, products_affected="Stage 2 plan", cost_pence=0,
-                        extends_timescale=True, needs_extra_resources=False,
-                        recommendation="Extend stage 2 by four weeks.")
+    major = ImpactInput(
+        days_of_work=20,
+        products_affected="Stage 2 plan",
+        cost_pence=0,
+        extends_timescale=True,
+        needs_extra_resources=False,
+        recommendation="Extend stage 2 by four weeks.",
+    )
     for i in range(count):  # set-up, not measured: one transaction per RFC is enough here
         with write_session() as s:
-            rfc = rfcs.create_rfc(s, actor=actors["requester"], project_code=PROJECT,
-                                  data=RfcCreate(title=f"Extend stage 2 ({i})",
-                                                 description="The consultation ran late."))
+            rfc = rfcs.create_rfc(
+                s,
+                actor=actors["requester"],
+                project_code=PROJECT,
+                data=RfcCreate(
+                    title=f"Extend stage 2 ({i})", description="The consultation ran late."
+                ),
+            )
             rfcs.submit_rfc(s, actor=actors["requester"], rfc_id=rfc.id or 0)
             rfcs.record_impact(s, actor=actors["pm"], rfc_id=rfc.id or 0, data=major)
     with read_session() as s:
-        rows = s.exec(select(ActionToken).where(ActionToken.purpose == "approve_rfc",
-                                                col(ActionToken.revoked_at).is_(None))
-                      .order_by(col(ActionToken.id))).all()
+        rows = s.exec(
+            select(ActionToken)
+            .where(ActionToken.purpose == "approve_rfc", col(ActionToken.revoked_at).is_(None))
+            .order_by(col(ActionToken.id))
+        ).all()
         links = [tokens.derive_token(t.salt) for t in rows]
     release_database()
     assert len(links) == count, (len(links), count)
@@ -91,9 +103,26 @@ class Server:
         self.log = folder / f"{name}.log"
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(  # noqa: S603 (our own argv, no shell)
-                [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
-                 "--port", str(self.port), "--workers", "1", "--log-level", "warning"],
-                cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    app,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    "1",
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + 90
@@ -123,8 +152,9 @@ async def load(port: int, links: list[str], cap_seconds: float) -> dict:
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits,
-                                 timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30
+    ) as client:
         stop_at = time.perf_counter() + cap_seconds
 
         async def one(raw: str) -> None:
@@ -133,8 +163,9 @@ async def load(port: int, links: list[str], cap_seconds: float) -> dict:
                     return
                 t = time.perf_counter()
                 try:
-                    r = await client.post(f"/approvals/{raw}",
-                                          data={"decision": "approve", "reason": REASON})
+                    r = await client.post(
+                        f"/approvals/{raw}", data={"decision": "approve", "reason": REASON}
+                    )
                     statuses[r.status_code] += 1
                 except httpx.HTTPError as exc:
                     statuses[-1] += 1
@@ -163,8 +194,9 @@ def summarise(runs: list[dict]) -> dict:
         "p99_ms": round(percentile(ms, 0.99), 1),
         "max_ms": round(max(ms), 1),
         "req_per_s_by_round": [round(len(r["latencies"]) / r["elapsed"], 1) for r in runs],
-        "p99_ms_by_round": [round(percentile([x * 1000 for x in r["latencies"]], 0.99), 1)
-                            for r in runs],
+        "p99_ms_by_round": [
+            round(percentile([x * 1000 for x in r["latencies"]], 0.99), 1) for r in runs
+        ],
     }
 
 
@@ -173,13 +205,17 @@ def decided(path: Path) -> dict[str, int]:
     try:
         return {
             "rfcs_approved": db.execute(
-                "SELECT count(*) FROM rfc WHERE status = 'approved'").fetchone()[0],
+                "SELECT count(*) FROM rfc WHERE status = 'approved'"
+            ).fetchone()[0],
             "audit_approvals": db.execute(
-                "SELECT count(*) FROM audit_event WHERE action = 'approve'").fetchone()[0],
+                "SELECT count(*) FROM audit_event WHERE action = 'approve'"
+            ).fetchone()[0],
             "decision_emails": db.execute(
-                "SELECT count(*) FROM outbox_message WHERE template = 'rfc_decided'").fetchone()[0],
+                "SELECT count(*) FROM outbox_message WHERE template = 'rfc_decided'"
+            ).fetchone()[0],
             "links_used": db.execute(
-                "SELECT count(*) FROM action_token WHERE used_at IS NOT NULL").fetchone()[0],
+                "SELECT count(*) FROM action_token WHERE used_at IS NOT NULL"
+            ).fetchone()[0],
         }
     finally:
         db.close()
@@ -190,8 +226,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a few seconds, for smoke tests")
     parser.add_argument("--n", type=int, default=None, help="measured requests per contender")
     parser.add_argument("--rounds", type=int, default=None, help="rounds per contender")
-    parser.add_argument("--signoff-app", default=APPS[SIGNOFF],
-                        help="ASGI app measured as Signoff, to try a variant (%(default)s)")
+    parser.add_argument(
+        "--signoff-app",
+        default=APPS[SIGNOFF],
+        help="ASGI app measured as Signoff, to try a variant (%(default)s)",
+    )
     args = parser.parse_args()
     apps = {**APPS, SIGNOFF: args.signoff_app}
     rounds = args.rounds or (1 if args.quick else 2)
@@ -210,8 +249,10 @@ def main() -> None:
         before = decided(paths[SIGNOFF])
         env = bench_env(f"sqlite:///{paths[SIGNOFF]}")
         python_path = [str(ROOT), str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")]
-        env.update(BASELINE_DB=str(paths[BASELINE]),
-                   PYTHONPATH=os.pathsep.join(p for p in python_path if p))
+        env.update(
+            BASELINE_DB=str(paths[BASELINE]),
+            PYTHONPATH=os.pathsep.join(p for p in python_path if p),
+        )
         prepared_s = time.perf_counter() - started
         servers: dict[str, Server] = {}
         runs: dict[str, list[dict]] = {SIGNOFF: [], BASELINE: []}
@@ -224,15 +265,18 @@ def main() -> None:
                 asyncio.run(load(server.port, links[:warm_up], cap_seconds))
             for r in range(rounds):
                 order = (BASELINE, SIGNOFF) if r % 2 == 0 else (SIGNOFF, BASELINE)
-                batch = links[warm_up + r * per_round: warm_up + (r + 1) * per_round]
+                batch = links[warm_up + r * per_round : warm_up + (r + 1) * per_round]
                 for name in order:
                     runs[name].append(asyncio.run(load(servers[name].port, batch, cap_seconds)))
         finally:
             for server in servers.values():
                 server.stop()
         after = {name: decided(path) for name, path in paths.items()}
-        server_errors = {name: s.log.read_text()[-2000:] for name, s in servers.items()
-                         if s.log.read_text().strip()}
+        server_errors = {
+            name: s.log.read_text()[-2000:]
+            for name, s in servers.items()
+            if s.log.read_text().strip()
+        }
 
     results = {name: summarise(r) for name, r in runs.items()}
     checks = {}
@@ -241,7 +285,8 @@ def main() -> None:
         made = {k: after[name][k] - before[k] for k in before}
         checks[f"{name}_every_200_decided_one_rfc"] = (
             made["rfcs_approved"] == made["audit_approvals"] == made["links_used"] == ok
-            and made["decision_emails"] == 3 * ok)
+            and made["decision_emails"] == 3 * ok
+        )
     signoff, baseline = results[SIGNOFF], results[BASELINE]
     out = {
         "benchmark": "decision_http",
@@ -260,15 +305,20 @@ def main() -> None:
             "signoff_vs_baseline_p99": round(signoff["p99_ms"] / baseline["p99_ms"], 2),
         },
         "goals": {
-            "req_per_s": GOAL_REQ_PER_S, "p99_ms": GOAL_P99_MS,
+            "req_per_s": GOAL_REQ_PER_S,
+            "p99_ms": GOAL_P99_MS,
             "req_per_s_met": signoff["req_per_s"] >= GOAL_REQ_PER_S,
             "p99_met": signoff["p99_ms"] <= GOAL_P99_MS,
             "met": signoff["req_per_s"] >= GOAL_REQ_PER_S and signoff["p99_ms"] <= GOAL_P99_MS,
         },
         "checks": checks,
         "server_stderr": server_errors,
-        "environment": {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-                        "httpx": httpx.__version__, "cpus": os.cpu_count()},
+        "environment": {
+            "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version,
+            "httpx": httpx.__version__,
+            "cpus": os.cpu_count(),
+        },
         "prepare_seconds": round(prepared_s, 1),
         "seconds": round(time.perf_counter() - started, 1),
     }

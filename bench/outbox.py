@@ -78,8 +78,11 @@ class Sink:
     def __init__(self) -> None:
         self.port = free_port()
         self.proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, __file__, "--sink", str(self.port)], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True)
+            [sys.executable, __file__, "--sink", str(self.port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout is not None
         if self.proc.stdout.readline().strip() != "ready":
             raise RuntimeError("the SMTP sink did not start")
@@ -97,8 +100,13 @@ def prepare(tmp: Path, port: int) -> dict[str, Any]:
     url = f"sqlite:///{tmp / 'bench.db'}"
     for key in [k for k in os.environ if k.startswith("SIGNOFF_")]:
         del os.environ[key]
-    os.environ.update(SIGNOFF_ENV="test", SIGNOFF_DATABASE_URL=url, SIGNOFF_SECRET_KEY=SECRET,
-                      SIGNOFF_SMTP_HOST="127.0.0.1", SIGNOFF_SMTP_PORT=str(port))
+    os.environ.update(
+        SIGNOFF_ENV="test",
+        SIGNOFF_DATABASE_URL=url,
+        SIGNOFF_SECRET_KEY=SECRET,
+        SIGNOFF_SMTP_HOST="127.0.0.1",
+        SIGNOFF_SMTP_PORT=str(port),
+    )
     from core.db import reset_engine
     from core.migrate import upgrade
     from core.settings import get_settings, reset_settings_cache
@@ -115,27 +123,68 @@ def prepare(tmp: Path, port: int) -> dict[str, Any]:
     from services.platform.actors import Actor
 
     with write_session() as s:
-        ids = {role: people.add_person(s, data=PersonCreate(
-            name=f"{role.title()} Officer", email=f"{role}@bench.example",
-            is_admin=role == "admin")).id or 0 for role in ("admin", "requester", "pm", "sponsor")}
+        ids = {
+            role: people.add_person(
+                s,
+                data=PersonCreate(
+                    name=f"{role.title()} Officer",
+                    email=f"{role}@bench.example",
+                    is_admin=role == "admin",
+                ),
+            ).id
+            or 0
+            for role in ("admin", "requester", "pm", "sponsor")
+        }
     actor = {role: Actor(person_id=pid, is_admin=role == "admin") for role, pid in ids.items()}
     with write_session() as s:
-        projects.create_project(s, actor=actor["admin"], data=ProjectCreate(
-            code="BENCH", name="Benchmark project", sponsor_email="sponsor@bench.example",
-            manager_email="pm@bench.example"))
-        projects.add_project_member(s, actor=actor["admin"], code="BENCH",
-                                    email="requester@bench.example", role="Work Stream Leader")
+        projects.create_project(
+            s,
+            actor=actor["admin"],
+            data=ProjectCreate(
+                code="BENCH",
+                name="Benchmark project",
+                sponsor_email="sponsor@bench.example",
+                manager_email="pm@bench.example",
+            ),
+        )
+        projects.add_project_member(
+            s,
+            actor=actor["admin"],
+            code="BENCH",
+            email="requester@bench.example",
+            role="Work Stream Leader",
+        )
     with write_session() as s:
-        rfc = rfcs.create_rfc(s, actor=actor["requester"], project_code="BENCH", data=RfcCreate(
-            title="Merge the two consultation stages",
-            description="Run the statutory and informal consultations together." * 5,
-            expected_benefits="Four weeks saved."))
+        rfc = rfcs.create_rfc(
+            s,
+            actor=actor["requester"],
+            project_code="BENCH",
+            data=RfcCreate(
+                title="Merge the two consultation stages",
+                description="Run the statutory and informal consultations together." * 5,
+                expected_benefits="Four weeks saved.",
+            ),
+        )
         rfcs.submit_rfc(s, actor=actor["requester"], rfc_id=rfc.id or 0)
-        rfcs.record_impact(s, actor=actor["pm"], rfc_id=rfc.id or 0, data=ImpactInput(
-            days_of_work=1.0, products_affected="Consultation plan", cost_pence=0,
-            extends_timescale=False, needs_extra_resources=False, recommendation="Accept."))
-        rfcs.decide(s, actor=actor["pm"], rfc_id=rfc.id or 0,
-                    data=DecisionInput(decision=Decision.approve, reason="Agreed at the group."))
+        rfcs.record_impact(
+            s,
+            actor=actor["pm"],
+            rfc_id=rfc.id or 0,
+            data=ImpactInput(
+                days_of_work=1.0,
+                products_affected="Consultation plan",
+                cost_pence=0,
+                extends_timescale=False,
+                needs_extra_resources=False,
+                recommendation="Accept.",
+            ),
+        )
+        rfcs.decide(
+            s,
+            actor=actor["pm"],
+            rfc_id=rfc.id or 0,
+            data=DecisionInput(decision=Decision.approve, reason="Agreed at the group."),
+        )
     from services.platform.delivery import deliver_due
 
     asyncio.run(deliver_due())  # the set-up's own emails, before anything is counted
@@ -150,11 +199,21 @@ def queue(n: int, round_no: int, setup: dict[str, Any]) -> None:
     from models import OutboxMessage
 
     now = clock.now()
-    rows = [dict(idempotency_key=f"bench:r{round_no}:{i}", template="rfc_decided",
-                 to_person_id=setup["to"], context={}, subject_type="rfc",
-                 subject_id=setup["rfc_id"],
-                 status="queued", attempts=0, next_attempt_at=now, created_at=now)
-            for i in range(n)]
+    rows = [
+        dict(
+            idempotency_key=f"bench:r{round_no}:{i}",
+            template="rfc_decided",
+            to_person_id=setup["to"],
+            context={},
+            subject_type="rfc",
+            subject_id=setup["rfc_id"],
+            status="queued",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for i in range(n)
+    ]
     with write_session() as s:
         s.execute(insert(OutboxMessage), rows)
 
@@ -243,8 +302,9 @@ def bytes_loop(n: int, port: int, pool: int, sample: tuple[str, str, str]) -> No
     msg["Subject"] = "{subject}"
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
-    template = msg.as_bytes(policy=email_policy.SMTP).replace(b"%", b"%%").replace(
-        b"{subject}", b"%b")
+    template = (
+        msg.as_bytes(policy=email_policy.SMTP).replace(b"%", b"%%").replace(b"{subject}", b"%b")
+    )
     encoded_subject = subject.encode()
 
     def message_for(i: int) -> bytes:
@@ -265,8 +325,9 @@ LOOPS = {"stdlib_loop": stdlib_loop, "bytes_loop": bytes_loop}
 CONTENDERS = ("signoff", *LOOPS)
 
 
-def measure(n: int, rounds: int, sink: Sink,
-            results: dict[str, list[tuple[float, float]]]) -> tuple[dict[str, Any], int]:
+def measure(
+    n: int, rounds: int, sink: Sink, results: dict[str, list[tuple[float, float]]]
+) -> tuple[dict[str, Any], int]:
     with tempfile.TemporaryDirectory() as tmp:
         setup = prepare(Path(tmp), sink.port)
         run_signoff(50, 0, setup)  # warm-up: templates compiled, connections and caches made
@@ -312,27 +373,34 @@ def main() -> None:
     best = {name: max(wall for wall, _ in rates) for name, rates in results.items()}
     best_cpu = {name: max(cpu for _, cpu in rates) for name, rates in results.items()}
     ratio = best["signoff"] / best["stdlib_loop"]
-    print(json.dumps({
-        "benchmark": "outbox",
-        "messages": n,
-        "rounds": rounds,
-        "smtp_pool_size": setup["pool"],
-        "database": "sqlite",
-        "msgs_per_s": {name: round(rate, 1) for name, rate in best.items()},
-        "baseline": "stdlib_loop",
-        "ratio": round(ratio, 3),
-        "goal": GOAL,
-        "goal_met": ratio >= GOAL,
-        # Information: the share of the bare transport's rate (bytes_loop) Signoff reaches.
-        "ratio_to_floor": round(best["signoff"] / best["bytes_loop"], 3),
-        # Per second of this process's CPU: steadier than wall time on a busy machine, since
-        # every contender is bound by this process's CPU (the sink has its own).
-        "msgs_per_cpu_s": {name: round(rate, 1) for name, rate in best_cpu.items()},
-        "rounds_msgs_per_s": {k: [round(w, 1) for w, _ in rates] for k, rates in results.items()},
-        "sink_received": received,  # the timed messages, warm-ups and set-up emails
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "outbox",
+                "messages": n,
+                "rounds": rounds,
+                "smtp_pool_size": setup["pool"],
+                "database": "sqlite",
+                "msgs_per_s": {name: round(rate, 1) for name, rate in best.items()},
+                "baseline": "stdlib_loop",
+                "ratio": round(ratio, 3),
+                "goal": GOAL,
+                "goal_met": ratio >= GOAL,
+                # Information: the share of the bare transport's rate (bytes_loop) Signoff reaches.
+                "ratio_to_floor": round(best["signoff"] / best["bytes_loop"], 3),
+                # Per second of this process's CPU: steadier than wall time on a busy machine, since
+                # every contender is bound by this process's CPU (the sink has its own).
+                "msgs_per_cpu_s": {name: round(rate, 1) for name, rate in best_cpu.items()},
+                "rounds_msgs_per_s": {
+                    k: [round(w, 1) for w, _ in rates] for k, rates in results.items()
+                },
+                "sink_received": received,  # the timed messages, warm-ups and set-up emails
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

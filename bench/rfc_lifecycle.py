@@ -48,9 +48,14 @@ TABLES = ("rfc", "audit_event", "step", "outbox_message", "action_token")
 
 TITLE = "Merge the two consultation stages"
 DESCRIPTION = "Run the statutory and informal consultations together to save four weeks."
-IMPACT = dict(days_of_work=1.0, products_affected="Consultation plan", cost_pence=0,
-              extends_timescale=False, needs_extra_resources=False,
-              recommendation="Accommodate within the current stage.")
+IMPACT = dict(
+    days_of_work=1.0,
+    products_affected="Consultation plan",
+    cost_pence=0,
+    extends_timescale=False,
+    needs_extra_resources=False,
+    recommendation="Accommodate within the current stage.",
+)
 
 
 class Contender:
@@ -105,8 +110,11 @@ class Signoff(Contender):
         t0 = t()
         with write_session() as s:
             rfc_id = rfcs.create_rfc(
-                s, actor=self.requester, project_code=PROJECT,
-                data=self.RfcCreate(title=f"{TITLE} ({i})", description=DESCRIPTION)).id
+                s,
+                actor=self.requester,
+                project_code=PROJECT,
+                data=self.RfcCreate(title=f"{TITLE} ({i})", description=DESCRIPTION),
+            ).id
         t1 = t()
         with write_session() as s:
             rfcs.submit_rfc(s, actor=self.requester, rfc_id=rfc_id)
@@ -115,8 +123,12 @@ class Signoff(Contender):
             rfcs.record_impact(s, actor=self.pm, rfc_id=rfc_id, data=self.ImpactInput(**IMPACT))
         t3 = t()
         with write_session() as s:
-            rfc = rfcs.decide(s, actor=self.pm, rfc_id=rfc_id,
-                              data=self.DecisionInput(decision="approve", reason=""))
+            rfc = rfcs.decide(
+                s,
+                actor=self.pm,
+                rfc_id=rfc_id,
+                data=self.DecisionInput(decision="approve", reason=""),
+            )
             assert rfc.status == "approved"
         t4 = t()
         for step, took in zip(STEPS, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
@@ -172,14 +184,23 @@ class Spiff(Contender):
         self.serializer = BpmnWorkflowSerializer()
         self.BpmnWorkflow, self.READY = BpmnWorkflow, TaskState.READY
         self.db = connect_like_signoff(path)
-        self.db.execute("CREATE TABLE IF NOT EXISTS workflow (id INTEGER PRIMARY KEY, "
-                        "state TEXT NOT NULL, updated_at TEXT NOT NULL)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS workflow (id INTEGER PRIMARY KEY, "
+            "state TEXT NOT NULL, updated_at TEXT NOT NULL)"
+        )
 
     def step_data(self, i: int) -> list[tuple[str, dict]]:
         """(user task, data its form completes it with), in lifecycle order."""
         return [
-            ("submit", {"title": f"{TITLE} ({i})", "description": DESCRIPTION,
-                        "requester_id": 2, "cost_tolerance_pence": 0}),
+            (
+                "submit",
+                {
+                    "title": f"{TITLE} ({i})",
+                    "description": DESCRIPTION,
+                    "requester_id": 2,
+                    "cost_tolerance_pence": 0,
+                },
+            ),
             ("impact_analysis", {**IMPACT, "impact_by_id": 3}),
             ("pm_decision", {"decision": "approve", "reason": "", "decided_by_id": 3}),
         ]
@@ -190,11 +211,13 @@ class Spiff(Contender):
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         if wid is None:
-            wid = db.execute("INSERT INTO workflow (state, updated_at) VALUES (?, ?)",
-                             (state, now)).lastrowid
+            wid = db.execute(
+                "INSERT INTO workflow (state, updated_at) VALUES (?, ?)", (state, now)
+            ).lastrowid
         else:
-            db.execute("UPDATE workflow SET state = ?, updated_at = ? WHERE id = ?",
-                       (state, now, wid))
+            db.execute(
+                "UPDATE workflow SET state = ?, updated_at = ? WHERE id = ?", (state, now, wid)
+            )
         db.execute("COMMIT")
         assert wid is not None
         return wid
@@ -244,9 +267,10 @@ class SpiffReload(Spiff):
             (state,) = db.execute("SELECT state FROM workflow WHERE id = ?", (wid,)).fetchone()
             workflow = self.serializer.deserialize_json(state)
             self.complete(workflow, name, data)
-            db.execute("UPDATE workflow SET state = ?, updated_at = ? WHERE id = ?",
-                       (self.serializer.serialize_json(workflow), datetime.now(UTC).isoformat(),
-                        wid))
+            db.execute(
+                "UPDATE workflow SET state = ?, updated_at = ? WHERE id = ?",
+                (self.serializer.serialize_json(workflow), datetime.now(UTC).isoformat(), wid),
+            )
             db.execute("COMMIT")
             marks.append(t())
         assert workflow.is_completed()
@@ -286,50 +310,102 @@ class RawSqlite(Contender):
         return self.ex(
             "SELECT r.status, r.version, r.requester_id, r.approver_id, p.manager_id, "
             "p.sponsor_id, p.cost_tolerance_pence FROM rfc r JOIN project p ON p.id = r.project_id "
-            "WHERE r.id = ?", (rfc_id,)).fetchone()
+            "WHERE r.id = ?",
+            (rfc_id,),
+        ).fetchone()
 
-    def move(self, rfc_id: int, frm: str, to: str, version: int, action: str, role: str,
-             actor: int, now: str, sets: str = "", values: tuple = (), detail: str = "") -> None:
-        cur = self.ex(f"UPDATE rfc SET {sets}status = ?, version = ?, updated_at = ? "  # noqa: S608
-                      "WHERE id = ? AND status = ? AND version = ?",
-                      (*values, to, version + 1, now, rfc_id, frm, version))
+    def move(
+        self,
+        rfc_id: int,
+        frm: str,
+        to: str,
+        version: int,
+        action: str,
+        role: str,
+        actor: int,
+        now: str,
+        sets: str = "",
+        values: tuple = (),
+        detail: str = "",
+    ) -> None:
+        cur = self.ex(
+            f"UPDATE rfc SET {sets}status = ?, version = ?, updated_at = ? "  # noqa: S608
+            "WHERE id = ? AND status = ? AND version = ?",
+            (*values, to, version + 1, now, rfc_id, frm, version),
+        )
         if cur.rowcount != 1:
             raise RuntimeError("conflict")
         self.audit(now, actor, role, rfc_id, version + 1, action, frm, to, detail)
 
-    def audit(self, now: str, actor: int, role: str, rfc_id: int, version: int, action: str,
-              frm: str, to: str, detail: str = "") -> None:
-        self.ex("INSERT INTO audit_event (at, actor_id, actor_role, actor_address, subject_type, "
-                "subject_id, subject_version, action, from_status, to_status, outcome, detail) "
-                "VALUES (?, ?, ?, '', 'rfc', ?, ?, ?, ?, ?, 'ok', ?)",
-                (now, actor, role, rfc_id, version, action, frm, to, detail))
+    def audit(
+        self,
+        now: str,
+        actor: int,
+        role: str,
+        rfc_id: int,
+        version: int,
+        action: str,
+        frm: str,
+        to: str,
+        detail: str = "",
+    ) -> None:
+        self.ex(
+            "INSERT INTO audit_event (at, actor_id, actor_role, actor_address, subject_type, "
+            "subject_id, subject_version, action, from_status, to_status, outcome, detail) "
+            "VALUES (?, ?, ?, '', 'rfc', ?, ?, ?, ?, ?, 'ok', ?)",
+            (now, actor, role, rfc_id, version, action, frm, to, detail),
+        )
 
     def close_tasks(self, rfc_id: int, now: str, outcome: str) -> None:
-        self.ex("UPDATE step SET closed_at = ?, outcome = ? WHERE subject_type = 'rfc' "
-                "AND subject_id = ? AND closed_at IS NULL", (now, outcome, rfc_id))
+        self.ex(
+            "UPDATE step SET closed_at = ?, outcome = ? WHERE subject_type = 'rfc' "
+            "AND subject_id = ? AND closed_at IS NULL",
+            (now, outcome, rfc_id),
+        )
 
     def open_task(self, rfc_id: int, version: int, kind: str, owner: int, now: str) -> None:
         self.close_tasks(rfc_id, now, "superseded")
-        self.ex("INSERT INTO step (subject_type, subject_id, subject_version, kind, owner_id, "
-                "opened_at, due_on, next_chase_on, reminder_count) "
-                "VALUES ('rfc', ?, ?, ?, ?, ?, ?, ?, 0)",
-                (rfc_id, version, kind, owner, now, self.due_on, self.due_on))
+        self.ex(
+            "INSERT INTO step (subject_type, subject_id, subject_version, kind, owner_id, "
+            "opened_at, due_on, next_chase_on, reminder_count) "
+            "VALUES ('rfc', ?, ?, ?, ?, ?, ?, ?, 0)",
+            (rfc_id, version, kind, owner, now, self.due_on, self.due_on),
+        )
 
     def revoke_links(self, rfc_id: int, now: str) -> None:
-        self.ex("UPDATE action_token SET revoked_at = ? WHERE purpose = 'approve_rfc' AND "
-                "subject_type = 'rfc' AND subject_id = ? AND used_at IS NULL AND "
-                "revoked_at IS NULL", (now, rfc_id))
+        self.ex(
+            "UPDATE action_token SET revoked_at = ? WHERE purpose = 'approve_rfc' AND "
+            "subject_type = 'rfc' AND subject_id = ? AND used_at IS NULL AND "
+            "revoked_at IS NULL",
+            (now, rfc_id),
+        )
 
-    def notify(self, rfc_id: int, version: int, template: str, people: list[int], now: str,
-               expect: str | None = None) -> None:
+    def notify(
+        self,
+        rfc_id: int,
+        version: int,
+        template: str,
+        people: list[int],
+        now: str,
+        expect: str | None = None,
+    ) -> None:
         for person in dict.fromkeys(people):
-            self.ex("INSERT INTO outbox_message (idempotency_key, template, to_person_id, "
-                    "context, subject_type, subject_id, expect_status, status, attempts, "
-                    "next_attempt_at, created_at) VALUES (?, ?, ?, '{}', 'rfc', ?, ?, 'queued', 0, "
-                    "?, ?) "
-                    "ON CONFLICT (idempotency_key) DO NOTHING",
-                    (f"{template}:rfc{rfc_id}:v{version}:p{person}", template, person, rfc_id,
-                     expect, now, now))
+            self.ex(
+                "INSERT INTO outbox_message (idempotency_key, template, to_person_id, "
+                "context, subject_type, subject_id, expect_status, status, attempts, "
+                "next_attempt_at, created_at) VALUES (?, ?, ?, '{}', 'rfc', ?, ?, 'queued', 0, "
+                "?, ?) "
+                "ON CONFLICT (idempotency_key) DO NOTHING",
+                (
+                    f"{template}:rfc{rfc_id}:v{version}:p{person}",
+                    template,
+                    person,
+                    rfc_id,
+                    expect,
+                    now,
+                    now,
+                ),
+            )
 
     def lifecycle(self, i: int) -> None:
         t, ex, ids = time.perf_counter, self.ex, self.ids
@@ -337,13 +413,27 @@ class RawSqlite(Contender):
         t0 = t()
         now = _ts(datetime.now(UTC))
         ex("BEGIN IMMEDIATE")
-        project_id, number = ex("UPDATE project SET rfc_counter = rfc_counter + 1 WHERE code = ? "
-                                "RETURNING id, rfc_counter", (PROJECT,)).fetchone()
-        rfc_id = ex("INSERT INTO rfc (project_id, number, ref, title, description, "
-                    "expected_benefits, requester_id, raised_on, status, version, created_at, "
-                    "updated_at) VALUES (?, ?, ?, ?, ?, '', ?, ?, 'draft', 1, ?, ?)",
-                    (project_id, number, f"{PROJECT}-RFC-{number:03d}", f"{TITLE} ({i})",
-                     DESCRIPTION, requester, self.today, now, now)).lastrowid
+        project_id, number = ex(
+            "UPDATE project SET rfc_counter = rfc_counter + 1 WHERE code = ? "
+            "RETURNING id, rfc_counter",
+            (PROJECT,),
+        ).fetchone()
+        rfc_id = ex(
+            "INSERT INTO rfc (project_id, number, ref, title, description, "
+            "expected_benefits, requester_id, raised_on, status, version, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, '', ?, ?, 'draft', 1, ?, ?)",
+            (
+                project_id,
+                number,
+                f"{PROJECT}-RFC-{number:03d}",
+                f"{TITLE} ({i})",
+                DESCRIPTION,
+                requester,
+                self.today,
+                now,
+                now,
+            ),
+        ).lastrowid
         self.audit(now, requester, "requester", rfc_id, 1, "create", "", "draft")
         ex("COMMIT")
         t1 = t()
@@ -351,8 +441,9 @@ class RawSqlite(Contender):
         ex("BEGIN IMMEDIATE")
         status, version, req, _, manager, _, _ = self.load(rfc_id)
         assert status == "draft" and req == requester
-        self.move(rfc_id, "draft", "impact_analysis", version, "submit", "requester", requester,
-                  now)
+        self.move(
+            rfc_id, "draft", "impact_analysis", version, "submit", "requester", requester, now
+        )
         self.open_task(rfc_id, version + 1, "impact_analysis", manager, now)
         self.notify(rfc_id, version + 1, "rfc_submitted", [manager], now, "impact_analysis")
         ex("COMMIT")
@@ -361,16 +452,27 @@ class RawSqlite(Contender):
         ex("BEGIN IMMEDIATE")
         status, version, _, _, manager, sponsor, tolerance = self.load(rfc_id)
         assert status == "impact_analysis" and manager == pm
-        major = (IMPACT["extends_timescale"] or IMPACT["needs_extra_resources"]
-                 or IMPACT["cost_pence"] > tolerance)
+        major = (
+            IMPACT["extends_timescale"]
+            or IMPACT["needs_extra_resources"]
+            or IMPACT["cost_pence"] > tolerance
+        )
         approver = sponsor if major else manager
-        self.move(rfc_id, "impact_analysis", "awaiting_approval", version, "record_impact",
-                  "manager", pm, now,
-                  "days_of_work = ?, products_affected = ?, cost_pence = ?, extends_timescale = ?, "
-                  "needs_extra_resources = ?, recommendation = ?, classification = ?, "
-                  "approver_id = ?, impact_by_id = ?, impact_at = ?, ",
-                  (*IMPACT.values(), "major" if major else "minor", approver, pm, now),
-                  "classified major" if major else "classified minor")
+        self.move(
+            rfc_id,
+            "impact_analysis",
+            "awaiting_approval",
+            version,
+            "record_impact",
+            "manager",
+            pm,
+            now,
+            "days_of_work = ?, products_affected = ?, cost_pence = ?, extends_timescale = ?, "
+            "needs_extra_resources = ?, recommendation = ?, classification = ?, "
+            "approver_id = ?, impact_by_id = ?, impact_at = ?, ",
+            (*IMPACT.values(), "major" if major else "minor", approver, pm, now),
+            "classified major" if major else "classified minor",
+        )
         self.revoke_links(rfc_id, now)
         self.open_task(rfc_id, version + 1, "decision", approver, now)
         ex("COMMIT")
@@ -379,9 +481,19 @@ class RawSqlite(Contender):
         ex("BEGIN IMMEDIATE")
         status, version, req, approver, manager, sponsor, _ = self.load(rfc_id)
         assert status == "awaiting_approval" and approver == pm
-        self.move(rfc_id, "awaiting_approval", "approved", version, "approve", "approver", pm,
-                  now, "decided_by_id = ?, decided_at = ?, decision_reason = ?, ",
-                  (pm, now, ""), "via app")
+        self.move(
+            rfc_id,
+            "awaiting_approval",
+            "approved",
+            version,
+            "approve",
+            "approver",
+            pm,
+            now,
+            "decided_by_id = ?, decided_at = ?, decision_reason = ?, ",
+            (pm, now, ""),
+            "via app",
+        )
         self.close_tasks(rfc_id, now, "approved")
         self.revoke_links(rfc_id, now)
         self.notify(rfc_id, version + 1, "rfc_decided", [req, manager, sponsor, approver], now)
@@ -397,8 +509,9 @@ class RawSqlite(Contender):
 def person_ids(path: Path) -> dict[str, int]:
     db = sqlite3.connect(path)
     try:
-        return {email.split("@")[0]: pid
-                for pid, email in db.execute("SELECT id, email FROM person")}
+        return {
+            email.split("@")[0]: pid for pid, email in db.execute("SELECT id, email FROM person")
+        }
     finally:
         db.close()
 
@@ -408,7 +521,8 @@ def rows(path: Path) -> dict[str, int]:
     try:
         counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}  # noqa: S608
         counts["rfc_approved"] = db.execute(
-            "SELECT count(*) FROM rfc WHERE status = 'approved'").fetchone()[0]
+            "SELECT count(*) FROM rfc WHERE status = 'approved'"
+        ).fetchone()[0]
         return counts
     finally:
         db.close()
@@ -435,8 +549,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a few seconds, for smoke tests")
     parser.add_argument("--n", type=int, default=None, help="measured lifecycles per contender")
     parser.add_argument("--rounds", type=int, default=None, help="rounds, in rotating order")
-    parser.add_argument("--profile", action="store_true",
-                        help="also cProfile Signoff lifecycles and print the top to stderr")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also cProfile Signoff lifecycles and print the top to stderr",
+    )
     args = parser.parse_args()
     rounds = args.rounds or (1 if args.quick else 3)
     n = args.n or (30 if args.quick else 1500)
@@ -469,9 +586,14 @@ def main() -> None:
             for c in contenders[shift:] + contenders[:shift]:
                 c.run(r * per_round, per_round)
 
-        measured = {c.name: (c.done / c.elapsed, list(c.rounds),
-                             {s: c.step_s[s] / c.done * 1000 for s in STEPS})
-                    for c in contenders}
+        measured = {
+            c.name: (
+                c.done / c.elapsed,
+                list(c.rounds),
+                {s: c.step_s[s] / c.done * 1000 for s in STEPS},
+            )
+            for c in contenders
+        }
         # Everything below is untimed: statement counts, the profile, the checks.
         signoff, spiff, _, raw = contenders
         assert isinstance(signoff, Signoff) and isinstance(spiff, Spiff)
@@ -486,11 +608,14 @@ def main() -> None:
             profile(signoff, n + extra, profiled)
         release_database()
         seeded = rows(template)
-        made = {name: {t: count - seeded[t] for t, count in rows(folder / f"{name}.db").items()}
-                for name in ("signoff", "raw")}
+        made = {
+            name: {t: count - seeded[t] for t, count in rows(folder / f"{name}.db").items()}
+            for name in ("signoff", "raw")
+        }
         lifecycles = {"signoff": warm_up + n + extra + profiled, "raw": warm_up + n + extra}
-        per_lifecycle = {name: {t: round(made[name][t] / lifecycles[name], 3) for t in TABLES}
-                         for name in made}
+        per_lifecycle = {
+            name: {t: round(made[name][t] / lifecycles[name], 3) for t in TABLES} for name in made
+        }
         checks = {
             "signoff_rfcs_approved": made["signoff"]["rfc_approved"] == lifecycles["signoff"],
             "raw_sqlite3_rfcs_approved": made["raw"]["rfc_approved"] == lifecycles["raw"],
@@ -506,25 +631,33 @@ def main() -> None:
         "rounds": rounds,
         "warm_up_lifecycles": warm_up,
         "lifecycles_per_s": {name: round(rate, 1) for name, rate in rates.items()},
-        "lifecycles_per_s_by_round": {name: [round(x, 1) for x in by_round]
-                                      for name, (_, by_round, _) in measured.items()},
-        "ms_per_step": {name: {s: round(ms, 3) for s, ms in steps.items()}
-                        for name, (_, _, steps) in measured.items()},
-        "sql_statements": {"signoff_per_step": statements,
-                           "signoff_per_lifecycle": sum(statements.values()),
-                           "raw_sqlite3_per_lifecycle": raw_statements},
+        "lifecycles_per_s_by_round": {
+            name: [round(x, 1) for x in by_round] for name, (_, by_round, _) in measured.items()
+        },
+        "ms_per_step": {
+            name: {s: round(ms, 3) for s, ms in steps.items()}
+            for name, (_, _, steps) in measured.items()
+        },
+        "sql_statements": {
+            "signoff_per_step": statements,
+            "signoff_per_lifecycle": sum(statements.values()),
+            "raw_sqlite3_per_lifecycle": raw_statements,
+        },
         "rows_per_lifecycle": per_lifecycle["signoff"],
         "ratios": {
             "signoff_vs_spiffworkflow": round(vs_spiff, 3),
-            "signoff_vs_spiffworkflow_reload":
-                round(rates["signoff"] / rates["spiffworkflow_reload"], 3),
+            "signoff_vs_spiffworkflow_reload": round(
+                rates["signoff"] / rates["spiffworkflow_reload"], 3
+            ),
             "signoff_vs_raw_sqlite3": round(rates["signoff"] / rates["raw_sqlite3"], 3),
         },
         "goal": {"signoff_vs_spiffworkflow": GOAL_VS_SPIFF, "met": vs_spiff >= GOAL_VS_SPIFF},
         "checks": checks,
         "environment": {
-            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-            "sqlalchemy": version("sqlalchemy"), "sqlmodel": version("sqlmodel"),
+            "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version,
+            "sqlalchemy": version("sqlalchemy"),
+            "sqlmodel": version("sqlmodel"),
             "spiffworkflow": version("spiffworkflow"),
         },
         "seconds": round(time.perf_counter() - started, 1),

@@ -53,8 +53,15 @@ def _environment(host: str, port: int) -> dict[str, str]:
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """A child in its own process group, so stopping it stops everything it started."""
     out = log.open("ab")
-    return subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,  # noqa: S603
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(  # noqa: S603 - our own commands, fixed arguments
+        args,
+        env=env,
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def _port_free(port: int) -> bool:
@@ -67,19 +74,23 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _wait(what: str, ready: Callable[[], bool], procs: list[subprocess.Popen[bytes]],
-          timeout: float) -> None:
+def _wait(
+    what: str, ready: Callable[[], bool], procs: list[subprocess.Popen[bytes]], timeout: float
+) -> None:
     """Poll until ready, showing progress; fail early if a process we need has exited."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         for proc in procs:
             if proc.poll() is not None:
-                raise RuntimeError(f"{what}: a process exited (code {proc.returncode}); "
-                                   "see var/logs/")
+                raise RuntimeError(
+                    f"{what}: a process exited (code {proc.returncode}); see var/logs/"
+                )
         try:
             if ready():
-                print(f"\r  {what}: ready after {time.monotonic() - started:.0f} s" + " " * 20,
-                      flush=True)
+                print(
+                    f"\r  {what}: ready after {time.monotonic() - started:.0f} s" + " " * 20,
+                    flush=True,
+                )
                 return
         except httpx.HTTPError:
             pass
@@ -135,8 +146,9 @@ def _deliver_now(api: str) -> None:
         with httpx.Client(base_url=api, timeout=5) as client:
             found = client.get("/deployments/name/deliver-outbox/deliver-outbox")
             found.raise_for_status()
-            client.post(f"/deployments/{found.json()['id']}/create_flow_run",
-                        json={"tags": ["demo-start"]}).raise_for_status()
+            client.post(
+                f"/deployments/{found.json()['id']}/create_flow_run", json={"tags": ["demo-start"]}
+            ).raise_for_status()
     except (httpx.HTTPError, KeyError, ValueError) as exc:
         print(f"  (could not start a delivery now: {exc}; the schedule will send the mail)")
 
@@ -164,8 +176,9 @@ def tree_rss(root_pid: int) -> dict[int, tuple[str, int]]:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        kb = next((int(line.split()[1]) for line in status.splitlines()
-                   if line.startswith("VmRSS:")), 0)
+        kb = next(
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
+        )
         out[pid] = (cmd.strip(), kb * 1024)
     return out
 
@@ -184,9 +197,11 @@ def memory_report(children: dict[str, int]) -> str:
 def run_demo(host: str = "127.0.0.1", port: int = 8000) -> int:
     busy = [p for p in (port, PREFECT_PORT, SMTP_PORT) if not _port_free(p)]
     if busy:
-        print(f"Port(s) {', '.join(map(str, busy))} on 127.0.0.1 are in use: is a demo already "
-              "running? Stop it first (or set SIGNOFF_SMTP_PORT / SIGNOFF_DEMO_PREFECT_PORT).",
-              file=sys.stderr)
+        print(
+            f"Port(s) {', '.join(map(str, busy))} on 127.0.0.1 are in use: is a demo already "
+            "running? Stop it first (or set SIGNOFF_SMTP_PORT / SIGNOFF_DEMO_PREFECT_PORT).",
+            file=sys.stderr,
+        )
         return 2
     env = _environment(host, port)
     logs = VAR_DIR / "logs"
@@ -208,10 +223,26 @@ def run_demo(host: str = "127.0.0.1", port: int = 8000) -> int:
     try:
         py = sys.executable
         # `signoff web`, as in production: its access log redacts sign-in and link tokens.
-        web = _start([py, "-m", "cli.main", "web", "--host", host, "--port", str(port)],
-                     env, logs / "web.log")
-        prefect = _start([py, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                          "--port", str(PREFECT_PORT)], env, logs / "prefect-server.log")
+        web = _start(
+            [py, "-m", "cli.main", "web", "--host", host, "--port", str(port)],
+            env,
+            logs / "web.log",
+        )
+        prefect = _start(
+            [
+                py,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(PREFECT_PORT),
+            ],
+            env,
+            logs / "prefect-server.log",
+        )
         procs += [web, prefect]
         _wait("web app", _get_ok(f"http://{host}:{port}/sign-in"), [web], 60)
         print("Starting the local Prefect server (about 25 s on a small machine)", flush=True)
@@ -250,7 +281,8 @@ def run_demo(host: str = "127.0.0.1", port: int = 8000) -> int:
 
 def _banner(host: str, port: int, memory: str) -> None:
     web = f"http://{host}:{port}"
-    print(f"""
+    print(
+        f"""
 Signoff demo is running
   Web app and API      {web}          (API docs: {web}/api/docs)
   Demo mailbox         {web}/mailbox  (every email the demo sends)
@@ -271,4 +303,6 @@ Try this (the README's walkthrough, step by step)
      In Prefect, see the deliver-outbox and chase runs and the signoff.rfc.* events.
 
 Press Ctrl-C to stop everything.
-""", flush=True)
+""",
+        flush=True,
+    )

@@ -29,8 +29,9 @@ def start(host: str = "127.0.0.1", port: int = 8025, folder: Path | None = None)
     return controller
 
 
-def messages(folder: Path | None = None,
-             limit: int = 200) -> list[tuple[str, mailbox.MaildirMessage]]:
+def messages(
+    folder: Path | None = None, limit: int = 200
+) -> list[tuple[str, mailbox.MaildirMessage]]:
     """Newest first: (key, message)."""
     folder = folder or get_settings().mailbox_dir
     if not folder.exists():

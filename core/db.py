@@ -92,6 +92,7 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
     often it is registered: e.g. the outbox asks for delivery when a transaction queued mail."""
     session.info.setdefault(_AFTER_COMMIT, {})[callback] = callback
 
+
 class CachedReads:
     """Rows read once for a batch of work, by primary key.
 

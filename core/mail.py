@@ -117,22 +117,30 @@ def build_message(email: Email, *, settings: Settings, message_id: str) -> Outgo
     to_address = header_safe(email.to_address, limit=254)
     # "=_" can never occur in quoted-printable text, so the boundary cannot clash with a body.
     boundary = f"=_{secrets.token_hex(12)}"
-    headers = "\r\n".join((
-        _from_header(settings.mail_from),
-        _mailbox("To", email.to_name, to_address),
-        _encoded("Subject", header_safe(email.subject)),
-        f"Date: {formatdate(localtime=False)}",
-        f"Message-ID: {header_safe(message_id)}",
-        "Auto-Submitted: auto-generated",
-        "MIME-Version: 1.0",
-        f'Content-Type: multipart/alternative; boundary="{boundary}"',
-    ))
+    headers = "\r\n".join(
+        (
+            _from_header(settings.mail_from),
+            _mailbox("To", email.to_name, to_address),
+            _encoded("Subject", header_safe(email.subject)),
+            f"Date: {formatdate(localtime=False)}",
+            f"Message-ID: {header_safe(message_id)}",
+            "Auto-Submitted: auto-generated",
+            "MIME-Version: 1.0",
+            f'Content-Type: multipart/alternative; boundary="{boundary}"',
+        )
+    )
     delimiter = f"\r\n--{boundary}\r\n".encode()
-    data = b"".join((
-        headers.encode("utf-8"), b"\r\n", delimiter,
-        _part("plain", email.text), delimiter,
-        _part("html", email.html), f"\r\n--{boundary}--\r\n".encode(),
-    ))
+    data = b"".join(
+        (
+            headers.encode("utf-8"),
+            b"\r\n",
+            delimiter,
+            _part("plain", email.text),
+            delimiter,
+            _part("html", email.html),
+            f"\r\n--{boundary}--\r\n".encode(),
+        )
+    )
     smtputf8 = not to_address.isascii()
     return Outgoing(sender=from_address, recipient=to_address, data=data, smtputf8=smtputf8)
 
@@ -181,8 +189,11 @@ class SmtpPool:
     async def _connect(self) -> aiosmtplib.SMTP:
         s = self.settings
         client = aiosmtplib.SMTP(
-            hostname=s.smtp_host, port=s.smtp_port, timeout=s.smtp_timeout_seconds,
-            start_tls=s.smtp_starttls, use_tls=False,
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            timeout=s.smtp_timeout_seconds,
+            start_tls=s.smtp_starttls,
+            use_tls=False,
         )
         await client.connect()
         if s.smtp_username:
@@ -210,7 +221,8 @@ class SmtpPool:
         try:
             async with self.connection() as client:
                 errors, _ = await client.sendmail(
-                    message.sender, [message.recipient], message.data, mail_options=options)
+                    message.sender, [message.recipient], message.data, mail_options=options
+                )
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             raise classify(exc) from exc
         if errors:

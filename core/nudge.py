@@ -43,8 +43,9 @@ def _create_run(api: str) -> None:
                 r = client.get(f"{api}/deployments/name/deliver-outbox/deliver-outbox")
                 r.raise_for_status()
                 _deployment_id = r.json()["id"]
-            r = client.post(f"{api}/deployments/{_deployment_id}/create_flow_run",
-                            json={"tags": ["nudge"]})
+            r = client.post(
+                f"{api}/deployments/{_deployment_id}/create_flow_run", json={"tags": ["nudge"]}
+            )
             r.raise_for_status()
     except (httpx.HTTPError, KeyError, ValueError) as exc:
         log.info("could not nudge deliver-outbox (the schedule will send the mail): %s", exc)

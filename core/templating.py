@@ -40,7 +40,8 @@ def paragraphs(text: str | None) -> Markup:
     blocks = [b.strip("\n") for b in (text or "").replace("\r\n", "\n").split("\n\n")]
     html = (
         '<p class="govuk-body">' + "<br>".join(str(escape(line)) for line in b.split("\n")) + "</p>"
-        for b in blocks if b.strip()
+        for b in blocks
+        if b.strip()
     )
     return Markup("".join(html))  # noqa: S704 - every piece of user text above is escaped
 
@@ -55,8 +56,14 @@ def number(value: float | int | None) -> str:
 def select_items(values: list[str], chosen: str, any_text: str) -> list[dict[str, object]]:
     """Options for a GOV.UK select: "any" first, then each value with a readable label."""
     items: list[dict[str, object]] = [{"value": "", "text": any_text, "selected": not chosen}]
-    return items + [{"value": str(v), "text": str(v).replace("_", " ").capitalize(),
-                     "selected": str(v) == chosen} for v in values]
+    return items + [
+        {
+            "value": str(v),
+            "text": str(v).replace("_", " ").capitalize(),
+            "selected": str(v) == chosen,
+        }
+        for v in values
+    ]
 
 
 @lru_cache(maxsize=1024)  # the same few times appear in every email of a batch
@@ -92,5 +99,5 @@ class _GovukLoader(PackageLoader):
     def get_source(self, environment, template):  # type: ignore[no-untyped-def]
         prefix = "govuk_frontend_jinja/"
         if template.startswith(prefix):
-            template = template[len(prefix):]
+            template = template[len(prefix) :]
         return super().get_source(environment, template)

@@ -35,8 +35,10 @@ def summary(report: chasing.ChaseReport) -> str:
     lines += ["| about | what | who | owes | detail |", "|---|---|---|---|---|"]
     for s in report.steps:
         who = s.to.replace("<", "&lt;").replace(">", "&gt;").replace("|", "/")
-        lines.append(f"| {s.ref} | {ACTION_LABELS.get(s.action, s.action)} | {who} | "
-                     f"{s.duty} | {s.detail.replace('|', '/')} |")
+        lines.append(
+            f"| {s.ref} | {ACTION_LABELS.get(s.action, s.action)} | {who} | "
+            f"{s.duty} | {s.detail.replace('|', '/')} |"
+        )
     lines += ["", f"{report.digests} digest email(s) queued: one per person told anything."]
     return "\n".join(lines)
 
@@ -59,6 +61,7 @@ async def chase(today: date | None = None) -> dict[str, object]:
     sent = await send_mail() if report.digests else 0
     await publish_events()
     get_run_logger().info("chase: %s, emails sent %d", report.as_dict(), sent)
-    await acreate_markdown_artifact(markdown=summary(report), key="chase",
-                                    description="Who was chased for what")
+    await acreate_markdown_artifact(
+        markdown=summary(report), key="chase", description="Who was chased for what"
+    )
     return report.as_dict() | {"emails_sent": sent}

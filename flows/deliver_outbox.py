@@ -45,6 +45,9 @@ async def deliver_outbox() -> dict[str, int]:
     events = await publish_events()
     get_run_logger().info("outbox: %s", report.as_dict())
     if report.sent or report.retried or report.failed or report.dropped:
-        await acreate_markdown_artifact(markdown=summary(report, events), key="deliver-outbox",
-                                        description="What this delivery run sent")
+        await acreate_markdown_artifact(
+            markdown=summary(report, events),
+            key="deliver-outbox",
+            description="What this delivery run sent",
+        )
     return report.as_dict() | {"events": events}

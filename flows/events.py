@@ -48,12 +48,14 @@ def to_event(row: dict[str, Any]) -> Event:
         id=uuid.uuid5(NAMESPACE, f"{database_identity()}#{row['audit_id']}"),
         occurred=row["at"],
         event=f"signoff.{kind}.{row['event']}",
-        resource=Resource({
-            "prefect.resource.id": f"signoff.{kind}.{ref}",
-            "prefect.resource.name": ref,
-            f"signoff.{kind}.ref": ref,
-            f"signoff.{kind}.version": str(row["version"]),
-        }),
+        resource=Resource(
+            {
+                "prefect.resource.id": f"signoff.{kind}.{ref}",
+                "prefect.resource.name": ref,
+                f"signoff.{kind}.ref": ref,
+                f"signoff.{kind}.version": str(row["version"]),
+            }
+        ),
         related=[RelatedResource(r) for r in row["related"]],
         payload={k: row[k] for k in ("from_status", "to_status", "actor_role", "audit_id")},
     )

@@ -18,8 +18,14 @@ def deployments() -> list:  # type: ignore[type-arg]
     out = []
     for d in DEPLOYMENTS:
         flow = getattr(importlib.import_module(d.module), d.flow_name)
-        out.append(flow.to_deployment(name=d.name, schedule=Cron(d.cron, timezone=d.timezone),
-                                      concurrency_limit=d.concurrency_limit, tags=["signoff"]))
+        out.append(
+            flow.to_deployment(
+                name=d.name,
+                schedule=Cron(d.cron, timezone=d.timezone),
+                concurrency_limit=d.concurrency_limit,
+                tags=["signoff"],
+            )
+        )
     return out
 
 

@@ -27,4 +27,3 @@ class AuditEvent(SQLModel, table=True):
     # Tamper evidence: each row's hash covers its fields and the previous row's hash.
     prev_hash: str = Field(default="", max_length=64)
     row_hash: str = Field(default="", max_length=64)
-

@@ -27,46 +27,110 @@ from pathlib import Path
 CC, PL, API = "tests/change_control/", "tests/platform/", "tests/api/"
 RULES: dict[str, tuple[str, list[str]]] = {
     # permissions and roles
-    "services/change_control/roles.py": ("services.change_control.roles.*", [
-        CC + "test_transitions.py", CC + "test_segregation.py", CC + "test_audit_roles.py",
-        API + "test_outsiders.py"]),
-    "services/change_control/access.py": ("services.change_control.access.*", [
-        CC + "test_access_rules.py", API + "test_outsiders.py", API + "test_pages.py"]),
+    "services/change_control/roles.py": (
+        "services.change_control.roles.*",
+        [
+            CC + "test_transitions.py",
+            CC + "test_segregation.py",
+            CC + "test_audit_roles.py",
+            API + "test_outsiders.py",
+        ],
+    ),
+    "services/change_control/access.py": (
+        "services.change_control.access.*",
+        [CC + "test_access_rules.py", API + "test_outsiders.py", API + "test_pages.py"],
+    ),
     # the workflow engine and change control's table of moves
-    "services/platform/workflow.py": ("services.platform.workflow.*", [
-        CC + "test_transitions.py", CC + "test_segregation.py", CC + "test_audit_roles.py",
-        PL + "test_links.py"]),
-    "services/change_control/rfc_workflow.py": ("services.change_control.rfc_workflow.*", [
-        CC + "test_transitions.py", CC + "test_segregation.py", CC + "test_audit_roles.py",
-        PL + "test_links.py", PL + "test_email.py"]),
+    "services/platform/workflow.py": (
+        "services.platform.workflow.*",
+        [
+            CC + "test_transitions.py",
+            CC + "test_segregation.py",
+            CC + "test_audit_roles.py",
+            PL + "test_links.py",
+        ],
+    ),
+    "services/change_control/rfc_workflow.py": (
+        "services.change_control.rfc_workflow.*",
+        [
+            CC + "test_transitions.py",
+            CC + "test_segregation.py",
+            CC + "test_audit_roles.py",
+            PL + "test_links.py",
+            PL + "test_email.py",
+        ],
+    ),
     # steps and links
-    "services/platform/steps.py": ("services.platform.steps.*", [
-        CC + "test_transitions.py", CC + "test_reminders.py", PL + "test_chasing.py",
-        PL + "test_links.py", PL + "test_steps.py"]),
-    "services/platform/action_links.py": ("services.platform.action_links.*", [
-        PL + "test_links.py", CC + "test_reminders.py", PL + "test_email.py",
-        PL + "test_throttle.py", PL + "test_chasing.py"]),
+    "services/platform/steps.py": (
+        "services.platform.steps.*",
+        [
+            CC + "test_transitions.py",
+            CC + "test_reminders.py",
+            PL + "test_chasing.py",
+            PL + "test_links.py",
+            PL + "test_steps.py",
+        ],
+    ),
+    "services/platform/action_links.py": (
+        "services.platform.action_links.*",
+        [
+            PL + "test_links.py",
+            CC + "test_reminders.py",
+            PL + "test_email.py",
+            PL + "test_throttle.py",
+            PL + "test_chasing.py",
+        ],
+    ),
     # the outbox and what an email says
-    "services/platform/outbox.py": ("services.platform.outbox.*", [
-        PL + "test_outbox_rules.py", PL + "test_email.py", CC + "test_reminders.py",
-        PL + "test_chasing.py", API + "test_outsiders.py", API + "test_route_guards.py"]),
-    "services/platform/emails.py": ("services.platform.emails.*", [
-        PL + "test_email.py", PL + "test_chasing.py", CC + "test_reminders.py"]),
+    "services/platform/outbox.py": (
+        "services.platform.outbox.*",
+        [
+            PL + "test_outbox_rules.py",
+            PL + "test_email.py",
+            CC + "test_reminders.py",
+            PL + "test_chasing.py",
+            API + "test_outsiders.py",
+            API + "test_route_guards.py",
+        ],
+    ),
+    "services/platform/emails.py": (
+        "services.platform.emails.*",
+        [PL + "test_email.py", PL + "test_chasing.py", CC + "test_reminders.py"],
+    ),
     # chasing: the engine and change control's policy
-    "services/platform/chasing.py": ("services.platform.chasing.*", [
-        CC + "test_reminders.py", PL + "test_chasing.py"]),
-    "services/change_control/chasing.py": ("services.change_control.chasing.*", [
-        CC + "test_reminders.py", PL + "test_chasing.py"]),
+    "services/platform/chasing.py": (
+        "services.platform.chasing.*",
+        [CC + "test_reminders.py", PL + "test_chasing.py"],
+    ),
+    "services/change_control/chasing.py": (
+        "services.change_control.chasing.*",
+        [CC + "test_reminders.py", PL + "test_chasing.py"],
+    ),
     # CSRF: only the csrf_* functions of api/rendering.py (the rest is page plumbing)
-    "api/rendering.py": ("api.rendering.x_csrf*", [
-        API + "test_route_guards.py", API + "test_pages.py"]),
+    "api/rendering.py": (
+        "api.rendering.x_csrf*",
+        [API + "test_route_guards.py", API + "test_pages.py"],
+    ),
     # page forms and permission dependencies
-    "api/pages/forms.py": ("api.pages.forms.*", [
-        API + "test_form_fields.py", API + "test_route_guards.py", API + "test_pages.py",
-        API + "test_pages_hostile.py", API + "test_outsiders.py"]),
-    "api/pages/common.py": ("api.pages.common.*", [
-        API + "test_page_plumbing.py", API + "test_outsiders.py", API + "test_pages.py",
-        API + "test_route_guards.py"]),
+    "api/pages/forms.py": (
+        "api.pages.forms.*",
+        [
+            API + "test_form_fields.py",
+            API + "test_route_guards.py",
+            API + "test_pages.py",
+            API + "test_pages_hostile.py",
+            API + "test_outsiders.py",
+        ],
+    ),
+    "api/pages/common.py": (
+        "api.pages.common.*",
+        [
+            API + "test_page_plumbing.py",
+            API + "test_outsiders.py",
+            API + "test_pages.py",
+            API + "test_route_guards.py",
+        ],
+    ),
 }
 # Not tests/api/test_api_rfcs.py or test_api_integrator.py: mutmut re-selects tests by node
 # id, and ids such as `test_malformed_project_is_422[sqlite-{"code": null}]` cannot be passed
@@ -94,17 +158,22 @@ def results(module: str) -> dict[str, str]:
 
     pattern = RULES[module][0]
     meta = json.loads((Path("mutants") / (module + ".meta")).read_text())
-    return {name: status_by_exit_code[code]
-            for name, code in sorted(meta["exit_code_by_key"].items()) if fnmatch(name, pattern)}
+    return {
+        name: status_by_exit_code[code]
+        for name, code in sorted(meta["exit_code_by_key"].items())
+        if fnmatch(name, pattern)
+    }
 
 
 @functools.cache
 def functions(module: str) -> dict[str, list[str]]:
     """Every function of the mutated copy (mutmut keeps each mutant in it as a function)."""
     source = (Path("mutants") / module).read_text()
-    return {node.name: (ast.get_source_segment(source, node) or "").splitlines()[1:]
-            for node in ast.walk(ast.parse(source))
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+    return {
+        node.name: (ast.get_source_segment(source, node) or "").splitlines()[1:]
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
 
 
 def diff(module: str, name: str) -> list[str]:
@@ -113,8 +182,11 @@ def diff(module: str, name: str) -> list[str]:
     function = name.rsplit(".", 1)[1]
     original = bodies.get(function.rpartition("__mutmut_")[0] + "__mutmut_orig", [])
     mutant = bodies.get(function, [])
-    return [line.rstrip() for line in difflib.unified_diff(original, mutant, lineterm="", n=0)
-            if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    return [
+        line.rstrip()
+        for line in difflib.unified_diff(original, mutant, lineterm="", n=0)
+        if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    ]
 
 
 def main(modules: list[str]) -> int:
@@ -130,8 +202,10 @@ def main(modules: list[str]) -> int:
             killed = sum(1 for s in found.values() if s in KILLED)
             others = {n: s for n, s in found.items() if s not in KILLED}
             score = 100 * killed / max(len(found), 1)
-            lines.append(f"{module}: {killed}/{len(found)} killed ({score:.0f}%) "
-                         f"in {time.monotonic() - began:.0f} s, {len(others)} not killed")
+            lines.append(
+                f"{module}: {killed}/{len(found)} killed ({score:.0f}%) "
+                f"in {time.monotonic() - began:.0f} s, {len(others)} not killed"
+            )
             for name, status in others.items():
                 survivors.append(f"## {name} ({status})")
                 survivors.extend(diff(module, name))

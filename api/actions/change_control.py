@@ -20,9 +20,15 @@ router = APIRouter(tags=["action links"], include_in_schema=False)
 _STATUS = {"live": 200, "used": 410, "closed": 410, "changed": 409, "reassigned": 404}
 
 
-def _page(request: Request, raw: str, *, errors: dict[str, str] | None = None,
-          form: dict[str, str] | None = None, status: int | None = None,
-          notice: str | None = None) -> HTMLResponse:
+def _page(
+    request: Request,
+    raw: str,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status: int | None = None,
+    notice: str | None = None,
+) -> HTMLResponse:
     """The link's page; called once per request, so an unknown link counts once."""
     with read_session() as session:
         try:
@@ -34,13 +40,24 @@ def _page(request: Request, raw: str, *, errors: dict[str, str] | None = None,
     if link is None and (refused := throttling.missed(request)) is not None:
         return refused  # unknown or expired: what guessing finds
     if link is None or link.state == "reassigned":
-        return render(request, "pages/change_control/approval_invalid.html",
-                      {"title": "This link is not valid", "message": approvals.NOT_VALID,
-                       "notice": notice}, status_code=404)
+        return render(
+            request,
+            "pages/change_control/approval_invalid.html",
+            {"title": "This link is not valid", "message": approvals.NOT_VALID, "notice": notice},
+            status_code=404,
+        )
     return render(
-        request, "pages/change_control/approval.html",
-        {"title": f"Decide {link.rfc.ref}", "link": link, "rfc": detail, "project": link.project,
-         "errors": errors or {}, "form": form or {}, "notice": notice},
+        request,
+        "pages/change_control/approval.html",
+        {
+            "title": f"Decide {link.rfc.ref}",
+            "link": link,
+            "rfc": detail,
+            "project": link.project,
+            "errors": errors or {},
+            "form": form or {},
+            "notice": notice,
+        },
         status_code=status or _STATUS[link.state],
     )
 
@@ -66,15 +83,22 @@ def decide(
             errors["decision"] = "Select whether you approve or reject the change"
         if "reason" in fields:
             errors["reason"] = (
-                "The reason must be 10,000 characters or fewer, without control characters")
+                "The reason must be 10,000 characters or fewer, without control characters"
+            )
         return _page(request, raw, errors=errors, form=form, status=422)
     if data.decision == "reject" and not data.reason:
-        return _page(request, raw, errors={"reason": "Enter the reason for rejecting the change"},
-                     form=form, status=422)
+        return _page(
+            request,
+            raw,
+            errors={"reason": "Enter the reason for rejecting the change"},
+            form=form,
+            status=422,
+        )
     try:
         with write_session() as session:
-            rfc = approvals.decide_by_link(session, raw=raw, data=data,
-                                           address=client_address(request))
+            rfc = approvals.decide_by_link(
+                session, raw=raw, data=data, address=client_address(request)
+            )
             ref, status = rfc.ref, rfc.status
     except ServiceError as exc:
         if exc.refusal is not None:
@@ -82,8 +106,11 @@ def decide(
         if exc.status_code == 404:
             return _page(request, raw)
         return _page(request, raw, status=exc.status_code, notice=exc.message)
-    return render(request, "pages/change_control/approval_done.html",
-                  {"title": f"{ref} {status}", "ref": ref, "status": status})
+    return render(
+        request,
+        "pages/change_control/approval_done.html",
+        {"title": f"{ref} {status}", "ref": ref, "status": status},
+    )
 
 
 @router.post("/approvals/{raw}/resend", response_class=HTMLResponse)
@@ -94,9 +121,14 @@ def resend(request: Request, raw: str, email: str = Form("", max_length=254)) ->
         known = approvals.resend(session, raw=raw, email=email)
     if not known and (refused := throttling.missed(request)) is not None:
         return refused
-    return render(request, "pages/change_control/approval_invalid.html", {
-        "title": "Check your email",
-        "message": "If that address is registered for this link and the change is still "
-                   "waiting for a decision, a new link has been sent to it.",
-        "notice": None, "sent": True,
-    })
+    return render(
+        request,
+        "pages/change_control/approval_invalid.html",
+        {
+            "title": "Check your email",
+            "message": "If that address is registered for this link and the change is still "
+            "waiting for a decision, a new link has been sent to it.",
+            "notice": None,
+            "sent": True,
+        },
+    )

@@ -34,8 +34,12 @@ def home(person: Person | None = Depends(page_person)) -> Response:
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_form(request: Request, person: Person | None = Depends(page_person)) -> Response:
     back = safe_return_path(request.query_params.get("next"))
-    return render(request, "pages/sign_in.html",
-                  {"title": "Sign in", "form": {"next": back or ""}}, person=person)
+    return render(
+        request,
+        "pages/sign_in.html",
+        {"title": "Sign in", "form": {"next": back or ""}},
+        person=person,
+    )
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
@@ -44,21 +48,33 @@ async def sign_in(request: Request) -> Response:
     form = await forms.read_form(request)
     email = form.get("email", "").strip()
     if "@" not in email or len(email) > 254 or any(c.isspace() or ord(c) < 32 for c in email):
-        return render(request, "pages/sign_in.html",
-                      {"title": "Sign in", "form": form,
-                       "errors": {"email": "Enter an email address in the correct format, "
-                                           "like name@council.gov.uk"}},
-                      status_code=422)
+        return render(
+            request,
+            "pages/sign_in.html",
+            {
+                "title": "Sign in",
+                "form": form,
+                "errors": {
+                    "email": "Enter an email address in the correct format, "
+                    "like name@council.gov.uk"
+                },
+            },
+            status_code=422,
+        )
     await run_in_threadpool(_request_sign_in, email)
     # A registered address costs more work than an unknown one (a link, an email); the answer
     # waits until the same moment after the request started either way, so timing tells nothing.
     floor = get_settings().sign_in_response_ms / 1000
     await asyncio.sleep(max(0.0, floor - (time.monotonic() - started)))
-    response = render(request, "pages/message.html", {
-        "title": "Check your email",
-        "message": f"If {email} is registered with Signoff, we have sent it a sign-in link. "
-                   "It works once and expires soon.",
-    })
+    response = render(
+        request,
+        "pages/message.html",
+        {
+            "title": "Check your email",
+            "message": f"If {email} is registered with Signoff, we have sent it a sign-in link. "
+            "It works once and expires soon.",
+        },
+    )
     back = safe_return_path(form.get("next"))
     if back:  # kept in this browser: the link in the email brings the person back here
         set_cookie(response, NEXT_COOKIE, tokens.sign("next", back), max_age=3600)
@@ -78,8 +94,12 @@ def sign_in_link(request: Request, raw: str) -> Response:
         live = people.sign_in_link_is_live(session, raw=raw)
     if not live and (refused := throttling.missed(request)) is not None:
         return refused
-    return render(request, "pages/sign_in_link.html", {"title": "Sign in", "live": live},
-                  status_code=200 if live else 404)
+    return render(
+        request,
+        "pages/sign_in_link.html",
+        {"title": "Sign in", "live": live},
+        status_code=200 if live else 404,
+    )
 
 
 @router.post("/sign-in/{raw}", response_class=HTMLResponse)

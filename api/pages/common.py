@@ -46,8 +46,9 @@ def admin(person: Person = Depends(signed_in)) -> Person:
 
 
 def actor_of(request: Request, person: Person) -> Actor:
-    return Actor(person_id=person.id or 0, address=client_address(request),
-                 is_admin=person.is_admin)
+    return Actor(
+        person_id=person.id or 0, address=client_address(request), is_admin=person.is_admin
+    )
 
 
 def see_other(url: str, message: str | None = None) -> RedirectResponse:

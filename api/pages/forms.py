@@ -41,8 +41,9 @@ def field_errors(exc: ValidationError, labels: dict[str, str]) -> dict[str, str]
         template = FRIENDLY.get(e["type"])
         if template:
             try:
-                errors[field] = template.format(label=label, Label=label[:1].upper() + label[1:],
-                                                **ctx)
+                errors[field] = template.format(
+                    label=label, Label=label[:1].upper() + label[1:], **ctx
+                )
                 continue
             except (KeyError, ValueError):
                 pass

@@ -18,9 +18,12 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/mailbox", response_class=HTMLResponse)
 def mailbox(request: Request) -> Response:
-    return render(request, "pages/mailbox.html",
-                  {"title": "Demo mailbox", "messages": capture_smtp.messages()},
-                  person=page_person(request))
+    return render(
+        request,
+        "pages/mailbox.html",
+        {"title": "Demo mailbox", "messages": capture_smtp.messages()},
+        person=page_person(request),
+    )
 
 
 @router.get("/mailbox/{key}", response_class=HTMLResponse)
@@ -31,8 +34,16 @@ def message(request: Request, key: str) -> Response:
     parsed = BytesParser(policy=policy.default).parsebytes(found.as_bytes())
     part = parsed.get_body(preferencelist=("plain",))
     body = part.get_content() if part is not None else ""
-    return render(request, "pages/mailbox_message.html", {
-        "title": str(parsed["Subject"]), "subject": str(parsed["Subject"]),
-        "headers": {k: str(parsed[k] or "") for k in ("From", "To", "Date", "Message-ID")},
-        "body": body, "back_href": "/mailbox", "section": "/mailbox",
-    }, person=page_person(request))
+    return render(
+        request,
+        "pages/mailbox_message.html",
+        {
+            "title": str(parsed["Subject"]),
+            "subject": str(parsed["Subject"]),
+            "headers": {k: str(parsed[k] or "") for k in ("From", "To", "Date", "Message-ID")},
+            "body": body,
+            "back_href": "/mailbox",
+            "section": "/mailbox",
+        },
+        person=page_person(request),
+    )

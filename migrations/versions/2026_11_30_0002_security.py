@@ -23,15 +23,20 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("project") as batch:
-        batch.add_column(sa.Column("open_to_all_officers", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+        batch.add_column(
+            sa.Column(
+                "open_to_all_officers", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
+        )
     with op.batch_alter_table("api_token") as batch:
         batch.add_column(sa.Column("expires_at", models.base.UTCDateTime(), nullable=True))
     with op.batch_alter_table("audit_event") as batch:
-        batch.add_column(sa.Column("prev_hash", sa.String(length=64), nullable=False,
-                                   server_default=""))
-        batch.add_column(sa.Column("row_hash", sa.String(length=64), nullable=False,
-                                   server_default=""))
+        batch.add_column(
+            sa.Column("prev_hash", sa.String(length=64), nullable=False, server_default="")
+        )
+        batch.add_column(
+            sa.Column("row_hash", sa.String(length=64), nullable=False, server_default="")
+        )
     op.create_table(
         "throttle",
         sa.Column("bucket", sa.String(length=30), nullable=False),

@@ -34,8 +34,20 @@ depends_on = None
 
 GENESIS = "0" * 64
 MESSAGE = "audit_event is append-only"
-FIELDS = ("at", "actor_id", "actor_role", "actor_address", "subject_type", "subject_id",
-          "subject_version", "action", "from_status", "to_status", "outcome", "detail")
+FIELDS = (
+    "at",
+    "actor_id",
+    "actor_role",
+    "actor_address",
+    "subject_type",
+    "subject_id",
+    "subject_version",
+    "action",
+    "from_status",
+    "to_status",
+    "outcome",
+    "detail",
+)
 
 audit_event = sa.table(
     "audit_event",
@@ -48,8 +60,10 @@ audit_event = sa.table(
 
 
 def _row_hash(prev_hash: str, row: sa.Row) -> str:
-    values = [row.at.astimezone(UTC).isoformat(timespec="microseconds"),
-              *(getattr(row, name) for name in FIELDS[1:])]
+    values = [
+        row.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        *(getattr(row, name) for name in FIELDS[1:]),
+    ]
     canonical = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
 
@@ -59,13 +73,16 @@ def _chain_existing_rows() -> None:
     prev, after_id = GENESIS, 0
     while True:
         rows = conn.execute(
-            sa.select(audit_event).where(audit_event.c.id > after_id)
-            .order_by(audit_event.c.id).limit(1000)
+            sa.select(audit_event)
+            .where(audit_event.c.id > after_id)
+            .order_by(audit_event.c.id)
+            .limit(1000)
         ).all()
         for row in rows:
             digest = _row_hash(prev, row)
             conn.execute(
-                audit_event.update().where(audit_event.c.id == row.id)
+                audit_event.update()
+                .where(audit_event.c.id == row.id)
                 .values(prev_hash=prev, row_hash=digest)
             )
             prev = digest

@@ -67,15 +67,36 @@ def upgrade() -> None:
     op.create_index("ix_step_subject", "step", ["subject_type", "subject_id"])
 
     conn = op.get_bind()
-    rows = conn.execute(sa.text(
-        "SELECT t.id, t.rfc_id, t.rfc_version, t.kind, t.owner_id, t.created_at, t.due_on, "
-        "t.reminded_at, t.reminder_count, t.escalated_at, t.closed_at, t.outcome, "
-        "p.reminder_working_days FROM approval_task t JOIN rfc r ON r.id = t.rfc_id "
-        "JOIN project p ON p.id = r.project_id ORDER BY t.id")).all()
-    step = sa.table("step", *(sa.column(c) for c in (
-        "id", "subject_type", "subject_id", "subject_version", "kind", "owner_id", "opened_at",
-        "due_on", "next_chase_on", "reminded_at", "reminder_count", "escalated_at",
-        "closed_at", "outcome")))
+    rows = conn.execute(
+        sa.text(
+            "SELECT t.id, t.rfc_id, t.rfc_version, t.kind, t.owner_id, t.created_at, t.due_on, "
+            "t.reminded_at, t.reminder_count, t.escalated_at, t.closed_at, t.outcome, "
+            "p.reminder_working_days FROM approval_task t JOIN rfc r ON r.id = t.rfc_id "
+            "JOIN project p ON p.id = r.project_id ORDER BY t.id"
+        )
+    ).all()
+    step = sa.table(
+        "step",
+        *(
+            sa.column(c)
+            for c in (
+                "id",
+                "subject_type",
+                "subject_id",
+                "subject_version",
+                "kind",
+                "owner_id",
+                "opened_at",
+                "due_on",
+                "next_chase_on",
+                "reminded_at",
+                "reminder_count",
+                "escalated_at",
+                "closed_at",
+                "outcome",
+            )
+        ),
+    )
     as_dt = models.base.UTCDateTime()
     dialect = conn.dialect
 
@@ -91,22 +112,38 @@ def upgrade() -> None:
     values = []
     for r in rows:
         due, reminded = day(r.due_on), when(r.reminded_at)
-        next_on = due if reminded is None else clock.add_working_days(
-            _local_date(reminded), r.reminder_working_days)
-        values.append({
-            "id": r.id, "subject_type": "rfc", "subject_id": r.rfc_id,
-            "subject_version": r.rfc_version, "kind": r.kind, "owner_id": r.owner_id,
-            "opened_at": when(r.created_at), "due_on": due, "next_chase_on": next_on,
-            "reminded_at": reminded, "reminder_count": r.reminder_count,
-            "escalated_at": when(r.escalated_at), "closed_at": when(r.closed_at),
-            "outcome": r.outcome,
-        })
+        next_on = (
+            due
+            if reminded is None
+            else clock.add_working_days(_local_date(reminded), r.reminder_working_days)
+        )
+        values.append(
+            {
+                "id": r.id,
+                "subject_type": "rfc",
+                "subject_id": r.rfc_id,
+                "subject_version": r.rfc_version,
+                "kind": r.kind,
+                "owner_id": r.owner_id,
+                "opened_at": when(r.created_at),
+                "due_on": due,
+                "next_chase_on": next_on,
+                "reminded_at": reminded,
+                "reminder_count": r.reminder_count,
+                "escalated_at": when(r.escalated_at),
+                "closed_at": when(r.closed_at),
+                "outcome": r.outcome,
+            }
+        )
     if values:
         op.bulk_insert(step, values)
     if dialect.name == "postgresql":
-        conn.execute(sa.text(
-            "SELECT setval(pg_get_serial_sequence('step', 'id'), "
-            "COALESCE((SELECT max(id) FROM step), 0) + 1, false)"))
+        conn.execute(
+            sa.text(
+                "SELECT setval(pg_get_serial_sequence('step', 'id'), "
+                "COALESCE((SELECT max(id) FROM step), 0) + 1, false)"
+            )
+        )
     op.drop_index("ix_approval_task_rfc_id", table_name="approval_task")
     op.drop_index("ix_approval_task_owner_id", table_name="approval_task")
     op.drop_index("ix_approval_task_closed_at", table_name="approval_task")
@@ -116,9 +153,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("subject_type", sa.String(length=30), nullable=True))
         batch.add_column(sa.Column("subject_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("expect_status", sa.String(length=30), nullable=True))
-    conn.execute(sa.text(
-        "UPDATE outbox_message SET subject_type = 'rfc', subject_id = rfc_id, "
-        "expect_status = expect_rfc_status WHERE rfc_id IS NOT NULL"))
+    conn.execute(
+        sa.text(
+            "UPDATE outbox_message SET subject_type = 'rfc', subject_id = rfc_id, "
+            "expect_status = expect_rfc_status WHERE rfc_id IS NOT NULL"
+        )
+    )
     op.drop_index("ix_outbox_message_rfc_id", table_name="outbox_message")
     with op.batch_alter_table("outbox_message") as batch:
         if dialect.name == "postgresql":
@@ -133,23 +173,46 @@ ACTIONS = {"rfc_reminder": "remind", "rfc_escalation": "escalate"}
 
 
 def _queued_chases_become_digests(conn: sa.engine.Connection) -> None:
-    outbox = sa.table("outbox_message", sa.column("id"), sa.column("template"),
-                      sa.column("context", sa.JSON()), sa.column("subject_type"),
-                      sa.column("subject_id"), sa.column("expect_status"),
-                      sa.column("action_token_id"))
-    rows = conn.execute(sa.text(
-        "SELECT id, template, context, subject_id, expect_status, action_token_id "
-        "FROM outbox_message WHERE template IN ('rfc_reminder', 'rfc_escalation') "
-        "AND status IN ('queued', 'sending')")).all()
+    outbox = sa.table(
+        "outbox_message",
+        sa.column("id"),
+        sa.column("template"),
+        sa.column("context", sa.JSON()),
+        sa.column("subject_type"),
+        sa.column("subject_id"),
+        sa.column("expect_status"),
+        sa.column("action_token_id"),
+    )
+    rows = conn.execute(
+        sa.text(
+            "SELECT id, template, context, subject_id, expect_status, action_token_id "
+            "FROM outbox_message WHERE template IN ('rfc_reminder', 'rfc_escalation') "
+            "AND status IN ('queued', 'sending')"
+        )
+    ).all()
     for r in rows:
         old = r.context if isinstance(r.context, dict) else json.loads(r.context or "{}")
-        item = {**old, "action": ACTIONS[r.template], "subject_type": "rfc",
-                "subject_id": r.subject_id, "expect_status": r.expect_status,
-                "action_token_id": r.action_token_id, "step_id": None}
-        conn.execute(outbox.update().where(outbox.c.id == r.id)
-                     .values(template="chase_digest", context={"items": [item]},
-                             subject_type=None, subject_id=None, expect_status=None,
-                             action_token_id=None))
+        item = {
+            **old,
+            "action": ACTIONS[r.template],
+            "subject_type": "rfc",
+            "subject_id": r.subject_id,
+            "expect_status": r.expect_status,
+            "action_token_id": r.action_token_id,
+            "step_id": None,
+        }
+        conn.execute(
+            outbox.update()
+            .where(outbox.c.id == r.id)
+            .values(
+                template="chase_digest",
+                context={"items": [item]},
+                subject_type=None,
+                subject_id=None,
+                expect_status=None,
+                action_token_id=None,
+            )
+        )
 
 
 def downgrade() -> None:
@@ -157,13 +220,21 @@ def downgrade() -> None:
     conn = op.get_bind()
     op.drop_index("ix_outbox_message_subject", table_name="outbox_message")
     with op.batch_alter_table("outbox_message") as batch:
-        batch.add_column(sa.Column("rfc_id", sa.Integer(),
-                                   sa.ForeignKey("rfc.id", name="outbox_message_rfc_id_fkey"),
-                                   nullable=True))
+        batch.add_column(
+            sa.Column(
+                "rfc_id",
+                sa.Integer(),
+                sa.ForeignKey("rfc.id", name="outbox_message_rfc_id_fkey"),
+                nullable=True,
+            )
+        )
         batch.add_column(sa.Column("expect_rfc_status", sa.String(length=20), nullable=True))
-    conn.execute(sa.text(
-        "UPDATE outbox_message SET rfc_id = subject_id, expect_rfc_status = expect_status "
-        "WHERE subject_type = 'rfc'"))
+    conn.execute(
+        sa.text(
+            "UPDATE outbox_message SET rfc_id = subject_id, expect_rfc_status = expect_status "
+            "WHERE subject_type = 'rfc'"
+        )
+    )
     with op.batch_alter_table("outbox_message") as batch:
         batch.drop_column("expect_status")
         batch.drop_column("subject_id")
@@ -191,14 +262,20 @@ def downgrade() -> None:
     op.create_index("ix_approval_task_closed_at", "approval_task", ["closed_at"])
     op.create_index("ix_approval_task_owner_id", "approval_task", ["owner_id"])
     op.create_index("ix_approval_task_rfc_id", "approval_task", ["rfc_id"])
-    conn.execute(sa.text(
-        "INSERT INTO approval_task (id, rfc_id, rfc_version, kind, owner_id, created_at, due_on, "
-        "reminded_at, reminder_count, escalated_at, closed_at, outcome) "
-        "SELECT id, subject_id, subject_version, kind, owner_id, opened_at, due_on, "
-        "reminded_at, reminder_count, escalated_at, closed_at, outcome FROM step "
-        "WHERE subject_type = 'rfc'"))
+    conn.execute(
+        sa.text(
+            "INSERT INTO approval_task (id, rfc_id, rfc_version, kind, owner_id, created_at, due_on, "
+            "reminded_at, reminder_count, escalated_at, closed_at, outcome) "
+            "SELECT id, subject_id, subject_version, kind, owner_id, opened_at, due_on, "
+            "reminded_at, reminder_count, escalated_at, closed_at, outcome FROM step "
+            "WHERE subject_type = 'rfc'"
+        )
+    )
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text(
-            "SELECT setval(pg_get_serial_sequence('approval_task', 'id'), "
-            "COALESCE((SELECT max(id) FROM approval_task), 0) + 1, false)"))
+        conn.execute(
+            sa.text(
+                "SELECT setval(pg_get_serial_sequence('approval_task', 'id'), "
+                "COALESCE((SELECT max(id) FROM approval_task), 0) + 1, false)"
+            )
+        )
     op.drop_table("step")

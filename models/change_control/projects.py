@@ -40,7 +40,8 @@ CODE_PATTERN = r"^[A-Z][A-Z0-9-]{0,19}$"
 
 class ProjectCreate(SQLModel):
     code: str = Field(
-        min_length=1, max_length=20,
+        min_length=1,
+        max_length=20,
         description="Upper-case letters, digits and hyphens, starting with a letter (e.g. CSE)",
         schema_extra={"pattern": CODE_PATTERN},
     )
@@ -51,9 +52,10 @@ class ProjectCreate(SQLModel):
     alternate_approver_email: EmailStr | None = None
     cost_tolerance_pence: int = Field(default=0, ge=0, le=10**12)
     open_to_all_officers: bool = Field(
-        default=False, description="Any registered officer may see the project and raise RFCs "
-        "on it; otherwise only its people (sponsor, manager, alternate, members) and admins")
-
+        default=False,
+        description="Any registered officer may see the project and raise RFCs "
+        "on it; otherwise only its people (sponsor, manager, alternate, members) and admins",
+    )
 
     @field_validator("name")
     @classmethod
@@ -81,8 +83,11 @@ class MemberPublic(SQLModel):
 
 class MemberAdd(SQLModel):
     email: EmailStr
-    role: str = Field(min_length=1, max_length=120,
-                      description="What they do on the project, e.g. Work Stream Leader")
+    role: str = Field(
+        min_length=1,
+        max_length=120,
+        description="What they do on the project, e.g. Work Stream Leader",
+    )
 
     @field_validator("role")
     @classmethod

@@ -72,8 +72,7 @@ class Rfc(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decision_reason: str | None = Field(default=None, max_length=TEXT_MAX)
     # Written only by the workflow engine (services/platform/workflow.py).
-    status: RfcStatus = Field(default=RfcStatus.draft, sa_type=EnumText(RfcStatus, 20),
-                              index=True)
+    status: RfcStatus = Field(default=RfcStatus.draft, sa_type=EnumText(RfcStatus, 20), index=True)
     version: int = 1
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
@@ -222,4 +221,5 @@ class RfcListItem(SQLModel):
 class RfcList(SQLModel):
     items: list[RfcListItem]
     next_cursor: str | None = Field(
-        description="Pass as `cursor` to get the next page; null on the last page")
+        description="Pass as `cursor` to get the next page; null on the last page"
+    )

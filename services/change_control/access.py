@@ -24,17 +24,24 @@ def _named(project: Project, person_id: int) -> bool:
 
 
 def is_member(session: Session, *, project: Project, person_id: int) -> bool:
-    return session.exec(
-        select(ProjectMember.id).where(ProjectMember.project_id == project.id,
-                                       ProjectMember.person_id == person_id)
-    ).first() is not None
+    return (
+        session.exec(
+            select(ProjectMember.id).where(
+                ProjectMember.project_id == project.id, ProjectMember.person_id == person_id
+            )
+        ).first()
+        is not None
+    )
 
 
 def sees_project(session: Session, *, project: Project, actor: Actor) -> bool:
     """May this person see the project, its register and its RFCs, and raise RFCs on it?"""
-    return (actor.is_admin or project.open_to_all_officers
-            or _named(project, actor.person_id)
-            or is_member(session, project=project, person_id=actor.person_id))
+    return (
+        actor.is_admin
+        or project.open_to_all_officers
+        or _named(project, actor.person_id)
+        or is_member(session, project=project, person_id=actor.person_id)
+    )
 
 
 def manages_members(*, project: Project, actor: Actor) -> bool:
@@ -46,8 +53,10 @@ def visible_projects(actor: Actor) -> ColumnElement[bool]:
     if actor.is_admin:
         return col(Project.id).is_not(None)
     members = select(ProjectMember.project_id).where(ProjectMember.person_id == actor.person_id)
-    return or_(col(Project.open_to_all_officers).is_(True),
-               col(Project.sponsor_id) == actor.person_id,
-               col(Project.manager_id) == actor.person_id,
-               col(Project.alternate_approver_id) == actor.person_id,
-               col(Project.id).in_(members))
+    return or_(
+        col(Project.open_to_all_officers).is_(True),
+        col(Project.sponsor_id) == actor.person_id,
+        col(Project.manager_id) == actor.person_id,
+        col(Project.alternate_approver_id) == actor.person_id,
+        col(Project.id).in_(members),
+    )

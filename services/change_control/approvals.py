@@ -62,13 +62,22 @@ def view(session: Session, *, raw: str) -> LinkView:
 def decide_by_link(session: Session, *, raw: str, data: DecisionInput, address: str) -> Rfc:
     """Record the approver's decision: single use, bound to version and person."""
     link = view(session, raw=raw)
-    refusal = Refusal("rfc", link.rfc.id or 0, link.token.subject_version, data.decision,
-                      link.rfc.status, link.token.person_id, "approver", address)
+    refusal = Refusal(
+        "rfc",
+        link.rfc.id or 0,
+        link.token.subject_version,
+        data.decision,
+        link.rfc.status,
+        link.token.person_id,
+        "approver",
+        address,
+    )
     if link.state in ("used", "closed"):
         if link.rfc.status == RfcStatus.withdrawn:
             raise Gone(f"{link.rfc.ref} was withdrawn: no decision is needed.", refusal=refusal)
-        raise Gone(f"{link.rfc.ref} has already been decided: it is {link.rfc.status}.",
-                   refusal=refusal)
+        raise Gone(
+            f"{link.rfc.ref} has already been decided: it is {link.rfc.status}.", refusal=refusal
+        )
     if link.state == "changed":
         raise Conflict(
             f"{link.rfc.ref} has changed since this link was sent. "
@@ -78,8 +87,9 @@ def decide_by_link(session: Session, *, raw: str, data: DecisionInput, address: 
     if link.state == "reassigned":
         raise NotFound(NOT_VALID, refusal=refusal)
     actor = Actor(person_id=link.token.person_id, address=address)
-    return rfcs.record_decision(session, rfc=link.rfc, project=link.project, actor=actor,
-                                data=data, link=link.token)
+    return rfcs.record_decision(
+        session, rfc=link.rfc, project=link.project, actor=actor, data=data, link=link.token
+    )
 
 
 def resend(session: Session, *, raw: str, email: str) -> bool:
@@ -104,8 +114,12 @@ def resend(session: Session, *, raw: str, email: str) -> bool:
     if action_links.is_live(token) and token.subject_version == rfc.version:
         return known  # the link still works: nothing to re-issue
     lock_person_links(session, person)
-    about: dict[str, Any] = {"purpose": "approve_rfc", "subject_type": "rfc",
-                             "subject_id": rfc.id or 0, "person_id": person.id or 0}
+    about: dict[str, Any] = {
+        "purpose": "approve_rfc",
+        "subject_type": "rfc",
+        "subject_id": rfc.id or 0,
+        "person_id": person.id or 0,
+    }
     newest = action_links.newest_live(session, **about)
     recent = clock.now() - timedelta(minutes=get_settings().link_reuse_minutes)
     if newest is not None and newest.subject_version == rfc.version and newest.created_at > recent:

@@ -28,8 +28,11 @@ class Chased:
 def _load(session: Session, ids: list[int]) -> dict[int, Chased]:
     if not ids:
         return {}
-    rows = session.exec(select(Rfc, Project).join(Project, col(Project.id) == col(Rfc.project_id))
-                        .where(col(Rfc.id).in_(ids)))
+    rows = session.exec(
+        select(Rfc, Project)
+        .join(Project, col(Project.id) == col(Rfc.project_id))
+        .where(col(Rfc.id).in_(ids))
+    )
     return {rfc.id: Chased(rfc, project) for rfc, project in rows if rfc.id is not None}
 
 
@@ -62,13 +65,21 @@ def _needs_link(step: Step, chased: Chased) -> bool:
     return step.kind == "decision" and step.owner_id != chased.project.manager_id
 
 
-chasing.register(chasing.Policy(
-    subject_type="rfc",
-    waiting={"impact_analysis": RfcStatus.impact_analysis,
-             "decision": RfcStatus.awaiting_approval},
-    duty={"impact_analysis": "record the impact analysis", "decision": "decide"},
-    noun={"impact_analysis": "impact analysis", "decision": "decision"},
-    load=_load, status=lambda c: c.rfc.status, ref=lambda c: c.rfc.ref,
-    interval=lambda c: c.project.reminder_working_days,
-    escalate_to=escalation_contact, link_purpose=APPROVE_LINK, needs_link=_needs_link,
-))
+chasing.register(
+    chasing.Policy(
+        subject_type="rfc",
+        waiting={
+            "impact_analysis": RfcStatus.impact_analysis,
+            "decision": RfcStatus.awaiting_approval,
+        },
+        duty={"impact_analysis": "record the impact analysis", "decision": "decide"},
+        noun={"impact_analysis": "impact analysis", "decision": "decision"},
+        load=_load,
+        status=lambda c: c.rfc.status,
+        ref=lambda c: c.rfc.ref,
+        interval=lambda c: c.project.reminder_working_days,
+        escalate_to=escalation_contact,
+        link_purpose=APPROVE_LINK,
+        needs_link=_needs_link,
+    )
+)

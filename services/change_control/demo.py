@@ -37,18 +37,26 @@ def load_demo(session: Session, *, path: Path | None = None) -> Project:
         return existing
     by_name = {}
     for row in data["people"]:
-        person = people.ensure_person(session, name=row["name"], email=row["email"],
-                                      job_title=row["role"])
+        person = people.ensure_person(
+            session, name=row["name"], email=row["email"], job_title=row["role"]
+        )
         by_name[row["name"]] = person
     support = by_name[p["support"]]
     support.is_admin = True  # the Project Support Officer administers Signoff in the demo
     vice_chair = by_name["Paul Howes"]
     admin = Actor(person_id=support.id or 0, is_admin=True)
-    project = projects.create_project(session, actor=admin, data=ProjectCreate(
-        code=p["code"], name=p["name"], objective=p["objective"],
-        sponsor_email=by_name[p["sponsor"]].email, manager_email=by_name[p["manager"]].email,
-        alternate_approver_email=vice_chair.email,
-    ))
+    project = projects.create_project(
+        session,
+        actor=admin,
+        data=ProjectCreate(
+            code=p["code"],
+            name=p["name"],
+            objective=p["objective"],
+            sponsor_email=by_name[p["sponsor"]].email,
+            manager_email=by_name[p["manager"]].email,
+            alternate_approver_email=vice_chair.email,
+        ),
+    )
     project.start_on, project.end_on = p["start"], p["end"]
     project.group_chair_id = vice_chair.id
     for row in data["people"]:
@@ -56,9 +64,16 @@ def load_demo(session: Session, *, path: Path | None = None) -> Project:
     # The file's schedule is the plan after RFC 3 (stage 1 to 31 March 2010); the demo shows the
     # plan RFC 3 asks to change, so each stage is scheduled to finish on its baseline date.
     for s in data["stages"]:  # YAML 1.1 reads the key `no` as False
-        session.add(Stage(project_id=project.id or 0, number=s[False], name=s["name"],
-                          baseline_finish=_d(s["baseline_finish"]),
-                          scheduled_finish=_d(s["baseline_finish"]), review_on=_d(s["review"])))
+        session.add(
+            Stage(
+                project_id=project.id or 0,
+                number=s[False],
+                name=s["name"],
+                baseline_finish=_d(s["baseline_finish"]),
+                scheduled_finish=_d(s["baseline_finish"]),
+                review_on=_d(s["review"]),
+            )
+        )
     _load_rfc3(session, project, data["example_rfc"], by_name)
     return project
 
@@ -91,7 +106,8 @@ def _check_dates(path: Path, node: yaml.Node | None, where: str) -> None:
         except ValueError as exc:
             raise DemoDataError(
                 f"{path}, line {node.start_mark.line + 1}: {where} is {node.value}, "
-                f"which is not a real date ({exc})") from exc
+                f"which is not a real date ({exc})"
+            ) from exc
 
 
 def _load_rfc3(session: Session, project: Project, ex: dict[str, Any], by_name: dict) -> None:
@@ -102,28 +118,43 @@ def _load_rfc3(session: Session, project: Project, ex: dict[str, Any], by_name: 
     raised = ex["raised"]  # the date on the council's form, 26 Feb 2010
     # The history carries the council's dates: raised, sent and analysed on the form's date.
     with clock.frozen(datetime.combine(raised, time(10, 0), tzinfo=clock.local_tz())):
-        rfc = rfcs.create_rfc(session, actor=pm, project_code=project.code, data=RfcCreate(
-            title="Combine tasks 1.2 and 2.1 and extend stage 1 to 31 March 2010",
-            description=ex["description"], expected_benefits=ex["expected_benefits"],
-            issue_log_no=ex["issue_log_no"],
-        ))
+        rfc = rfcs.create_rfc(
+            session,
+            actor=pm,
+            project_code=project.code,
+            data=RfcCreate(
+                title="Combine tasks 1.2 and 2.1 and extend stage 1 to 31 March 2010",
+                description=ex["description"],
+                expected_benefits=ex["expected_benefits"],
+                issue_log_no=ex["issue_log_no"],
+            ),
+        )
         rfcs.submit_rfc(session, actor=pm, rfc_id=rfc.id or 0)
         impact = ex["impact"]
-        rfcs.record_impact(session, actor=pm, rfc_id=rfc.id or 0, data=ImpactInput(
-            days_of_work=20, products_affected=impact["technical"],
-            cost_pence=int(impact["cost_gbp"] * 100),
-            extends_timescale=impact["extends_timescale"],
-            needs_extra_resources=impact["extra_resources"],
-            recommendation="Approve the change request, or add additional project resource.",
-        ))
+        rfcs.record_impact(
+            session,
+            actor=pm,
+            rfc_id=rfc.id or 0,
+            data=ImpactInput(
+                days_of_work=20,
+                products_affected=impact["technical"],
+                cost_pence=int(impact["cost_gbp"] * 100),
+                extends_timescale=impact["extends_timescale"],
+                needs_extra_resources=impact["extra_resources"],
+                recommendation="Approve the change request, or add additional project resource.",
+            ),
+        )
     # The sponsor is asked today: a link issued in 2010 would long have expired (its queued
     # email is dropped as no longer relevant), and the step is due from today.
     rfc_workflow.ask_approver(session, rfc=rfc, project=project, actor=pm)
     # The 2010 request for that long-expired link was never sent: it is not mail to show.
-    session.execute(delete(OutboxMessage).where(
-        col(OutboxMessage.subject_type) == "rfc", col(OutboxMessage.subject_id) == rfc.id,
-        col(OutboxMessage.created_at) < clock.now()
-        - timedelta(days=1)))
+    session.execute(
+        delete(OutboxMessage).where(
+            col(OutboxMessage.subject_type) == "rfc",
+            col(OutboxMessage.subject_id) == rfc.id,
+            col(OutboxMessage.created_at) < clock.now() - timedelta(days=1),
+        )
+    )
 
 
 def _d(value: Any) -> date | None:

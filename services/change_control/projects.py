@@ -32,24 +32,36 @@ def create_project(session: Session, *, actor: Actor, data: ProjectCreate) -> Pr
     manager = _person(session, data.manager_email, "project manager")
     alternate = (
         _person(session, data.alternate_approver_email, "alternate approver")
-        if data.alternate_approver_email else None
+        if data.alternate_approver_email
+        else None
     )
     if alternate is not None and alternate.id == sponsor.id:
         raise Invalid("The alternate approver must be someone other than the sponsor.")
     project = Project(
-        code=data.code, name=data.name.strip(), objective=data.objective,
-        cost_tolerance_pence=data.cost_tolerance_pence, sponsor_id=sponsor.id or 0,
-        manager_id=manager.id or 0, alternate_approver_id=alternate.id if alternate else None,
-        open_to_all_officers=data.open_to_all_officers, created_at=clock.now(),
+        code=data.code,
+        name=data.name.strip(),
+        objective=data.objective,
+        cost_tolerance_pence=data.cost_tolerance_pence,
+        sponsor_id=sponsor.id or 0,
+        manager_id=manager.id or 0,
+        alternate_approver_id=alternate.id if alternate else None,
+        open_to_all_officers=data.open_to_all_officers,
+        created_at=clock.now(),
     )
     session.add(project)
     session.flush()
     for person, role in ((sponsor, "Project Sponsor"), (manager, "Project Manager")):
         add_member(session, project=project, person=person, role=role)
     audit.record(
-        session, actor_id=actor.person_id, actor_role="admin" if actor.is_admin else "officer",
-        actor_address=actor.address, subject_type="project", subject_id=project.id or 0,
-        subject_version=1, action="create", to_status="active",
+        session,
+        actor_id=actor.person_id,
+        actor_role="admin" if actor.is_admin else "officer",
+        actor_address=actor.address,
+        subject_type="project",
+        subject_id=project.id or 0,
+        subject_version=1,
+        action="create",
+        to_status="active",
     )
     return project
 
@@ -64,14 +76,18 @@ def add_member(session: Session, *, project: Project, person: Person, role: str)
         session.add(ProjectMember(project_id=project.id or 0, person_id=person.id or 0, role=role))
 
 
-def add_project_member(session: Session, *, actor: Actor, code: str, email: str,
-                       role: str) -> ProjectMember:
+def add_project_member(
+    session: Session, *, actor: Actor, code: str, email: str, role: str
+) -> ProjectMember:
     """Add a person to a project's people (admins and the project's PM); idempotent per person."""
     project = visible_project(session, code=code, actor=actor)
     _may_manage(project, actor)
     person = _person(session, email, "person")
-    existing = session.exec(select(ProjectMember).where(
-        ProjectMember.project_id == project.id, ProjectMember.person_id == person.id)).first()
+    existing = session.exec(
+        select(ProjectMember).where(
+            ProjectMember.project_id == project.id, ProjectMember.person_id == person.id
+        )
+    ).first()
     if existing is not None:
         if existing.role == role:
             return existing
@@ -91,30 +107,42 @@ def remove_project_member(session: Session, *, actor: Actor, code: str, email: s
     project = visible_project(session, code=code, actor=actor)
     _may_manage(project, actor)
     person = find_by_email(session, email)
-    row = session.exec(select(ProjectMember).where(
-        ProjectMember.project_id == project.id,
-        ProjectMember.person_id == (person.id if person else -1))).first()
+    row = session.exec(
+        select(ProjectMember).where(
+            ProjectMember.project_id == project.id,
+            ProjectMember.person_id == (person.id if person else -1),
+        )
+    ).first()
     if person is None or row is None:
         raise NotFound(f"{email} is not one of the project's people.")
     if person.id in (project.sponsor_id, project.manager_id, project.alternate_approver_id):
-        raise Invalid(f"{person.name} is the project's named sponsor, manager or alternate "
-                      "approver, and stays one of its people while named.")
+        raise Invalid(
+            f"{person.name} is the project's named sponsor, manager or alternate "
+            "approver, and stays one of its people while named."
+        )
     session.delete(row)
     _audit_membership(session, actor, project, "remove_member", person.email)
 
 
 def _may_manage(project: Project, actor: Actor) -> None:
     if not access.manages_members(project=project, actor=actor):
-        raise Forbidden("Only administrators and the project's Project Manager manage its "
-                        "people.")
+        raise Forbidden("Only administrators and the project's Project Manager manage its people.")
 
 
-def _audit_membership(session: Session, actor: Actor, project: Project, action: str,
-                      detail: str) -> None:
-    audit.record(session, actor_id=actor.person_id,
-                 actor_role="admin" if actor.is_admin else "manager",
-                 actor_address=actor.address, subject_type="project",
-                 subject_id=project.id or 0, subject_version=1, action=action, detail=detail)
+def _audit_membership(
+    session: Session, actor: Actor, project: Project, action: str, detail: str
+) -> None:
+    audit.record(
+        session,
+        actor_id=actor.person_id,
+        actor_role="admin" if actor.is_admin else "manager",
+        actor_address=actor.address,
+        subject_type="project",
+        subject_id=project.id or 0,
+        subject_version=1,
+        action=action,
+        detail=detail,
+    )
 
 
 def get_project(session: Session, *, code: str, required: bool = True) -> Project | None:
@@ -174,14 +202,19 @@ def to_public(session: Session, project: Project) -> ProjectPublic:
         return person.email if person else None
 
     return ProjectPublic(
-        id=project.id or 0, code=project.code, name=project.name, objective=project.objective,
+        id=project.id or 0,
+        code=project.code,
+        name=project.name,
+        objective=project.objective,
         sponsor_email=email(project.sponsor_id) or "",
         manager_email=email(project.manager_id) or "",
         alternate_approver_email=email(project.alternate_approver_id),
         cost_tolerance_pence=project.cost_tolerance_pence,
         open_to_all_officers=project.open_to_all_officers,
-        members=[MemberPublic(email=p.email, name=p.name, role=role)
-                 for p, role in members(session, project=project)],
+        members=[
+            MemberPublic(email=p.email, name=p.name, role=role)
+            for p, role in members(session, project=project)
+        ],
     )
 
 

@@ -49,8 +49,14 @@ def search(session: Session, *, query: RfcQuery) -> RfcPage:
         stmt = stmt.where(col(Rfc.classification) == query.classification.value)
     if query.q.strip():
         pattern = f"%{_escape_like(query.q.strip())}%"
-        stmt = stmt.where(or_(*(c.ilike(pattern, escape="\\") for c in
-                                (col(Rfc.ref), col(Rfc.title), col(Rfc.description)))))
+        stmt = stmt.where(
+            or_(
+                *(
+                    c.ilike(pattern, escape="\\")
+                    for c in (col(Rfc.ref), col(Rfc.title), col(Rfc.description))
+                )
+            )
+        )
     if query.cursor is not None:
         stmt = stmt.where(col(Rfc.id) < _decode_cursor(query))
     # One row more than asked tells whether there is a next page without a COUNT.
@@ -115,6 +121,7 @@ def _decode_cursor(query: RfcQuery) -> int:
     if type(before) is not int or not 1 <= before <= ID_MAX + 1:
         raise bad
     if data.get("filters") != _filters(query):
-        raise Invalid("The cursor belongs to a search with other filters: start from the "
-                      "first page.")
+        raise Invalid(
+            "The cursor belongs to a search with other filters: start from the first page."
+        )
     return before

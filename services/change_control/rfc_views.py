@@ -18,14 +18,32 @@ def _names(session: Session, ids: set[int | None]) -> dict[int, str]:
     return {pid: name for pid, name in rows if pid is not None}
 
 
-ROLE_NAMES = {"requester": "requester", "manager": "Project Manager", "sponsor": "sponsor",
-              "alternate": "alternate approver", "approver": "approver", "admin": "administrator"}
-DONE = {"create": "Raised", "submit": "Sent for impact analysis", "edit": "Part 1 changed",
-        "record_impact": "Impact recorded", "approve": "Approved", "reject": "Rejected",
-        "withdraw": "Withdrawn"}
-TRIED = {"create": "raise it", "submit": "send it for impact analysis", "edit": "change Part 1",
-         "record_impact": "record the impact", "approve": "approve it", "reject": "reject it",
-         "withdraw": "withdraw it"}
+ROLE_NAMES = {
+    "requester": "requester",
+    "manager": "Project Manager",
+    "sponsor": "sponsor",
+    "alternate": "alternate approver",
+    "approver": "approver",
+    "admin": "administrator",
+}
+DONE = {
+    "create": "Raised",
+    "submit": "Sent for impact analysis",
+    "edit": "Part 1 changed",
+    "record_impact": "Impact recorded",
+    "approve": "Approved",
+    "reject": "Rejected",
+    "withdraw": "Withdrawn",
+}
+TRIED = {
+    "create": "raise it",
+    "submit": "send it for impact analysis",
+    "edit": "change Part 1",
+    "record_impact": "record the impact",
+    "approve": "approve it",
+    "reject": "reject it",
+    "withdraw": "withdraw it",
+}
 
 
 def describe(*, action: str, actor: str | None, outcome: str, detail: str) -> str:
@@ -54,11 +72,22 @@ def history(session: Session, *, rfc: Rfc) -> list[HistoryEntry]:
     names = _names(session, {e.actor_id for e in events})
     return [
         HistoryEntry(
-            at=e.at, actor=names.get(e.actor_id or 0), role=e.actor_role, action=e.action,
-            from_status=e.from_status, to_status=e.to_status, version=e.subject_version,
-            outcome=e.outcome, address=e.actor_address, detail=e.detail,
-            summary=describe(action=e.action, actor=names.get(e.actor_id or 0),
-                             outcome=e.outcome, detail=e.detail),
+            at=e.at,
+            actor=names.get(e.actor_id or 0),
+            role=e.actor_role,
+            action=e.action,
+            from_status=e.from_status,
+            to_status=e.to_status,
+            version=e.subject_version,
+            outcome=e.outcome,
+            address=e.actor_address,
+            detail=e.detail,
+            summary=describe(
+                action=e.action,
+                actor=names.get(e.actor_id or 0),
+                outcome=e.outcome,
+                detail=e.detail,
+            ),
         )
         for e in events
     ]
@@ -79,5 +108,10 @@ def to_public(
 
 
 def summary(rfc: Rfc) -> RfcSummary:
-    return RfcSummary(id=rfc.id or 0, ref=rfc.ref, status=rfc.status, version=rfc.version,
-                      classification=rfc.classification)
+    return RfcSummary(
+        id=rfc.id or 0,
+        ref=rfc.ref,
+        status=rfc.status,
+        version=rfc.version,
+        classification=rfc.classification,
+    )

@@ -35,27 +35,39 @@ def ask_approver(session: Session, *, rfc: Rfc, project: Project, actor: Actor) 
 def _ask_approver(session: Session, moved: Moved) -> None:
     rfc, project = moved.row, moved.context
     assert rfc.approver_id is not None
-    action_links.revoke_for_subject(session, purpose=APPROVE_LINK, subject_type="rfc",
-                                    subject_id=rfc.id or 0)
+    action_links.revoke_for_subject(
+        session, purpose=APPROVE_LINK, subject_type="rfc", subject_id=rfc.id or 0
+    )
     OpenStep("decision", owner=lambda m: m.row.approver_id, due=_due)(session, moved)
     if rfc.approver_id != project.manager_id:
         send_approval_link(session, rfc=rfc)
     elif moved.actor.person_id != project.manager_id:
-        Notify("decision_needed", to=lambda m: [project.manager_id],
-               expect=S.awaiting_approval)(session, moved)
+        Notify("decision_needed", to=lambda m: [project.manager_id], expect=S.awaiting_approval)(
+            session, moved
+        )
 
 
 def send_approval_link(session: Session, *, rfc: Rfc, reason: str = "request") -> None:
     """Issue a fresh link for the current version and email it to the approver."""
     assert rfc.approver_id is not None
     token = action_links.issue(
-        session, purpose=APPROVE_LINK, subject_type="rfc", subject_id=rfc.id or 0,
-        subject_version=rfc.version, person_id=rfc.approver_id,
+        session,
+        purpose=APPROVE_LINK,
+        subject_type="rfc",
+        subject_id=rfc.id or 0,
+        subject_version=rfc.version,
+        person_id=rfc.approver_id,
     )
     outbox.queue(
-        session, template="approval_request", to_person_id=rfc.approver_id,
-        key=f"approval_request:{token.id}", subject_type="rfc", subject_id=rfc.id,
-        action_token_id=token.id, expect_status=S.awaiting_approval, context={"reason": reason},
+        session,
+        template="approval_request",
+        to_person_id=rfc.approver_id,
+        key=f"approval_request:{token.id}",
+        subject_type="rfc",
+        subject_id=rfc.id,
+        action_token_id=token.id,
+        expect_status=S.awaiting_approval,
+        context={"reason": reason},
     )
 
 
@@ -65,37 +77,57 @@ def _pm(moved: Moved) -> int:
 
 DECIDED = (
     CloseSteps(revoke_links=APPROVE_LINK),
-    Notify("rfc_decided", to=lambda m: [m.row.requester_id, m.context.manager_id,
-                                        m.context.sponsor_id, m.row.approver_id]),
+    Notify(
+        "rfc_decided",
+        to=lambda m: [
+            m.row.requester_id,
+            m.context.manager_id,
+            m.context.sponsor_id,
+            m.row.approver_id,
+        ],
+    ),
 )
 WITHDRAWN = (
     CloseSteps(outcome="withdrawn", revoke_links=APPROVE_LINK),
-    Notify("rfc_withdrawn", to=lambda m: [m.row.requester_id, m.context.manager_id,
-                                          m.row.approver_id], not_the_actor=True),
+    Notify(
+        "rfc_withdrawn",
+        to=lambda m: [m.row.requester_id, m.context.manager_id, m.row.approver_id],
+        not_the_actor=True,
+    ),
 )
 
 # (from status, action) -> the move: to status, roles allowed, after-effects
 TRANSITIONS: dict[tuple[str, str], Move] = {
     (S.draft, "edit"): Move(S.draft, frozenset({"requester"})),
-    (S.draft, "submit"): Move(S.impact_analysis, frozenset({"requester"}), (
-        OpenStep("impact_analysis", owner=_pm, due=_due),
-        Notify("rfc_submitted", to=lambda m: [_pm(m)], expect=S.impact_analysis,
-               not_the_actor=True),
-    )),
+    (S.draft, "submit"): Move(
+        S.impact_analysis,
+        frozenset({"requester"}),
+        (
+            OpenStep("impact_analysis", owner=_pm, due=_due),
+            Notify(
+                "rfc_submitted", to=lambda m: [_pm(m)], expect=S.impact_analysis, not_the_actor=True
+            ),
+        ),
+    ),
     (S.draft, "withdraw"): Move(S.withdrawn, frozenset({"requester"})),
     (S.impact_analysis, "edit"): Move(S.impact_analysis, frozenset({"requester", "manager"})),
-    (S.impact_analysis, "record_impact"): Move(S.awaiting_approval, frozenset({"manager"}),
-                                               (_ask_approver,)),
-    (S.impact_analysis, "withdraw"): Move(S.withdrawn, frozenset({"requester", "manager"}),
-                                          WITHDRAWN),
-    (S.awaiting_approval, "edit"): Move(S.awaiting_approval, frozenset({"requester", "manager"}),
-                                        (_ask_approver,)),
-    (S.awaiting_approval, "record_impact"): Move(S.awaiting_approval, frozenset({"manager"}),
-                                                 (_ask_approver,)),
+    (S.impact_analysis, "record_impact"): Move(
+        S.awaiting_approval, frozenset({"manager"}), (_ask_approver,)
+    ),
+    (S.impact_analysis, "withdraw"): Move(
+        S.withdrawn, frozenset({"requester", "manager"}), WITHDRAWN
+    ),
+    (S.awaiting_approval, "edit"): Move(
+        S.awaiting_approval, frozenset({"requester", "manager"}), (_ask_approver,)
+    ),
+    (S.awaiting_approval, "record_impact"): Move(
+        S.awaiting_approval, frozenset({"manager"}), (_ask_approver,)
+    ),
     (S.awaiting_approval, "approve"): Move(S.approved, frozenset({"approver"}), DECIDED),
     (S.awaiting_approval, "reject"): Move(S.rejected, frozenset({"approver"}), DECIDED),
-    (S.awaiting_approval, "withdraw"): Move(S.withdrawn, frozenset({"requester", "manager"}),
-                                            WITHDRAWN),
+    (S.awaiting_approval, "withdraw"): Move(
+        S.withdrawn, frozenset({"requester", "manager"}), WITHDRAWN
+    ),
 }
 
 ACTIONS = ("edit", "submit", "withdraw", "record_impact", "approve", "reject")
@@ -129,13 +161,22 @@ def _forbidden_message(rfc: Rfc, action: str, roles: set[str]) -> str:
 
 
 def _not_now(rfc: Rfc, action: str) -> str:
-    return (f"{rfc.ref} is {STATUS_LABELS[S(rfc.status)].lower()}: it cannot be "
-            f"{ACTION_LABELS.get(action, action)} now.")
+    return (
+        f"{rfc.ref} is {STATUS_LABELS[S(rfc.status)].lower()}: it cannot be "
+        f"{ACTION_LABELS.get(action, action)} now."
+    )
 
 
 WORKFLOW = Workflow(
-    subject_type="rfc", table=Rfc, moves=TRANSITIONS, roles=roles_on, main_role=main_role,
-    ref=lambda rfc: rfc.ref, forbidden=_forbidden_message, not_now=_not_now, actions=ACTIONS,
+    subject_type="rfc",
+    table=Rfc,
+    moves=TRANSITIONS,
+    roles=roles_on,
+    main_role=main_role,
+    ref=lambda rfc: rfc.ref,
+    forbidden=_forbidden_message,
+    not_now=_not_now,
+    actions=ACTIONS,
 )
 
 
@@ -144,20 +185,40 @@ def allowed_actions(rfc: Rfc, roles: set[str]) -> list[str]:
     return WORKFLOW.allowed_actions(rfc, roles)
 
 
-def authorise(rfc: Rfc, project: Project, *, action: str, actor: Actor,
-              role: str | None = None) -> tuple[str, str, Refusal]:
+def authorise(
+    rfc: Rfc, project: Project, *, action: str, actor: Actor, role: str | None = None
+) -> tuple[str, str, Refusal]:
     """Check the table for this move: (to status, acting role, refusal) or raise."""
-    move, acting_role, refusal = WORKFLOW.authorise(rfc, project, action=action, actor=actor,
-                                                    role=role)
+    move, acting_role, refusal = WORKFLOW.authorise(
+        rfc, project, action=action, actor=actor, role=role
+    )
     return move.to, acting_role, refusal
 
 
-def apply(session: Session, *, rfc: Rfc, project: Project, action: str, actor: Actor,
-          changes: dict[str, Any] | None = None, role: str | None = None, detail: str = "",
-          link: Any = None) -> Rfc:
+def apply(
+    session: Session,
+    *,
+    rfc: Rfc,
+    project: Project,
+    action: str,
+    actor: Actor,
+    changes: dict[str, Any] | None = None,
+    role: str | None = None,
+    detail: str = "",
+    link: Any = None,
+) -> Rfc:
     """Make one move and its after-effects (WORKFLOW.apply)."""
-    return WORKFLOW.apply(session, rfc, project, action=action, actor=actor, changes=changes,
-                          role=role, detail=detail, link=link)
+    return WORKFLOW.apply(
+        session,
+        rfc,
+        project,
+        action=action,
+        actor=actor,
+        changes=changes,
+        role=role,
+        detail=detail,
+        link=link,
+    )
 
 
 # Past-tense names for the audit actions, as events outside Signoff call them.

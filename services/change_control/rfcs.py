@@ -32,8 +32,7 @@ def get_rfc(session: Session, *, rfc_id: int) -> tuple[Rfc, Project]:
     return rfc, project
 
 
-def get_rfc_for(session: Session, *, actor: Actor, rfc_id: int,
-                action: str) -> tuple[Rfc, Project]:
+def get_rfc_for(session: Session, *, actor: Actor, rfc_id: int, action: str) -> tuple[Rfc, Project]:
     """The RFC for someone about to act on it: to those who may not see it, it does not exist.
 
     Checked before anything about its state, so an outsider learns nothing; the attempt is
@@ -41,9 +40,19 @@ def get_rfc_for(session: Session, *, actor: Actor, rfc_id: int,
     """
     rfc, project = get_rfc(session, rfc_id=rfc_id)
     if not may_view(session, rfc=rfc, project=project, actor=actor):
-        raise NotFound(f"There is no Request for Change with id {rfc_id}.", refusal=Refusal(
-            "rfc", rfc.id or 0, rfc.version, action, rfc.status, actor.person_id, "outsider",
-            actor.address))
+        raise NotFound(
+            f"There is no Request for Change with id {rfc_id}.",
+            refusal=Refusal(
+                "rfc",
+                rfc.id or 0,
+                rfc.version,
+                action,
+                rfc.status,
+                actor.person_id,
+                "outsider",
+                actor.address,
+            ),
+        )
     return rfc, project
 
 
@@ -58,16 +67,31 @@ def create_rfc(session: Session, *, actor: Actor, project_code: str, data: RfcCr
     ).scalar_one()
     now = clock.now()
     rfc = Rfc(
-        project_id=project.id or 0, number=number, ref=f"{project.code}-RFC-{number:03d}",
-        title=data.title, description=data.description, expected_benefits=data.expected_benefits,
-        issue_log_no=data.issue_log_no, requester_id=actor.person_id, raised_on=clock.today(),
-        status=RfcStatus.draft, version=1, created_at=now, updated_at=now,
+        project_id=project.id or 0,
+        number=number,
+        ref=f"{project.code}-RFC-{number:03d}",
+        title=data.title,
+        description=data.description,
+        expected_benefits=data.expected_benefits,
+        issue_log_no=data.issue_log_no,
+        requester_id=actor.person_id,
+        raised_on=clock.today(),
+        status=RfcStatus.draft,
+        version=1,
+        created_at=now,
+        updated_at=now,
     )
     session.add(rfc)
     session.flush()
     audit.record(
-        session, actor_id=actor.person_id, actor_role="requester", actor_address=actor.address,
-        subject_type="rfc", subject_id=rfc.id or 0, subject_version=1, action="create",
+        session,
+        actor_id=actor.person_id,
+        actor_role="requester",
+        actor_address=actor.address,
+        subject_type="rfc",
+        subject_id=rfc.id or 0,
+        subject_version=1,
+        action="create",
         to_status=RfcStatus.draft,
     )
     return rfc
@@ -85,13 +109,21 @@ def edit_rfc(session: Session, *, actor: Actor, rfc_id: int, data: RfcUpdate) ->
         )
     sent = data.model_dump(exclude_unset=True, exclude={"version"})
     changes = {
-        k: v for k, v in sent.items()
+        k: v
+        for k, v in sent.items()
         if (v is not None or k == "issue_log_no") and getattr(rfc, k) != v
     }
     if not changes:
         raise Invalid("Nothing was changed: the request already says that.")
-    rfc_workflow.apply(session, rfc=rfc, project=project, action="edit", actor=actor,
-                       changes=changes, detail="changed " + ", ".join(sorted(changes)))
+    rfc_workflow.apply(
+        session,
+        rfc=rfc,
+        project=project,
+        action="edit",
+        actor=actor,
+        changes=changes,
+        detail="changed " + ", ".join(sorted(changes)),
+    )
     return rfc
 
 
@@ -133,31 +165,52 @@ def record_impact(session: Session, *, actor: Actor, rfc_id: int, data: ImpactIn
             refusal=refusal,
         )
     changes = data.model_dump() | {
-        "classification": classification, "approver_id": approver_id,
-        "impact_by_id": actor.person_id, "impact_at": clock.now(),
+        "classification": classification,
+        "approver_id": approver_id,
+        "impact_by_id": actor.person_id,
+        "impact_at": clock.now(),
     }
-    decider = ("Project Manager" if approver_id == project.manager_id
-               else "sponsor" if approver_id == project.sponsor_id else "alternate approver")
-    rfc_workflow.apply(session, rfc=rfc, project=project, action="record_impact", actor=actor,
-                       changes=changes,
-                       detail=f"classified {classification}; decision by {decider}")
+    decider = (
+        "Project Manager"
+        if approver_id == project.manager_id
+        else "sponsor"
+        if approver_id == project.sponsor_id
+        else "alternate approver"
+    )
+    rfc_workflow.apply(
+        session,
+        rfc=rfc,
+        project=project,
+        action="record_impact",
+        actor=actor,
+        changes=changes,
+        detail=f"classified {classification}; decision by {decider}",
+    )
     return rfc
 
 
 CHANNELS = {"app": "via app", "api": "via API"}  # how the history says a decision came in
 
 
-def decide(session: Session, *, actor: Actor, rfc_id: int, data: DecisionInput,
-           channel: str = "app") -> Rfc:
+def decide(
+    session: Session, *, actor: Actor, rfc_id: int, data: DecisionInput, channel: str = "app"
+) -> Rfc:
     """The named approver approves or rejects (in the app, or by API with channel="api")."""
     rfc, project = get_rfc_for(session, actor=actor, rfc_id=rfc_id, action=data.decision)
-    return record_decision(session, rfc=rfc, project=project, actor=actor, data=data,
-                           channel=channel)
+    return record_decision(
+        session, rfc=rfc, project=project, actor=actor, data=data, channel=channel
+    )
 
 
 def record_decision(
-    session: Session, *, rfc: Rfc, project: Project, actor: Actor, data: DecisionInput,
-    link: ActionToken | None = None, channel: str = "app",
+    session: Session,
+    *,
+    rfc: Rfc,
+    project: Project,
+    actor: Actor,
+    data: DecisionInput,
+    link: ActionToken | None = None,
+    channel: str = "app",
 ) -> Rfc:
     """Apply a decision; with `link`, that single-use link is consumed in the same transaction.
 
@@ -168,19 +221,30 @@ def record_decision(
         raise ValueError(f"unknown decision channel {channel!r}")
     if data.decision == "reject" and not data.reason:
         raise Invalid("Give a reason for rejecting the change.")
-    changes = {"decided_by_id": actor.person_id, "decided_at": clock.now(),
-               "decision_reason": data.reason}
-    rfc_workflow.apply(session, rfc=rfc, project=project, action=data.decision, actor=actor,
-                       changes=changes, link=link,
-                       detail="via emailed link" if link else CHANNELS[channel])
+    changes = {
+        "decided_by_id": actor.person_id,
+        "decided_at": clock.now(),
+        "decision_reason": data.reason,
+    }
+    rfc_workflow.apply(
+        session,
+        rfc=rfc,
+        project=project,
+        action=data.decision,
+        actor=actor,
+        changes=changes,
+        link=link,
+        detail="via emailed link" if link else CHANNELS[channel],
+    )
     return rfc
 
 
 def withdraw_rfc(session: Session, *, actor: Actor, rfc_id: int, reason: str = "") -> Rfc:
     """The requester (or PM) withdraws the RFC, saying why; anyone waiting on it is told."""
     rfc, project = get_rfc_for(session, actor=actor, rfc_id=rfc_id, action="withdraw")
-    rfc_workflow.apply(session, rfc=rfc, project=project, action="withdraw", actor=actor,
-                       detail=reason.strip())
+    rfc_workflow.apply(
+        session, rfc=rfc, project=project, action="withdraw", actor=actor, detail=reason.strip()
+    )
     return rfc
 
 

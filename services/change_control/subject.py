@@ -21,21 +21,38 @@ def _email_context(reads: CachedReads, rfc: Rfc, base: str) -> dict[str, Any]:
     ids = {rfc.requester_id, rfc.approver_id, rfc.decided_by_id, rfc.impact_by_id}
     if project is not None:
         ids |= {project.manager_id, project.sponsor_id}
-    return {"rfc": rfc, "project": project, "rfc_url": f"{base}/rfcs/{rfc.id}",
-            "people": {i: reads.get(Person, i) for i in ids if i is not None}}
+    return {
+        "rfc": rfc,
+        "project": project,
+        "rfc_url": f"{base}/rfcs/{rfc.id}",
+        "people": {i: reads.get(Person, i) for i in ids if i is not None},
+    }
 
 
 def _related(reads: CachedReads, rfc: Rfc) -> list[dict[str, str]]:
     project = reads.get(Project, rfc.project_id)
     if project is None:
         return []
-    return [{"prefect.resource.id": f"signoff.project.{project.code}",
-             "prefect.resource.role": "project", "prefect.resource.name": project.code}]
+    return [
+        {
+            "prefect.resource.id": f"signoff.project.{project.code}",
+            "prefect.resource.role": "project",
+            "prefect.resource.name": project.code,
+        }
+    ]
 
 
-subjects.register(subjects.SubjectType(
-    name="rfc", templates="change_control", load=_load, status=lambda rfc: rfc.status,
-    email_context=_email_context, path=lambda rfc: f"/rfcs/{rfc.id}", ref=lambda rfc: rfc.ref,
-    event_names=EVENT_NAMES, related=_related,
-))
+subjects.register(
+    subjects.SubjectType(
+        name="rfc",
+        templates="change_control",
+        load=_load,
+        status=lambda rfc: rfc.status,
+        email_context=_email_context,
+        path=lambda rfc: f"/rfcs/{rfc.id}",
+        ref=lambda rfc: rfc.ref,
+        event_names=EVENT_NAMES,
+        related=_related,
+    )
+)
 subjects.register_link("approve_rfc", "/approvals/")

@@ -46,7 +46,11 @@ def issue(
 
 
 def revoke_for_subject(
-    session: Session, *, purpose: str, subject_type: str, subject_id: int,
+    session: Session,
+    *,
+    purpose: str,
+    subject_type: str,
+    subject_id: int,
     using: ActionToken | None = None,
 ) -> bool:
     """Invalidate every live link about a subject (it changed, or was decided).
@@ -67,14 +71,17 @@ def revoke_for_subject(
         session.execute(update(ActionToken).where(*live).values(revoked_at=now))
         return True
     this = col(ActionToken.id) == using.id
-    touched = session.execute(
-        update(ActionToken)
-        .where(*live, or_(~this, col(ActionToken.expires_at) > now))
-        .values(used_at=case((this, now), else_=None),
-                revoked_at=case((this, None), else_=now))
-        .returning(col(ActionToken.id))
-        .execution_options(synchronize_session=False)
-    ).scalars().all()
+    touched = (
+        session.execute(
+            update(ActionToken)
+            .where(*live, or_(~this, col(ActionToken.expires_at) > now))
+            .values(used_at=case((this, now), else_=None), revoked_at=case((this, None), else_=now))
+            .returning(col(ActionToken.id))
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
     return using.id in touched
 
 
@@ -85,8 +92,10 @@ def newest_live(
     return session.exec(
         select(ActionToken)
         .where(
-            ActionToken.purpose == purpose, ActionToken.subject_type == subject_type,
-            ActionToken.subject_id == subject_id, ActionToken.person_id == person_id,
+            ActionToken.purpose == purpose,
+            ActionToken.subject_type == subject_type,
+            ActionToken.subject_id == subject_id,
+            ActionToken.person_id == person_id,
             ActionToken.used_at.is_(None),  # type: ignore[union-attr]
             ActionToken.revoked_at.is_(None),  # type: ignore[union-attr]
             ActionToken.expires_at > clock.now(),  # type: ignore[arg-type]

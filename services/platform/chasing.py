@@ -85,11 +85,14 @@ class Done:
     detail: str
 
     def line(self) -> str:
-        """"Reminded Paul Knight: impact analysis of CSE-RFC-004"."""
+        """ "Reminded Paul Knight: impact analysis of CSE-RFC-004"."""
         name = self.to.split(" <", 1)[0] or "nobody"
         what = f"{self.noun} of {self.ref}"
-        verb = {"reminded": "Reminded", "escalated": "Escalated to",
-                "link_reissued": "New link for"}.get(self.action)
+        verb = {
+            "reminded": "Reminded",
+            "escalated": "Escalated to",
+            "link_reissued": "New link for",
+        }.get(self.action)
         if verb is None:  # not_escalated
             return f"Could not escalate {what}: {self.detail}"
         return f"{verb} {name}: {what}"
@@ -110,10 +113,13 @@ class ChaseReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "today": self.today.isoformat(), "working_day": self.working_day,
-            "reminded": self.count("reminded"), "escalated": self.count("escalated"),
+            "today": self.today.isoformat(),
+            "working_day": self.working_day,
+            "reminded": self.count("reminded"),
+            "escalated": self.count("escalated"),
             "link_reissued": self.count("link_reissued"),
-            "not_escalated": self.count("not_escalated"), "digests": self.digests,
+            "not_escalated": self.count("not_escalated"),
+            "digests": self.digests,
         }
 
 
@@ -132,14 +138,20 @@ class _Run:
 
 def due_steps(today: date) -> Any:
     """The due test, as one SQL statement over every domain's open steps."""
-    return (select(Step)
-            .where(col(Step.closed_at).is_(None), col(Step.escalated_at).is_(None),
-                   col(Step.next_chase_on) < today)
-            .order_by(col(Step.id)))
+    return (
+        select(Step)
+        .where(
+            col(Step.closed_at).is_(None),
+            col(Step.escalated_at).is_(None),
+            col(Step.next_chase_on) < today,
+        )
+        .order_by(col(Step.id))
+    )
 
 
-def run(session: Session, *, today: date | None = None,
-        max_reminders: int | None = None) -> ChaseReport:
+def run(
+    session: Session, *, today: date | None = None, max_reminders: int | None = None
+) -> ChaseReport:
     """Remind owners of overdue steps, escalate after `max_reminders`, re-issue expiring
     links, and queue one digest per person told anything."""
     today = today or clock.today()
@@ -153,8 +165,9 @@ def run(session: Session, *, today: date | None = None,
     reminded: set[int] = set()
     for subject_type, policy in known.items():
         mine = [s for s in due if s.subject_type == subject_type]
-        linked = _steps_without_a_lasting_link(session, policy, today) if policy.link_purpose \
-            else []
+        linked = (
+            _steps_without_a_lasting_link(session, policy, today) if policy.link_purpose else []
+        )
         subjects = policy.load(session, sorted({s.subject_id for s in mine + linked}))
         for step in mine:
             subject = subjects.get(step.subject_id)
@@ -167,8 +180,12 @@ def run(session: Session, *, today: date | None = None,
                 _escalate(chase, policy, step, subject)
         for step in linked:
             subject = subjects.get(step.subject_id)
-            if step.id in reminded or subject is None or not policy.needs_link(step, subject) \
-                    or policy.status(subject) != policy.waiting.get(step.kind):
+            if (
+                step.id in reminded
+                or subject is None
+                or not policy.needs_link(step, subject)
+                or policy.status(subject) != policy.waiting.get(step.kind)
+            ):
                 continue
             _reissue_link(chase, policy, step, subject)
     for person_id, items in chase.items.items():
@@ -181,8 +198,12 @@ def _claim(session: Session, step: Step, **values: Any) -> bool:
     """Take this step for this run, unless another run (or an earlier one today) took it."""
     result = session.execute(
         update(Step)
-        .where(col(Step.id) == step.id, col(Step.reminder_count) == step.reminder_count,
-               col(Step.escalated_at).is_(None), col(Step.closed_at).is_(None))
+        .where(
+            col(Step.id) == step.id,
+            col(Step.reminder_count) == step.reminder_count,
+            col(Step.escalated_at).is_(None),
+            col(Step.closed_at).is_(None),
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -201,27 +222,48 @@ def _as_of(today: date) -> datetime:
 
 def _item(policy: Policy, step: Step, action: str, **extra: Any) -> dict[str, Any]:
     """One line of a digest: what it is about, and what must still hold for it to be sent."""
-    return {"action": action, "subject_type": step.subject_type, "subject_id": step.subject_id,
-            "expect_status": policy.waiting.get(step.kind), "kind": step.kind,
-            "step_id": step.id, **extra}
+    return {
+        "action": action,
+        "subject_type": step.subject_type,
+        "subject_id": step.subject_id,
+        "expect_status": policy.waiting.get(step.kind),
+        "kind": step.kind,
+        "step_id": step.id,
+        **extra,
+    }
 
 
 def _remind(chase: _Run, policy: Policy, step: Step, subject: Any) -> bool:
     number = step.reminder_count + 1
     due = step.next_chase_on
     next_on = clock.add_working_days(chase.today, policy.interval(subject))
-    if not _claim(chase.session, step, reminder_count=number, reminded_at=_as_of(chase.today),
-                  next_chase_on=next_on):
+    if not _claim(
+        chase.session,
+        step,
+        reminder_count=number,
+        reminded_at=_as_of(chase.today),
+        next_chase_on=next_on,
+    ):
         return False
     token_id = None
     if policy.link_purpose and policy.needs_link(step, subject):
         token_id = _issue_link(chase.session, policy, step).id
-    chase.tell(step.owner_id, _item(policy, step, "remind", number=number,
-                                    due_text=long_date(due), action_token_id=token_id))
+    chase.tell(
+        step.owner_id,
+        _item(
+            policy, step, "remind", number=number, due_text=long_date(due), action_token_id=token_id
+        ),
+    )
     owner = chase.session.get(Person, step.owner_id)
-    chase.report.steps.append(Done(
-        "reminded", policy.ref(subject), _label(owner), *_owed(policy, step),
-        f"reminder {number}, due {due.isoformat()}" + (", fresh link" if token_id else "")))
+    chase.report.steps.append(
+        Done(
+            "reminded",
+            policy.ref(subject),
+            _label(owner),
+            *_owed(policy, step),
+            f"reminder {number}, due {due.isoformat()}" + (", fresh link" if token_id else ""),
+        )
+    )
     return True
 
 
@@ -233,17 +275,37 @@ def _escalate(chase: _Run, policy: Policy, step: Step, subject: Any) -> None:
     contact = policy.escalate_to(chase.session, step, subject)
     late = owner.name if owner else "the owner"
     if contact is None:
-        chase.report.steps.append(Done(
-            "not_escalated", policy.ref(subject), "", *owed,
-            f"{late} is late and nobody is named to escalate to"))
+        chase.report.steps.append(
+            Done(
+                "not_escalated",
+                policy.ref(subject),
+                "",
+                *owed,
+                f"{late} is late and nobody is named to escalate to",
+            )
+        )
         return
-    chase.tell(contact.id or 0, _item(
-        policy, step, "escalate", owner_name=owner.name if owner else "",
-        owner_email=owner.email if owner else "", reminders=step.reminder_count,
-        first_due_text=long_date(step.due_on)))
-    chase.report.steps.append(Done("escalated", policy.ref(subject), _label(contact), *owed,
-                                   f"{late} has not done it after {step.reminder_count} "
-                                   "reminders"))
+    chase.tell(
+        contact.id or 0,
+        _item(
+            policy,
+            step,
+            "escalate",
+            owner_name=owner.name if owner else "",
+            owner_email=owner.email if owner else "",
+            reminders=step.reminder_count,
+            first_due_text=long_date(step.due_on),
+        ),
+    )
+    chase.report.steps.append(
+        Done(
+            "escalated",
+            policy.ref(subject),
+            _label(contact),
+            *owed,
+            f"{late} has not done it after {step.reminder_count} reminders",
+        )
+    )
 
 
 def _horizon(today: date) -> datetime:
@@ -254,25 +316,39 @@ def _horizon(today: date) -> datetime:
 
 def _steps_without_a_lasting_link(session: Session, policy: Policy, today: date) -> list[Step]:
     """Open steps of this domain whose owner holds no live link lasting past the horizon."""
-    lasting = (select(ActionToken.id)
-               .where(col(ActionToken.purpose) == policy.link_purpose,
-                      col(ActionToken.subject_type) == col(Step.subject_type),
-                      col(ActionToken.subject_id) == col(Step.subject_id),
-                      col(ActionToken.subject_version) == col(Step.subject_version),
-                      col(ActionToken.person_id) == col(Step.owner_id),
-                      col(ActionToken.used_at).is_(None), col(ActionToken.revoked_at).is_(None),
-                      col(ActionToken.expires_at) >= _horizon(today)))
-    return list(session.exec(
-        select(Step).where(col(Step.subject_type) == policy.subject_type,
-                           col(Step.closed_at).is_(None), ~lasting.exists())
-        .order_by(col(Step.id))))
+    lasting = select(ActionToken.id).where(
+        col(ActionToken.purpose) == policy.link_purpose,
+        col(ActionToken.subject_type) == col(Step.subject_type),
+        col(ActionToken.subject_id) == col(Step.subject_id),
+        col(ActionToken.subject_version) == col(Step.subject_version),
+        col(ActionToken.person_id) == col(Step.owner_id),
+        col(ActionToken.used_at).is_(None),
+        col(ActionToken.revoked_at).is_(None),
+        col(ActionToken.expires_at) >= _horizon(today),
+    )
+    return list(
+        session.exec(
+            select(Step)
+            .where(
+                col(Step.subject_type) == policy.subject_type,
+                col(Step.closed_at).is_(None),
+                ~lasting.exists(),
+            )
+            .order_by(col(Step.id))
+        )
+    )
 
 
 def _issue_link(session: Session, policy: Policy, step: Step) -> ActionToken:
     assert policy.link_purpose is not None
-    return action_links.issue(session, purpose=policy.link_purpose,
-                              subject_type=step.subject_type, subject_id=step.subject_id,
-                              subject_version=step.subject_version, person_id=step.owner_id)
+    return action_links.issue(
+        session,
+        purpose=policy.link_purpose,
+        subject_type=step.subject_type,
+        subject_id=step.subject_id,
+        subject_version=step.subject_version,
+        person_id=step.owner_id,
+    )
 
 
 def _reissue_link(chase: _Run, policy: Policy, step: Step, subject: Any) -> None:
@@ -281,31 +357,45 @@ def _reissue_link(chase: _Run, policy: Policy, step: Step, subject: Any) -> None
     at once would queue the same digest key, so the email still goes once."""
     newest = chase.session.exec(
         select(ActionToken)
-        .where(col(ActionToken.purpose) == policy.link_purpose,
-               col(ActionToken.subject_type) == step.subject_type,
-               col(ActionToken.subject_id) == step.subject_id,
-               col(ActionToken.subject_version) == step.subject_version,
-               col(ActionToken.person_id) == step.owner_id, col(ActionToken.used_at).is_(None))
+        .where(
+            col(ActionToken.purpose) == policy.link_purpose,
+            col(ActionToken.subject_type) == step.subject_type,
+            col(ActionToken.subject_id) == step.subject_id,
+            col(ActionToken.subject_version) == step.subject_version,
+            col(ActionToken.person_id) == step.owner_id,
+            col(ActionToken.used_at).is_(None),
+        )
         .order_by(col(ActionToken.id).desc())
     ).first()
     token = _issue_link(chase.session, policy, step)
     chase.tell(step.owner_id, _item(policy, step, "link", action_token_id=token.id))
     owner = chase.session.get(Person, step.owner_id)
     was = "expired" if newest is None or newest.expires_at <= clock.now() else "expiring"
-    chase.report.steps.append(Done(
-        "link_reissued", policy.ref(subject), _label(owner), *_owed(policy, step),
-        f"previous link {was}" + (f" {newest.expires_at:%Y-%m-%d}" if newest else "")))
+    chase.report.steps.append(
+        Done(
+            "link_reissued",
+            policy.ref(subject),
+            _label(owner),
+            *_owed(policy, step),
+            f"previous link {was}" + (f" {newest.expires_at:%Y-%m-%d}" if newest else ""),
+        )
+    )
 
 
-def _queue_digest(session: Session, person_id: int, items: list[dict[str, Any]],
-                  today: date) -> None:
+def _queue_digest(
+    session: Session, person_id: int, items: list[dict[str, Any]], today: date
+) -> None:
     """One email listing everything this run tells the person. Its key names the person, the
     day and the items, so a repeated run (which claims nothing new) queues nothing more."""
     keys = ",".join(f"{i['action']}:{i['step_id']}:{i.get('number', '')}" for i in items)
     digest = hashlib.sha256(keys.encode()).hexdigest()[:16]
-    outbox.queue(session, template=DIGEST, to_person_id=person_id,
-                 key=f"{DIGEST}:p{person_id}:{today.isoformat()}:{digest}",
-                 context={"items": items})
+    outbox.queue(
+        session,
+        template=DIGEST,
+        to_person_id=person_id,
+        key=f"{DIGEST}:p{person_id}:{today.isoformat()}:{digest}",
+        context={"items": items},
+    )
 
 
 def _owed(policy: Policy, step: Step) -> tuple[str, str]:

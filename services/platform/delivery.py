@@ -41,8 +41,12 @@ class DeliveryReport:
     sent_to: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        return {"sent": self.sent, "retried": self.retried, "failed": self.failed,
-                "dropped": self.dropped}
+        return {
+            "sent": self.sent,
+            "retried": self.retried,
+            "failed": self.failed,
+            "dropped": self.dropped,
+        }
 
     def count(self, outcome: outbox.Outcome) -> None:
         if outcome.status == OutboxStatus.sent:
@@ -93,8 +97,9 @@ class _Batch:
         self.retried = 0
         self.error: BaseException | None = None
 
-    async def deliver(self, claimed: list[OutboxMessage], pool: SmtpPool,
-                      settings: Settings) -> None:
+    async def deliver(
+        self, claimed: list[OutboxMessage], pool: SmtpPool, settings: Settings
+    ) -> None:
         pending = iter(claimed)
         with read_session() as session:
             reads = CachedReads(session)
@@ -104,8 +109,7 @@ class _Batch:
                     if self.error is not None:
                         return  # the rest keep their claim and are sent after the lease
                     try:
-                        self.record(await _deliver_one(reads, message, pool, settings,
-                                                       self.report))
+                        self.record(await _deliver_one(reads, message, pool, settings, self.report))
                     except Exception as exc:  # noqa: BLE001 - e.g. the database went away
                         self.error = self.error or exc
 
@@ -133,7 +137,10 @@ class _Batch:
 
 
 async def _deliver_one(
-    reads: CachedReads, message: OutboxMessage, pool: SmtpPool, settings: Settings,
+    reads: CachedReads,
+    message: OutboxMessage,
+    pool: SmtpPool,
+    settings: Settings,
     report: DeliveryReport,
 ) -> outbox.Outcome:
     if not outbox.still_relevant(reads, message):

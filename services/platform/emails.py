@@ -21,17 +21,32 @@ def _context(reads: CachedReads, message: OutboxMessage, person: Person) -> dict
     base = get_settings().base_url.rstrip("/")
     ctx: dict[str, Any] = dict(message.context)
     ctx.update(recipient=person, base_url=base)
-    ctx.update(_about(reads, base, message.subject_type, message.subject_id,
-                      message.action_token_id))
+    ctx.update(
+        _about(reads, base, message.subject_type, message.subject_id, message.action_token_id)
+    )
     if "items" in ctx:  # a digest: each item still owed, with what its domain says about it
-        ctx["items"] = [item | _about(reads, base, item.get("subject_type"),
-                                      item.get("subject_id"), item.get("action_token_id"))
-                        for item in ctx["items"] if outbox.item_is_relevant(reads, item)]
+        ctx["items"] = [
+            item
+            | _about(
+                reads,
+                base,
+                item.get("subject_type"),
+                item.get("subject_id"),
+                item.get("action_token_id"),
+            )
+            for item in ctx["items"]
+            if outbox.item_is_relevant(reads, item)
+        ]
     return ctx
 
 
-def _about(reads: CachedReads, base: str, subject_type: str | None, subject_id: int | None,
-           action_token_id: int | None) -> dict[str, Any]:
+def _about(
+    reads: CachedReads,
+    base: str,
+    subject_type: str | None,
+    subject_id: int | None,
+    action_token_id: int | None,
+) -> dict[str, Any]:
     """The subject's email context from its domain, its template folder, and the link."""
     ctx: dict[str, Any] = {"link": None}
     if subject_type is not None:

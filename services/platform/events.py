@@ -16,14 +16,16 @@ from models import AuditEvent
 from services.platform import subjects
 
 
-def transitions_since(session: Session, *, after_id: int, limit: int = 500
-                      ) -> list[dict[str, Any]]:
+def transitions_since(session: Session, *, after_id: int, limit: int = 500) -> list[dict[str, Any]]:
     """Successful moves recorded after audit event `after_id`, of every registered subject."""
     types = subjects.names()
     rows = session.exec(
         select(AuditEvent)
-        .where(col(AuditEvent.id) > after_id, col(AuditEvent.subject_type).in_(types),
-               AuditEvent.outcome == "ok")
+        .where(
+            col(AuditEvent.id) > after_id,
+            col(AuditEvent.subject_type).in_(types),
+            AuditEvent.outcome == "ok",
+        )
         .order_by(col(AuditEvent.id))
         .limit(limit)
     )
@@ -34,11 +36,19 @@ def transitions_since(session: Session, *, after_id: int, limit: int = 500
         subject = kind.load(reads, e.subject_id)
         if subject is None:
             continue
-        out.append({
-            "audit_id": e.id, "at": e.at, "subject_type": e.subject_type,
-            "event": kind.event_names.get(e.action, e.action), "ref": kind.ref(subject),
-            "subject_id": e.subject_id, "version": e.subject_version,
-            "related": kind.related(reads, subject), "from_status": e.from_status,
-            "to_status": e.to_status, "actor_role": e.actor_role,
-        })
+        out.append(
+            {
+                "audit_id": e.id,
+                "at": e.at,
+                "subject_type": e.subject_type,
+                "event": kind.event_names.get(e.action, e.action),
+                "ref": kind.ref(subject),
+                "subject_id": e.subject_id,
+                "version": e.subject_version,
+                "related": kind.related(reads, subject),
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "actor_role": e.actor_role,
+            }
+        )
     return out

@@ -40,29 +40,77 @@ def queue(
     reminder run) adds nothing. `expect_status`: the email is dropped at sending time unless
     its subject is still in that status.
     """
-    _insert(session, [_new_row(key, template, to_person_id, context, subject_type, subject_id,
-                           expect_status, action_token_id)])
+    _insert(
+        session,
+        [
+            _new_row(
+                key,
+                template,
+                to_person_id,
+                context,
+                subject_type,
+                subject_id,
+                expect_status,
+                action_token_id,
+            )
+        ],
+    )
 
 
 def queue_many(
-    session: Session, *, template: str, to_person_ids: list[int], key: str,
-    subject_type: str | None = None, subject_id: int | None = None,
+    session: Session,
+    *,
+    template: str,
+    to_person_ids: list[int],
+    key: str,
+    subject_type: str | None = None,
+    subject_id: int | None = None,
     expect_status: str | None = None,
 ) -> None:
     """The same email to several people in one INSERT; each row's key is `key` + `:p<id>`."""
-    _insert(session, [_new_row(f"{key}:p{person_id}", template, person_id, None, subject_type,
-                           subject_id, expect_status, None) for person_id in to_person_ids])
+    _insert(
+        session,
+        [
+            _new_row(
+                f"{key}:p{person_id}",
+                template,
+                person_id,
+                None,
+                subject_type,
+                subject_id,
+                expect_status,
+                None,
+            )
+            for person_id in to_person_ids
+        ],
+    )
 
 
-def _new_row(key: str, template: str, to_person_id: int, context: dict[str, Any] | None,
-         subject_type: str | None, subject_id: int | None, expect_status: str | None,
-         action_token_id: int | None) -> dict[str, Any]:
+def _new_row(
+    key: str,
+    template: str,
+    to_person_id: int,
+    context: dict[str, Any] | None,
+    subject_type: str | None,
+    subject_id: int | None,
+    expect_status: str | None,
+    action_token_id: int | None,
+) -> dict[str, Any]:
     now = clock.now()
-    return {"idempotency_key": key[:200], "template": template, "to_person_id": to_person_id,
-            "context": context or {}, "subject_type": subject_type, "subject_id": subject_id,
-            "expect_status": expect_status, "action_token_id": action_token_id,
-            "status": OutboxStatus.queued, "attempts": 0, "next_attempt_at": now,
-            "created_at": now}
+    return {
+        "idempotency_key": key[:200],
+        "template": template,
+        "to_person_id": to_person_id,
+        "context": context or {},
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "expect_status": expect_status,
+        "action_token_id": action_token_id,
+        "status": OutboxStatus.queued,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -70,7 +118,8 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
         return
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     added = session.execute(
-        insert(OutboxMessage).values(rows)
+        insert(OutboxMessage)
+        .values(rows)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
     )
     if added.rowcount:  # type: ignore[attr-defined]
@@ -86,23 +135,30 @@ def claim_due(session: Session, *, limit: int) -> list[OutboxMessage]:
     """
     now = clock.now()
     claimable = or_(
-        and_(col(OutboxMessage.status) == OutboxStatus.queued,
-             col(OutboxMessage.next_attempt_at) <= now),
-        and_(col(OutboxMessage.status) == OutboxStatus.sending,
-             col(OutboxMessage.claimed_until) < now),
+        and_(
+            col(OutboxMessage.status) == OutboxStatus.queued,
+            col(OutboxMessage.next_attempt_at) <= now,
+        ),
+        and_(
+            col(OutboxMessage.status) == OutboxStatus.sending,
+            col(OutboxMessage.claimed_until) < now,
+        ),
     )
     # A MATERIALIZED CTE: as a plain IN (subquery) PostgreSQL may run the locking subquery
     # again while updating, skip the rows this statement just claimed, and claim past `limit`.
     due = (
-        select(OutboxMessage.id).where(claimable).order_by(col(OutboxMessage.id)).limit(limit)
+        select(OutboxMessage.id)
+        .where(claimable)
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
         .with_for_update(skip_locked=True)
-        .cte("due").prefix_with("MATERIALIZED", dialect="postgresql")
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     claimed = session.scalars(
         update(OutboxMessage)
         .where(col(OutboxMessage.id).in_(select(due.c.id)), claimable)
-        .values(status=OutboxStatus.sending, claim_id=uuid.uuid4().hex,
-                claimed_until=now + LEASE)
+        .values(status=OutboxStatus.sending, claim_id=uuid.uuid4().hex, claimed_until=now + LEASE)
         .returning(OutboxMessage),
         execution_options={"synchronize_session": False},
     )
@@ -117,17 +173,32 @@ def still_relevant(reads: CachedReads, message: OutboxMessage) -> bool:
     items = message.context.get("items")
     if items is not None:
         return any(item_is_relevant(reads, item) for item in items)
-    return _holds(reads, message.subject_type, message.subject_id, message.expect_status,
-                  message.action_token_id)
+    return _holds(
+        reads,
+        message.subject_type,
+        message.subject_id,
+        message.expect_status,
+        message.action_token_id,
+    )
 
 
 def item_is_relevant(reads: CachedReads, item: dict[str, Any]) -> bool:
-    return _holds(reads, item.get("subject_type"), item.get("subject_id"),
-                  item.get("expect_status"), item.get("action_token_id"))
+    return _holds(
+        reads,
+        item.get("subject_type"),
+        item.get("subject_id"),
+        item.get("expect_status"),
+        item.get("action_token_id"),
+    )
 
 
-def _holds(reads: CachedReads, subject_type: str | None, subject_id: int | None,
-           expect_status: str | None, action_token_id: int | None) -> bool:
+def _holds(
+    reads: CachedReads,
+    subject_type: str | None,
+    subject_id: int | None,
+    expect_status: str | None,
+    action_token_id: int | None,
+) -> bool:
     if expect_status is not None and subject_type is not None:
         kind = subjects.get(subject_type)
         subject = kind.load(reads, subject_id or 0)
@@ -171,9 +242,13 @@ def retry(message: OutboxMessage, error: str, smtp_message_id: str) -> Outcome:
 def _row_values(outcome: Outcome, now: datetime) -> dict[str, Any]:
     message = outcome.message
     values: dict[str, Any] = {
-        "b_id": message.id, "b_claim": message.claim_id, "status": outcome.status,
-        "attempts": message.attempts, "next_attempt_at": message.next_attempt_at,
-        "message_id": outcome.smtp_message_id or message.message_id, "sent_at": None,
+        "b_id": message.id,
+        "b_claim": message.claim_id,
+        "status": outcome.status,
+        "attempts": message.attempts,
+        "next_attempt_at": message.next_attempt_at,
+        "message_id": outcome.smtp_message_id or message.message_id,
+        "sent_at": None,
         "last_error": outcome.error[:1000] if outcome.error else None,
     }
     if outcome.status == OutboxStatus.sent:
@@ -181,8 +256,10 @@ def _row_values(outcome: Outcome, now: datetime) -> dict[str, Any]:
     elif outcome.status == OutboxStatus.queued:
         attempts = values["attempts"] = message.attempts + 1
         if attempts >= get_settings().outbox_max_attempts:
-            values.update(status=OutboxStatus.failed,
-                          last_error=f"gave up after {attempts} attempts: {outcome.error}"[:1000])
+            values.update(
+                status=OutboxStatus.failed,
+                last_error=f"gave up after {attempts} attempts: {outcome.error}"[:1000],
+            )
         else:  # exponential backoff with jitter, so a recovering relay is not stampeded
             delay = min(3600.0, 30.0 * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
             values["next_attempt_at"] = now + timedelta(seconds=delay)
@@ -198,18 +275,30 @@ def settle(session: Session, outcomes: list[Outcome]) -> None:
     now = clock.now()
     session.connection().execute(
         table.update()
-        .where(table.c.id == bindparam("b_id"), table.c.claim_id == bindparam("b_claim"),
-               table.c.status == OutboxStatus.sending)
-        .values(status=bindparam("status"), attempts=bindparam("attempts"),
-                next_attempt_at=bindparam("next_attempt_at"), message_id=bindparam("message_id"),
-                sent_at=bindparam("sent_at"), last_error=bindparam("last_error"),
-                claim_id=None, claimed_until=None),
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.claim_id == bindparam("b_claim"),
+            table.c.status == OutboxStatus.sending,
+        )
+        .values(
+            status=bindparam("status"),
+            attempts=bindparam("attempts"),
+            next_attempt_at=bindparam("next_attempt_at"),
+            message_id=bindparam("message_id"),
+            sent_at=bindparam("sent_at"),
+            last_error=bindparam("last_error"),
+            claim_id=None,
+            claimed_until=None,
+        ),
         [_row_values(o, now) for o in outcomes],
     )
 
 
 def list_messages(
-    session: Session, *, status: str | None = None, before_id: int | None = None,
+    session: Session,
+    *,
+    status: str | None = None,
+    before_id: int | None = None,
     limit: int = 200,
 ) -> list[OutboxMessage]:
     """Newest first; `before_id` pages on by id (keyset), so a busy outbox never shifts pages."""

@@ -52,11 +52,16 @@ def add_person(session: Session, *, data: PersonCreate) -> Person:
     key = look_alike_key(normalise_email(data.email))
     for (email,) in session.execute(select(Person.email)):
         if look_alike_key(email) == key:
-            raise Conflict(f"{data.email} looks like {email}, who is already registered. "
-                           "Check the address letter by letter.")
+            raise Conflict(
+                f"{data.email} looks like {email}, who is already registered. "
+                "Check the address letter by letter."
+            )
     person = Person(
-        name=data.name.strip(), email=normalise_email(data.email), job_title=data.job_title,
-        is_admin=data.is_admin, created_at=clock.now(),
+        name=data.name.strip(),
+        email=normalise_email(data.email),
+        job_title=data.job_title,
+        is_admin=data.is_admin,
+        created_at=clock.now(),
     )
     session.add(person)
     session.flush()
@@ -66,8 +71,11 @@ def add_person(session: Session, *, data: PersonCreate) -> Person:
 def namesakes(session: Session, *, name: str, exclude_id: int | None = None) -> list[Person]:
     """People whose name looks the same as `name` (an admin is warned before adding another)."""
     key = look_alike_key(name)
-    return [p for p in session.exec(select(Person))
-            if look_alike_key(p.name) == key and p.id != exclude_id]
+    return [
+        p
+        for p in session.exec(select(Person))
+        if look_alike_key(p.name) == key and p.id != exclude_id
+    ]
 
 
 def list_people(session: Session) -> list[Person]:
@@ -80,8 +88,9 @@ def update_person(session: Session, *, email: str, data: PersonUpdate) -> Person
     person = find_by_email(session, email)
     if person is None:
         raise NotFound(f"No person is registered with {email}.")
-    changes = {k: v for k, v in data.model_dump(exclude_none=True).items()
-               if getattr(person, k) != v}
+    changes = {
+        k: v for k, v in data.model_dump(exclude_none=True).items() if getattr(person, k) != v
+    }
     if not changes:
         raise Invalid(f"Nothing was changed: {person.email} already has those details.")
     for key, value in changes.items():
@@ -99,8 +108,9 @@ def ensure_person(session: Session, *, name: str, email: str, job_title: str = "
     return add_person(session, data=PersonCreate(name=name, email=email, job_title=job_title))
 
 
-def create_api_token(session: Session, *, email: str, label: str = "",
-                     expires_days: int | None = None) -> str:
+def create_api_token(
+    session: Session, *, email: str, label: str = "", expires_days: int | None = None
+) -> str:
     """A new personal API token, working until revoked or for `expires_days`; only its hash
     is kept, so it is shown once."""
     person = find_by_email(session, email)
@@ -111,15 +121,18 @@ def create_api_token(session: Session, *, email: str, label: str = "",
     raw = tokens.new_random_token(API_TOKEN_PREFIX)
     now = clock.now()
     session.add(
-        ApiToken(person_id=person.id or 0, token_hash=tokens.hash_token(raw), label=label,
-                 created_at=now,
-                 expires_at=now + timedelta(days=expires_days) if expires_days else None)
+        ApiToken(
+            person_id=person.id or 0,
+            token_hash=tokens.hash_token(raw),
+            label=label,
+            created_at=now,
+            expires_at=now + timedelta(days=expires_days) if expires_days else None,
+        )
     )
     return raw
 
 
-def list_api_tokens(session: Session, *, email: str | None = None
-                    ) -> list[tuple[ApiToken, Person]]:
+def list_api_tokens(session: Session, *, email: str | None = None) -> list[tuple[ApiToken, Person]]:
     """API tokens (revoked ones too) with their owners, oldest first; only one person's if given."""
     stmt = select(ApiToken, Person).join(Person, col(Person.id) == col(ApiToken.person_id))
     if email is not None:
@@ -136,8 +149,9 @@ def revoke_api_token(session: Session, *, token_id: int) -> tuple[ApiToken, Pers
     if row is None:
         raise NotFound(f"There is no API token with id {token_id}.")
     if row.revoked_at is not None:
-        raise Conflict(f"API token {token_id} was already revoked on "
-                       f"{row.revoked_at:%Y-%m-%d %H:%M} UTC.")
+        raise Conflict(
+            f"API token {token_id} was already revoked on {row.revoked_at:%Y-%m-%d %H:%M} UTC."
+        )
     row.revoked_at = clock.now()
     session.add(row)
     session.flush()
@@ -176,22 +190,32 @@ def request_sign_in(session: Session, *, email: str) -> None:
         return
     lock_person_links(session, person)
     settings = get_settings()
-    about: dict[str, Any] = {"purpose": "sign_in", "subject_type": "person",
-                             "subject_id": person.id or 0, "person_id": person.id or 0}
+    about: dict[str, Any] = {
+        "purpose": "sign_in",
+        "subject_type": "person",
+        "subject_id": person.id or 0,
+        "person_id": person.id or 0,
+    }
     newest = action_links.newest_live(session, **about)
     if newest is not None and newest.created_at > clock.now() - timedelta(
-            minutes=settings.link_reuse_minutes):
+        minutes=settings.link_reuse_minutes
+    ):
         return
     if over_hourly_email_limit(session, bucket="sign_in_email", email=person.email):
         return
     action_links.revoke_for_person(session, **about)
     token = action_links.issue(
-        session, subject_version=0, **about,
+        session,
+        subject_version=0,
+        **about,
         lifetime=timedelta(minutes=settings.sign_in_link_minutes),
     )
     outbox.queue(
-        session, template="sign_in", to_person_id=person.id or 0,
-        key=f"sign_in:{token.id}", action_token_id=token.id,
+        session,
+        template="sign_in",
+        to_person_id=person.id or 0,
+        key=f"sign_in:{token.id}",
+        action_token_id=token.id,
     )
 
 
@@ -199,8 +223,9 @@ def over_hourly_email_limit(session: Session, *, bucket: str, email: str) -> boo
     """Count one more link email to this address; True when that passes the hourly limit."""
     from services.platform import throttle
 
-    sent = throttle.count(session, bucket=bucket, value=normalise_email(email),
-                          window=timedelta(hours=1))
+    sent = throttle.count(
+        session, bucket=bucket, value=normalise_email(email), window=timedelta(hours=1)
+    )
     return sent.hits > get_settings().link_emails_per_hour
 
 
@@ -231,8 +256,12 @@ def complete_sign_in(session: Session, *, raw: str) -> tuple[Person, str]:
     raw_session = tokens.new_random_token()
     now = clock.now()
     session.add(
-        WebSession(person_id=person.id or 0, token_hash=tokens.hash_token(raw_session),
-                   created_at=now, expires_at=now + timedelta(hours=get_settings().session_hours))
+        WebSession(
+            person_id=person.id or 0,
+            token_hash=tokens.hash_token(raw_session),
+            created_at=now,
+            expires_at=now + timedelta(hours=get_settings().session_hours),
+        )
     )
     return person, raw_session
 

@@ -26,65 +26,98 @@ class Subject:
     version: int
 
 
-def open_steps(session: Session, *, subject: Subject, kind: str, owners: Iterable[int],
-               due_on: date) -> None:
+def open_steps(
+    session: Session, *, subject: Subject, kind: str, owners: Iterable[int], due_on: date
+) -> None:
     """One open step per owner, due on `due_on` (a working day the domain chose)."""
     now = clock.now()
-    rows = [{"subject_type": subject.type, "subject_id": subject.id,
-             "subject_version": subject.version, "kind": kind, "owner_id": owner,
-             "opened_at": now, "due_on": due_on, "next_chase_on": due_on, "reminder_count": 0}
-            for owner in dict.fromkeys(owners)]
+    rows = [
+        {
+            "subject_type": subject.type,
+            "subject_id": subject.id,
+            "subject_version": subject.version,
+            "kind": kind,
+            "owner_id": owner,
+            "opened_at": now,
+            "due_on": due_on,
+            "next_chase_on": due_on,
+            "reminder_count": 0,
+        }
+        for owner in dict.fromkeys(owners)
+    ]
     if rows:
         session.execute(insert(Step), rows)
 
 
-def close_steps(session: Session, *, subject: Subject, outcome: str,
-                revoke_links: str | None = None, kinds: Iterable[str] | None = None) -> None:
+def close_steps(
+    session: Session,
+    *,
+    subject: Subject,
+    outcome: str,
+    revoke_links: str | None = None,
+    kinds: Iterable[str] | None = None,
+) -> None:
     """Close the subject's open steps, and with `revoke_links` (a link purpose) its live links.
 
     At most two UPDATEs, each matching only open rows; nothing is read first.
     """
     now = clock.now()
-    closing = update(Step).where(col(Step.subject_type) == subject.type,
-                                 col(Step.subject_id) == subject.id,
-                                 col(Step.closed_at).is_(None))
+    closing = update(Step).where(
+        col(Step.subject_type) == subject.type,
+        col(Step.subject_id) == subject.id,
+        col(Step.closed_at).is_(None),
+    )
     if kinds is not None:
         closing = closing.where(col(Step.kind).in_(list(kinds)))
-    session.execute(closing.values(closed_at=now, outcome=outcome)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        closing.values(closed_at=now, outcome=outcome).execution_options(synchronize_session=False)
+    )
     if revoke_links:
-        action_links.revoke_for_subject(session, purpose=revoke_links, subject_type=subject.type,
-                                        subject_id=subject.id)
+        action_links.revoke_for_subject(
+            session, purpose=revoke_links, subject_type=subject.type, subject_id=subject.id
+        )
 
 
-def complete(session: Session, *, subject: Subject, kind: str, owner_id: int,
-             outcome: str) -> bool:
+def complete(session: Session, *, subject: Subject, kind: str, owner_id: int, outcome: str) -> bool:
     """Close one person's open step of this kind on this version (a signatory signing); False
     when they owe none (already done, or never asked)."""
     done = session.execute(
         update(Step)
-        .where(col(Step.subject_type) == subject.type, col(Step.subject_id) == subject.id,
-               col(Step.subject_version) == subject.version, col(Step.kind) == kind,
-               col(Step.owner_id) == owner_id, col(Step.closed_at).is_(None))
+        .where(
+            col(Step.subject_type) == subject.type,
+            col(Step.subject_id) == subject.id,
+            col(Step.subject_version) == subject.version,
+            col(Step.kind) == kind,
+            col(Step.owner_id) == owner_id,
+            col(Step.closed_at).is_(None),
+        )
         .values(closed_at=clock.now(), outcome=outcome)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
 def open_subject_ids(session: Session, *, subject_type: str, owner_id: int):  # type: ignore[no-untyped-def]
     """A subquery: the ids of subjects of this type on which this person owes an open step."""
-    return select(Step.subject_id).where(col(Step.subject_type) == subject_type,
-                                         col(Step.owner_id) == owner_id,
-                                         col(Step.closed_at).is_(None))
+    return select(Step.subject_id).where(
+        col(Step.subject_type) == subject_type,
+        col(Step.owner_id) == owner_id,
+        col(Step.closed_at).is_(None),
+    )
 
 
 def outcomes(session: Session, *, subject: Subject, kind: str) -> list[str | None]:
     """The outcome of each step of this kind on this version, in the order they were opened
     (None while still open)."""
-    return list(session.exec(
-        select(Step.outcome).where(col(Step.subject_type) == subject.type,
-                                   col(Step.subject_id) == subject.id,
-                                   col(Step.subject_version) == subject.version,
-                                   col(Step.kind) == kind).order_by(col(Step.id))))
-
-
+    return list(
+        session.exec(
+            select(Step.outcome)
+            .where(
+                col(Step.subject_type) == subject.type,
+                col(Step.subject_id) == subject.id,
+                col(Step.subject_version) == subject.version,
+                col(Step.kind) == kind,
+            )
+            .order_by(col(Step.id))
+        )
+    )

@@ -57,13 +57,15 @@ def count(session: Session, *, bucket: str, value: str, window: timedelta) -> Co
     table: Any = Throttle.__table__  # type: ignore[attr-defined]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     passed = table.c.window_start <= now - window
-    stmt = dialect.insert(table).values(bucket=bucket, key=key_for(value), window_start=now,
-                                        hits=1)
+    stmt = dialect.insert(table).values(bucket=bucket, key=key_for(value), window_start=now, hits=1)
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.bucket, table.c.key],
-        set_={"hits": case((passed, 1), else_=table.c.hits + 1),
-              "window_start": case((passed, literal(now, table.c.window_start.type)),
-                                   else_=table.c.window_start)},
+        set_={
+            "hits": case((passed, 1), else_=table.c.hits + 1),
+            "window_start": case(
+                (passed, literal(now, table.c.window_start.type)), else_=table.c.window_start
+            ),
+        },
     ).returning(table.c.hits, table.c.window_start)
     hits, start = session.execute(stmt).one()
     _clear_expired(session, table, bucket=bucket, before=now - window)
@@ -87,12 +89,14 @@ def current(*, bucket: str, value: str, window: timedelta) -> Count:
 
 
 def _clear_expired(session: Session, table: Any, *, bucket: str, before: datetime) -> None:
-    expired = (select(table.c.bucket, table.c.key)
-               .where(and_(table.c.bucket == bucket, table.c.window_start <= before))
-               .limit(CLEANUP_ROWS)
-               # Rows another worker is counting right now are left to a later hit: no waits,
-               # no deadlock between two cleanups (PostgreSQL; SQLite writes one at a time).
-               .with_for_update(skip_locked=True))
+    expired = (
+        select(table.c.bucket, table.c.key)
+        .where(and_(table.c.bucket == bucket, table.c.window_start <= before))
+        .limit(CLEANUP_ROWS)
+        # Rows another worker is counting right now are left to a later hit: no waits,
+        # no deadlock between two cleanups (PostgreSQL; SQLite writes one at a time).
+        .with_for_update(skip_locked=True)
+    )
     session.execute(delete(table).where(tuple_(table.c.bucket, table.c.key).in_(expired)))
 
 

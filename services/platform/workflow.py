@@ -74,17 +74,27 @@ class Workflow:
 
     def allowed_actions(self, row: Any, roles: set[str]) -> list[str]:
         """The moves this person may make now (drives which buttons a page shows)."""
-        return [a for a in self.actions
-                if (m := self.moves.get((row.status, a))) and roles & m.roles]
+        return [
+            a for a in self.actions if (m := self.moves.get((row.status, a))) and roles & m.roles
+        ]
 
-    def authorise(self, row: Any, context: Any, *, action: str, actor: Actor,
-                  role: str | None = None) -> tuple[Move, str, Refusal]:
+    def authorise(
+        self, row: Any, context: Any, *, action: str, actor: Actor, role: str | None = None
+    ) -> tuple[Move, str, Refusal]:
         """Check the table for this move: (the move, acting role, refusal) or raise."""
         roles = self.roles(row, context, actor.person_id)
         move = self.moves.get((row.status, action))
         acting_role = role or self.main_role((roles & move.roles if move else set()) or roles)
-        refusal = Refusal(self.subject_type, row.id or 0, row.version, action, row.status,
-                          actor.person_id, acting_role, actor.address)
+        refusal = Refusal(
+            self.subject_type,
+            row.id or 0,
+            row.version,
+            action,
+            row.status,
+            actor.person_id,
+            acting_role,
+            actor.address,
+        )
         # Permission before state: someone who could never make this move is told so, and
         # learns nothing about where the subject is now.
         if not roles & self.may_ever.get(action, frozenset()):
@@ -95,32 +105,54 @@ class Workflow:
             raise Forbidden(self.forbidden(row, action, roles), refusal=refusal)
         return move, acting_role, refusal
 
-    def apply(self, session: Session, row: Any, context: Any, *, action: str, actor: Actor,
-              changes: dict[str, Any] | None = None, role: str | None = None,
-              detail: str = "", link: ActionToken | None = None) -> Any:
+    def apply(
+        self,
+        session: Session,
+        row: Any,
+        context: Any,
+        *,
+        action: str,
+        actor: Actor,
+        changes: dict[str, Any] | None = None,
+        role: str | None = None,
+        detail: str = "",
+        link: ActionToken | None = None,
+    ) -> Any:
         """Make one move: check, update conditionally, audit, then run its after-effects."""
-        move, acting_role, refusal = self.authorise(row, context, action=action, actor=actor,
-                                                    role=role)
+        move, acting_role, refusal = self.authorise(
+            row, context, action=action, actor=actor, role=role
+        )
         from_status = row.status
         values = dict(changes or {})
         values.update(status=move.to, version=row.version + 1, updated_at=clock.now())
-        table = self.table
+        table: Any = self.table  # any table with id, status, version and updated_at
         result = session.execute(
             update(table)
-            .where(table.id == row.id, table.status == row.status,  # type: ignore[attr-defined]
-                   table.version == row.version)  # type: ignore[attr-defined]
+            .where(table.id == row.id, table.status == row.status, table.version == row.version)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(f"{self.ref(row)} was changed by someone else at the same moment. "
-                           "Reload it and try again.", refusal=refusal)
+            raise Conflict(
+                f"{self.ref(row)} was changed by someone else at the same moment. "
+                "Reload it and try again.",
+                refusal=refusal,
+            )
         for key, value in values.items():
             set_committed_value(row, key, value)
-        audit.record(session, actor_id=actor.person_id, actor_role=acting_role,
-                     actor_address=actor.address, subject_type=self.subject_type,
-                     subject_id=row.id or 0, subject_version=row.version, action=action,
-                     from_status=from_status, to_status=move.to, detail=detail)
+        audit.record(
+            session,
+            actor_id=actor.person_id,
+            actor_role=acting_role,
+            actor_address=actor.address,
+            subject_type=self.subject_type,
+            subject_id=row.id or 0,
+            subject_version=row.version,
+            action=action,
+            from_status=from_status,
+            to_status=move.to,
+            detail=detail,
+        )
         moved = Moved(self, row, context, action, from_status, actor, link)
         for effect in move.effects:
             effect(session, moved)
@@ -145,8 +177,13 @@ class OpenStep:
     def __call__(self, session: Session, moved: Moved) -> None:
         if self.supersede:
             steps.close_steps(session, subject=moved.subject, outcome="superseded")
-        steps.open_steps(session, subject=moved.subject, kind=self.kind,
-                         owners=[self.owner(moved)], due_on=self.due(moved))
+        steps.open_steps(
+            session,
+            subject=moved.subject,
+            kind=self.kind,
+            owners=[self.owner(moved)],
+            due_on=self.due(moved),
+        )
 
 
 @dataclass(frozen=True)
@@ -159,15 +196,19 @@ class CloseSteps:
     revoke_links: str | None = None
 
     def __call__(self, session: Session, moved: Moved) -> None:
-        steps.close_steps(session, subject=moved.subject,
-                          outcome=self.outcome or moved.row.status)
+        steps.close_steps(session, subject=moved.subject, outcome=self.outcome or moved.row.status)
         if self.revoke_links is None:
             return
         if not action_links.revoke_for_subject(
-                session, purpose=self.revoke_links, subject_type=moved.workflow.subject_type,
-                subject_id=moved.row.id, using=moved.link):
-            raise Conflict(f"{moved.workflow.ref(moved.row)} was decided a moment ago by "
-                           "another request.")
+            session,
+            purpose=self.revoke_links,
+            subject_type=moved.workflow.subject_type,
+            subject_id=moved.row.id,
+            using=moved.link,
+        ):
+            raise Conflict(
+                f"{moved.workflow.ref(moved.row)} was decided a moment ago by another request."
+            )
 
 
 @dataclass(frozen=True)
@@ -180,10 +221,17 @@ class Notify:
     not_the_actor: bool = False
 
     def __call__(self, session: Session, moved: Moved) -> None:
-        people = [p for p in dict.fromkeys(self.to(moved)) if p is not None
-                  and not (self.not_the_actor and p == moved.actor.person_id)]
+        people = [
+            p
+            for p in dict.fromkeys(self.to(moved))
+            if p is not None and not (self.not_the_actor and p == moved.actor.person_id)
+        ]
         outbox.queue_many(
-            session, template=self.template, to_person_ids=people,
+            session,
+            template=self.template,
+            to_person_ids=people,
             key=f"{self.template}:{moved.workflow.subject_type}{moved.row.id}:v{moved.row.version}",
-            subject_type=moved.workflow.subject_type, subject_id=moved.row.id,
-            expect_status=self.expect)
+            subject_type=moved.workflow.subject_type,
+            subject_id=moved.row.id,
+            expect_status=self.expect,
+        )

@@ -36,8 +36,11 @@ def state(db) -> dict:  # type: ignore[no-untyped-def]
 
 
 def rfcs_of(client, factory, team, who=None, **params):  # type: ignore[no-untyped-def]
-    r = client.get(f"/api/v1/projects/{team.code}/rfcs", params=params,
-                   headers=factory.auth(who or team.officer))
+    r = client.get(
+        f"/api/v1/projects/{team.code}/rfcs",
+        params=params,
+        headers=factory.auth(who or team.officer),
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -77,39 +80,54 @@ def test_write_routes_take_a_reference(client, factory, team, db):
     r = client.post(f"/api/v1/rfcs/{rfc.ref}/submit", headers=factory.auth(team.officer))
     assert r.status_code == 200, r.text
     assert db.rfc(rfc.id).status == "impact_analysis"
-    r = client.post(f"/api/v1/rfcs/{rfc.ref}/impact", json=MINOR,
-                    headers=factory.auth(team.manager))
+    r = client.post(
+        f"/api/v1/rfcs/{rfc.ref}/impact", json=MINOR, headers=factory.auth(team.manager)
+    )
     assert r.status_code == 200 and r.json()["classification"] == "minor"
 
 
-@pytest.mark.parametrize(("key", "status", "code"), [
-    ("NOPE-RFC-001", 404, "not_found"),
-    ("cse-rfc-001", 422, "validation_failed"),
-    ("CSE-RFC-1", 422, "validation_failed"),
-    ("CSE-RFC-001'--", 422, "validation_failed"),
-    ("2147483648", 422, "invalid"),
-    ("9999999999", 422, "invalid"),
-    ("0", 422, "validation_failed"),
-])
+@pytest.mark.parametrize(
+    ("key", "status", "code"),
+    [
+        ("NOPE-RFC-001", 404, "not_found"),
+        ("cse-rfc-001", 422, "validation_failed"),
+        ("CSE-RFC-1", 422, "validation_failed"),
+        ("CSE-RFC-001'--", 422, "validation_failed"),
+        ("2147483648", 422, "invalid"),
+        ("9999999999", 422, "invalid"),
+        ("0", 422, "validation_failed"),
+    ],
+)
 def test_bad_or_unknown_reference(client, factory, team, db, key, status, code):
     factory.rfc(team)
     before = state(db)
     headers = factory.auth(team.manager)
-    for method, suffix, body in [("get", "", None), ("post", "/submit", None),
-                                 ("post", "/withdraw", None), ("patch", "", {"title": "x"})]:
-        problem(client.request(method, f"/api/v1/rfcs/{key}{suffix}", json=body,
-                               headers=headers), status, code)
+    for method, suffix, body in [
+        ("get", "", None),
+        ("post", "/submit", None),
+        ("post", "/withdraw", None),
+        ("patch", "", {"title": "x"}),
+    ]:
+        problem(
+            client.request(method, f"/api/v1/rfcs/{key}{suffix}", json=body, headers=headers),
+            status,
+            code,
+        )
     assert state(db) == before
 
 
 def test_reference_of_an_rfc_you_may_not_see_is_404(client, factory, team, db):
     rfc = factory.rfc(team)
     other = factory.team()
-    body = problem(client.get(f"/api/v1/rfcs/{rfc.ref}", headers=factory.auth(other.manager)),
-                   404, "not_found")
+    body = problem(
+        client.get(f"/api/v1/rfcs/{rfc.ref}", headers=factory.auth(other.manager)), 404, "not_found"
+    )
     assert rfc.ref in body["detail"] and rfc.title not in json.dumps(body)
-    unknown = problem(client.get(f"/api/v1/rfcs/{team.code}-RFC-999",
-                                 headers=factory.auth(other.manager)), 404, "not_found")
+    unknown = problem(
+        client.get(f"/api/v1/rfcs/{team.code}-RFC-999", headers=factory.auth(other.manager)),
+        404,
+        "not_found",
+    )
     assert unknown["title"] == body["title"]
 
 
@@ -118,7 +136,7 @@ def test_reference_of_an_rfc_you_may_not_see_is_404(client, factory, team, db):
 
 def test_list_items_carry_what_a_register_shows(client, factory, team):
     rfc = factory.in_status(team, "awaiting_approval")
-    item, = rfcs_of(client, factory, team)["items"]
+    (item,) = rfcs_of(client, factory, team)["items"]
     assert item["id"] == rfc.id and item["ref"] == rfc.ref and item["project_code"] == team.code
     assert item["title"] == rfc.title and item["status"] == "awaiting_approval"
     assert item["classification"] == "major" and item["version"] == rfc.version
@@ -155,14 +173,30 @@ def test_q_searches_reference_title_and_description_ignoring_case(client, factor
     assert ids("nothing like this") == []
 
 
-@pytest.mark.parametrize(("q", "matches"), [
-    ("%", ["100% done"]), ("_", ["snake_case"]), ("0%", ["100% done"]),
-    ("e_c", ["snake_case"]), ("\\", ["back\\slash"]), ("O'Brien", ["Ask O'Brien"]),
-    ('"quoted"', ['a "quoted" word']), ("' OR '1'='1", []), ("%' OR 1=1 --", []),
-])
+@pytest.mark.parametrize(
+    ("q", "matches"),
+    [
+        ("%", ["100% done"]),
+        ("_", ["snake_case"]),
+        ("0%", ["100% done"]),
+        ("e_c", ["snake_case"]),
+        ("\\", ["back\\slash"]),
+        ("O'Brien", ["Ask O'Brien"]),
+        ('"quoted"', ['a "quoted" word']),
+        ("' OR '1'='1", []),
+        ("%' OR 1=1 --", []),
+    ],
+)
 def test_like_wildcards_and_quotes_in_q_are_literal(client, factory, team, db, q, matches):
-    for title in ("100% done", "snake_case", "snakeXcase", "back\\slash", "Ask O'Brien",
-                  'a "quoted" word', "plain"):
+    for title in (
+        "100% done",
+        "snake_case",
+        "snakeXcase",
+        "back\\slash",
+        "Ask O'Brien",
+        'a "quoted" word',
+        "plain",
+    ):
         factory.rfc(team, title=title, description="d")
     before = state(db)
     got = [x["title"] for x in rfcs_of(client, factory, team, q=q)["items"]]
@@ -198,8 +232,7 @@ def test_pages_with_filters(client, factory, team):
     drafts = [factory.in_status(team, "draft") for _ in range(3)]
     factory.in_status(team, "withdrawn")
     first = rfcs_of(client, factory, team, status="draft", limit=2)
-    second = rfcs_of(client, factory, team, status="draft", limit=2,
-                     cursor=first["next_cursor"])
+    second = rfcs_of(client, factory, team, status="draft", limit=2, cursor=first["next_cursor"])
     got = [x["id"] for x in first["items"] + second["items"]]
     assert got == [r.id for r in reversed(drafts)] and second["next_cursor"] is None
 
@@ -230,13 +263,17 @@ BAD_PARAMS = [
 ]
 
 
-@pytest.mark.parametrize(("params", "code", "field"), BAD_PARAMS,
-                         ids=lambda v: json.dumps(v)[:30] if isinstance(v, dict) else str(v))
+@pytest.mark.parametrize(
+    ("params", "code", "field"),
+    BAD_PARAMS,
+    ids=lambda v: json.dumps(v)[:30] if isinstance(v, dict) else str(v),
+)
 def test_malformed_list_parameters_are_refused(client, factory, team, db, params, code, field):
     factory.rfc(team)
     before = state(db)
-    r = client.get(f"/api/v1/projects/{team.code}/rfcs", params=params,
-                   headers=factory.auth(team.officer))
+    r = client.get(
+        f"/api/v1/projects/{team.code}/rfcs", params=params, headers=factory.auth(team.officer)
+    )
     body = problem(r, 422, code)
     if field is not None:
         assert field in [e["field"] for e in body["errors"]], body
@@ -250,9 +287,11 @@ def test_a_cursor_is_refused_with_other_filters(client, factory, team):
     for _ in range(3):
         factory.in_status(team, "draft")
     page = rfcs_of(client, factory, team, status="draft", limit=1)
-    r = client.get(f"/api/v1/projects/{team.code}/rfcs",
-                   params={"status": "withdrawn", "limit": 1, "cursor": page["next_cursor"]},
-                   headers=factory.auth(team.officer))
+    r = client.get(
+        f"/api/v1/projects/{team.code}/rfcs",
+        params={"status": "withdrawn", "limit": 1, "cursor": page["next_cursor"]},
+        headers=factory.auth(team.officer),
+    )
     assert "other filters" in problem(r, 422, "invalid")["detail"]
 
 
@@ -276,10 +315,17 @@ def test_search_service_across_projects_and_its_refusals(factory, team):
         page = search(s, query=RfcQuery())
         assert [r.id for r in page.rows] == [theirs.id, mine.id] and page.next_cursor is None
         assert [r.id for r in search(s, query=RfcQuery(project_id=team.project.id)).rows] == [
-            mine.id]
+            mine.id
+        ]
         assert search(s, query=RfcQuery(status=RfcStatus.approved)).rows == []
-        for bad in (RfcQuery(limit=0), RfcQuery(limit=201), RfcQuery(q="a\x00"),
-                    RfcQuery(q="x" * 201), RfcQuery(cursor="!!"), RfcQuery(cursor="e30")):
+        for bad in (
+            RfcQuery(limit=0),
+            RfcQuery(limit=201),
+            RfcQuery(q="a\x00"),
+            RfcQuery(q="x" * 201),
+            RfcQuery(cursor="!!"),
+            RfcQuery(cursor="e30"),
+        ):
             with pytest.raises(Invalid):
                 search(s, query=bad)
 
@@ -289,13 +335,18 @@ def test_search_service_across_projects_and_its_refusals(factory, team):
 
 def test_created_resources_carry_their_location(client, factory, team):
     admin = factory.auth(factory.admin())
-    body = {"code": "LOC", "name": "Located", "sponsor_email": team.sponsor.email,
-            "manager_email": team.manager.email}
+    body = {
+        "code": "LOC",
+        "name": "Located",
+        "sponsor_email": team.sponsor.email,
+        "manager_email": team.manager.email,
+    }
     r = client.post("/api/v1/projects", json=body, headers=admin)
     assert r.status_code == 201 and r.headers["location"] == "/api/v1/projects/LOC"
     assert client.get(r.headers["location"], headers=admin).json() == r.json()
-    r = client.post(f"/api/v1/projects/{team.code}/rfcs", json=RFC,
-                    headers=factory.auth(team.officer))
+    r = client.post(
+        f"/api/v1/projects/{team.code}/rfcs", json=RFC, headers=factory.auth(team.officer)
+    )
     assert r.status_code == 201 and r.headers["location"] == f"/api/v1/rfcs/{r.json()['id']}"
     got = client.get(r.headers["location"], headers=factory.auth(team.officer))
     assert got.status_code == 200 and got.json()["ref"] == r.json()["ref"]
@@ -325,11 +376,15 @@ def test_unauthenticated_is_a_problem_with_www_authenticate(client):
 def test_oversized_api_body_is_a_problem_but_pages_keep_theirs(client, factory, team, db):
     before = state(db)
     big = b"x" * (256 * 1024 + 1)
-    r = client.post(f"/api/v1/projects/{team.code}/rfcs", content=big,
-                    headers=factory.auth(team.officer) | {"Content-Type": "application/json"})
+    r = client.post(
+        f"/api/v1/projects/{team.code}/rfcs",
+        content=big,
+        headers=factory.auth(team.officer) | {"Content-Type": "application/json"},
+    )
     assert problem(r, 413, "payload_too_large")["instance"] == f"/api/v1/projects/{team.code}/rfcs"
-    page = client.post("/sign-in", content=big,
-                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    page = client.post(
+        "/sign-in", content=big, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert page.status_code == 413
     assert page.headers["content-type"] == "application/json" and page.json()["detail"]
     assert state(db) == before
@@ -337,8 +392,11 @@ def test_oversized_api_body_is_a_problem_but_pages_keep_theirs(client, factory, 
 
 def test_validation_errors_list_each_field(client, factory, team, db):
     before = state(db)
-    r = client.post(f"/api/v1/projects/{team.code}/rfcs", json={"title": "", "issue_log_no": 0},
-                    headers=factory.auth(team.officer))
+    r = client.post(
+        f"/api/v1/projects/{team.code}/rfcs",
+        json={"title": "", "issue_log_no": 0},
+        headers=factory.auth(team.officer),
+    )
     body = problem(r, 422, "validation_failed")
     fields = {e["field"] for e in body["errors"]}
     assert fields == {"title", "description", "issue_log_no"}
@@ -349,18 +407,43 @@ def test_validation_errors_list_each_field(client, factory, team, db):
 
 def test_service_refusals_use_their_own_codes(client, factory, team, db):
     rfc = factory.rfc(team)
-    problem(client.post(f"/api/v1/rfcs/{rfc.id}/submit", headers=factory.auth(team.sponsor)),
-            403, "forbidden")  # one of the project's people, but not the requester
-    problem(client.post(f"/api/v1/rfcs/{rfc.id}/submit", headers=factory.auth(team.stranger)),
-            404, "not_found")  # not one of the project's people: it does not exist for them
+    problem(
+        client.post(f"/api/v1/rfcs/{rfc.id}/submit", headers=factory.auth(team.sponsor)),
+        403,
+        "forbidden",
+    )  # one of the project's people, but not the requester
+    problem(
+        client.post(f"/api/v1/rfcs/{rfc.id}/submit", headers=factory.auth(team.stranger)),
+        404,
+        "not_found",
+    )  # not one of the project's people: it does not exist for them
     decided = factory.in_status(team, "approved", major=False)  # the PM decided it already
-    problem(client.post(f"/api/v1/rfcs/{decided.id}/decision", json={"decision": "approve"},
-                        headers=factory.auth(team.manager)), 409, "conflict")
-    problem(client.post("/api/v1/projects", headers=factory.auth(team.officer),
-                        json={"code": "X", "name": "x", "sponsor_email": team.sponsor.email,
-                              "manager_email": team.manager.email}), 403, "forbidden")
-    r = client.patch(f"/api/v1/rfcs/{rfc.id}", json={"title": rfc.title},
-                     headers=factory.auth(team.officer))
+    problem(
+        client.post(
+            f"/api/v1/rfcs/{decided.id}/decision",
+            json={"decision": "approve"},
+            headers=factory.auth(team.manager),
+        ),
+        409,
+        "conflict",
+    )
+    problem(
+        client.post(
+            "/api/v1/projects",
+            headers=factory.auth(team.officer),
+            json={
+                "code": "X",
+                "name": "x",
+                "sponsor_email": team.sponsor.email,
+                "manager_email": team.manager.email,
+            },
+        ),
+        403,
+        "forbidden",
+    )
+    r = client.patch(
+        f"/api/v1/rfcs/{rfc.id}", json={"title": rfc.title}, headers=factory.auth(team.officer)
+    )
     problem(r, 422, "invalid")
 
 
@@ -369,10 +452,13 @@ def test_service_refusals_use_their_own_codes(client, factory, team, db):
 
 def test_a_decision_by_api_is_recorded_via_api(client, factory, team, db):
     by_api = factory.in_status(team, "awaiting_approval", major=False)
-    r = client.post(f"/api/v1/rfcs/{by_api.ref}/decision", json={"decision": "approve"},
-                    headers=factory.auth(team.manager))
+    r = client.post(
+        f"/api/v1/rfcs/{by_api.ref}/decision",
+        json={"decision": "approve"},
+        headers=factory.auth(team.manager),
+    )
     assert r.status_code == 200, r.text
-    decision, = db.audit(by_api.id, action="approve")
+    (decision,) = db.audit(by_api.id, action="approve")
     assert decision.detail == "via API"
     history = client.get(f"/api/v1/rfcs/{by_api.id}", headers=factory.auth(team.manager)).json()
     assert history["history"][-1]["detail"] == "via API"
@@ -387,8 +473,13 @@ def test_an_unknown_decision_channel_is_a_programming_error(factory, team, db):
     rfc = factory.in_status(team, "awaiting_approval", major=False)
     before = state(db)
     with pytest.raises(ValueError, match="channel"):
-        factory.call(rfcs.decide, actor=factory.actor(team.manager), rfc_id=rfc.id,
-                     data=DecisionInput(decision="approve"), channel="fax")
+        factory.call(
+            rfcs.decide,
+            actor=factory.actor(team.manager),
+            rfc_id=rfc.id,
+            data=DecisionInput(decision="approve"),
+            channel="fax",
+        )
     assert state(db) == before
 
 
@@ -411,18 +502,26 @@ def test_openapi_describes_every_operation_and_its_errors(client):
             assert {"type", "title", "status", "detail", "code"} <= set(schema["required"])
             assert schema["properties"]["status"]["enum"] == [int(status)]
     schemas = spec["components"]["schemas"]
-    assert set(schemas["RfcStatus"]["enum"]) == {"draft", "impact_analysis", "awaiting_approval",
-                                                 "approved", "rejected", "withdrawn"}
+    assert set(schemas["RfcStatus"]["enum"]) == {
+        "draft",
+        "impact_analysis",
+        "awaiting_approval",
+        "approved",
+        "rejected",
+        "withdrawn",
+    }
     assert set(schemas["Classification"]["enum"]) == {"minor", "major"}
     for model in ("RfcSummary", "RfcPublic", "RfcListItem"):
         assert schemas[model]["properties"]["status"] == {"$ref": "#/components/schemas/RfcStatus"}
         assert {"$ref": "#/components/schemas/Classification"} in (
-            schemas[model]["properties"]["classification"]["anyOf"])
+            schemas[model]["properties"]["classification"]["anyOf"]
+        )
     assert "HTTPValidationError" not in schemas
     for path in ("/api/v1/projects", "/api/v1/projects/{code}/rfcs"):
         assert "Location" in spec["paths"][path]["post"]["responses"]["201"]["headers"]
-    params = {p["name"]: p for p in spec["paths"]["/api/v1/projects/{code}/rfcs"]["get"][
-        "parameters"]}
+    params = {
+        p["name"]: p for p in spec["paths"]["/api/v1/projects/{code}/rfcs"]["get"]["parameters"]
+    }
     assert {"status", "classification", "q", "limit", "cursor"} <= set(params)
     assert (params["limit"]["schema"]["minimum"], params["limit"]["schema"]["maximum"]) == (1, 200)
 
@@ -435,11 +534,19 @@ def test_the_web_app_never_imports_prefect(env):
     import sys
     from pathlib import Path
 
-    code = ("import sys\nfrom api.main import app\nfrom fastapi.testclient import TestClient\n"
-            "TestClient(app).get('/openapi.json')\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))")
-    done = subprocess.run([sys.executable, "-c", code], env=dict(os.environ),  # noqa: S603
-                          cwd=Path(__file__).resolve().parents[2], capture_output=True,
-                          text=True, timeout=120, check=False)
+    code = (
+        "import sys\nfrom api.main import app\nfrom fastapi.testclient import TestClient\n"
+        "TestClient(app).get('/openapi.json')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=dict(os.environ),  # noqa: S603
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -64,13 +64,19 @@ def _load_schema():  # type: ignore[no-untyped-def]
 schema = _load_schema()
 
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance, response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 
 
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_input_causes_a_server_error(case):
-    response = case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN['admin']}"},
-                                      checks=CHECKS)
+    response = case.call_and_validate(
+        headers={"Authorization": f"Bearer {TOKEN['admin']}"}, checks=CHECKS
+    )
     assert response.status_code < 500

@@ -50,23 +50,42 @@ OUTSIDER = {
     ("GET", "/admin/outbox"): 403,
     ("POST", "/admin/outbox/{message_id}/requeue"): 403,
     # Open to anyone; they show no project's data (action links carry their own authority).
-    ("GET", "/openapi.json"): "open", ("GET", "/api/docs"): "open", ("GET", "/"): "open",
-    ("GET", "/sign-in"): "open", ("POST", "/sign-in"): "open", ("GET", "/sign-in/{raw}"): "open",
-    ("POST", "/sign-in/{raw}"): "open", ("GET", "/sign-out"): "open",
-    ("POST", "/sign-out"): "open", ("GET", "/approvals/{raw}"): "open",
-    ("POST", "/approvals/{raw}"): "open", ("POST", "/approvals/{raw}/resend"): "open",
-    ("GET", "/accessibility"): "open", ("GET", "/privacy"): "open", ("GET", "/cookies"): "open",
-    ("GET", "/mailbox"): "open", ("GET", "/mailbox/{key}"): "open",
+    ("GET", "/openapi.json"): "open",
+    ("GET", "/api/docs"): "open",
+    ("GET", "/"): "open",
+    ("GET", "/sign-in"): "open",
+    ("POST", "/sign-in"): "open",
+    ("GET", "/sign-in/{raw}"): "open",
+    ("POST", "/sign-in/{raw}"): "open",
+    ("GET", "/sign-out"): "open",
+    ("POST", "/sign-out"): "open",
+    ("GET", "/approvals/{raw}"): "open",
+    ("POST", "/approvals/{raw}"): "open",
+    ("POST", "/approvals/{raw}/resend"): "open",
+    ("GET", "/accessibility"): "open",
+    ("GET", "/privacy"): "open",
+    ("GET", "/cookies"): "open",
+    ("GET", "/mailbox"): "open",
+    ("GET", "/mailbox/{key}"): "open",
 }
 
 BODIES = {
-    "/api/v1/projects": {"code": "NEW", "name": "New", "sponsor_email": "x@council.example",
-                         "manager_email": "y@council.example"},
+    "/api/v1/projects": {
+        "code": "NEW",
+        "name": "New",
+        "sponsor_email": "x@council.example",
+        "manager_email": "y@council.example",
+    },
     "/api/v1/projects/{code}/members": {"email": "z@council.example", "role": "Member"},
     "/api/v1/projects/{code}/rfcs": {"title": "Mine", "description": "Let me in."},
     "/api/v1/rfcs/{rfc}": {"title": "Changed by an outsider"},
-    "/api/v1/rfcs/{rfc}/impact": {"days_of_work": 1, "cost_pence": 0, "extends_timescale": False,
-                                  "needs_extra_resources": False, "recommendation": "Go"},
+    "/api/v1/rfcs/{rfc}/impact": {
+        "days_of_work": 1,
+        "cost_pence": 0,
+        "extends_timescale": False,
+        "needs_extra_resources": False,
+        "recommendation": "Go",
+    },
     "/api/v1/rfcs/{rfc}/decision": {"decision": "approve", "reason": ""},
 }
 FORMS = {
@@ -75,8 +94,13 @@ FORMS = {
     "/projects/{code}/rfcs/new": {"title": "Mine", "description": "Let me in.", "then": "submit"},
     "/rfcs/{rfc_id}/edit": {"title": "Changed", "description": "x", "version": "3"},
     "/rfcs/{rfc_id}/withdraw": {"reason": "Not mine to keep."},
-    "/rfcs/{rfc_id}/impact": {"days_of_work": "1", "cost": "0", "extends_timescale": "no",
-                              "needs_extra_resources": "no", "recommendation": "Go"},
+    "/rfcs/{rfc_id}/impact": {
+        "days_of_work": "1",
+        "cost": "0",
+        "extends_timescale": "no",
+        "needs_extra_resources": "no",
+        "recommendation": "Go",
+    },
     "/rfcs/{rfc_id}/decision": {"decision": "approve", "reason": ""},
 }
 
@@ -108,13 +132,20 @@ def world(factory, db):  # type: ignore[no-untyped-def]
     from models import OutboxMessage
 
     team = factory.team()
-    states = {s: factory.in_status(team, s) for s in ("draft", "impact_analysis",
-                                                       "awaiting_approval", "approved")}
+    states = {
+        s: factory.in_status(team, s)
+        for s in ("draft", "impact_analysis", "awaiting_approval", "approved")
+    }
     member = factory.person("A Member")
     from services.change_control import projects
 
-    factory.call(projects.add_project_member, actor=factory.actor(factory.admin()),
-                 code=team.code, email=member.email, role="Work Stream Leader")
+    factory.call(
+        projects.add_project_member,
+        actor=factory.actor(factory.admin()),
+        code=team.code,
+        email=member.email,
+        role="Work Stream Leader",
+    )
     with write_session() as s:
         s.execute(update(OutboxMessage).values(status="failed"))
     message_id = db.outbox()[0].id
@@ -122,9 +153,13 @@ def world(factory, db):  # type: ignore[no-untyped-def]
 
 
 def _fill(path: str, *, code: str, rfc: object, member: str, message_id: int) -> str:
-    return (path.replace("{code}", code).replace("{rfc}", getattr(rfc, "ref", ""))
-            .replace("{rfc_id}", str(getattr(rfc, "id", ""))).replace("{email}", member)
-            .replace("{message_id}", str(message_id)))
+    return (
+        path.replace("{code}", code)
+        .replace("{rfc}", getattr(rfc, "ref", ""))
+        .replace("{rfc_id}", str(getattr(rfc, "id", "")))
+        .replace("{email}", member)
+        .replace("{message_id}", str(message_id))
+    )
 
 
 def _csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
@@ -140,8 +175,12 @@ def test_an_outsider_learns_nothing_and_changes_nothing(client, factory, db, wor
     client.cookies.set("signoff_session", factory.sign_in(outsider))
     api = factory.auth(outsider)
     token = _csrf(client, "/sign-out")
-    values = {"code": team.code, "rfc": rfc, "member": world["member"].email,
-              "message_id": world["message_id"]}
+    values = {
+        "code": team.code,
+        "rfc": rfc,
+        "member": world["member"].email,
+        "message_id": world["message_id"],
+    }
     secrets = [rfc.title, rfc.ref, team.project.name, team.sponsor.email, team.manager.name]
     failures = []
     for (method, route), expected in sorted(OUTSIDER.items()):
@@ -155,8 +194,9 @@ def test_an_outsider_learns_nothing_and_changes_nothing(client, factory, db, wor
         elif method == "GET":
             r = client.get(path, follow_redirects=False)
         else:
-            form = {k: v.replace("{member}", values["member"])
-                    for k, v in FORMS.get(route, {}).items()}
+            form = {
+                k: v.replace("{member}", values["member"]) for k, v in FORMS.get(route, {}).items()
+            }
             r = client.post(path, data=form | {"csrf_token": token}, follow_redirects=False)
         after = db.snapshot()
         # A refused attempt may be recorded in the audit trail; nothing else may change.
@@ -167,6 +207,8 @@ def test_an_outsider_learns_nothing_and_changes_nothing(client, factory, db, wor
         leaked = [s for s in secrets if s in r.text and s not in path]  # echoes are no leak
         if r.status_code != want or after != before or leaked:
             changed = [t for t in after if after[t] != before[t]]
-            failures.append(f"{method} {path}: {r.status_code} (want {want}); "
-                            f"changed {changed}; leaked {leaked}")
+            failures.append(
+                f"{method} {path}: {r.status_code} (want {want}); "
+                f"changed {changed}; leaked {leaked}"
+            )
     assert not failures, "\n".join(failures)

@@ -16,21 +16,26 @@ def _csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
     return re.search(r'name="csrf_token" value="([^"]*)"', client.get(path).text).group(1)
 
 
-@pytest.mark.parametrize(("path", "location"), [
-    ("/rfcs/mine", "/sign-in?next=%2Frfcs%2Fmine"),
-    ("/projects/CSE?q=car%20park&status=draft",
-     "/sign-in?next=%2Fprojects%2FCSE%3Fq%3Dcar%2520park%26status%3Ddraft"),
-    ("/projects", "/sign-in?next=%2Fprojects"),
-])
-def test_a_signed_out_person_is_sent_to_sign_in_and_told_where_to_come_back(client, path,
-                                                                          location):
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/rfcs/mine", "/sign-in?next=%2Frfcs%2Fmine"),
+        (
+            "/projects/CSE?q=car%20park&status=draft",
+            "/sign-in?next=%2Fprojects%2FCSE%3Fq%3Dcar%2520park%26status%3Ddraft",
+        ),
+        ("/projects", "/sign-in?next=%2Fprojects"),
+    ],
+)
+def test_a_signed_out_person_is_sent_to_sign_in_and_told_where_to_come_back(client, path, location):
     r = client.get(path, follow_redirects=False)
     assert (r.status_code, r.headers["location"]) == (303, location)
 
 
 def test_a_signed_out_post_is_sent_to_sign_in_without_a_page_to_come_back_to(client, team):
-    r = client.post(f"/projects/{team.code}/members", data={"email": "x@example.org"},
-                    follow_redirects=False)
+    r = client.post(
+        f"/projects/{team.code}/members", data={"email": "x@example.org"}, follow_redirects=False
+    )
     assert (r.status_code, r.headers["location"]) == (303, "/sign-in")
 
 
@@ -52,14 +57,21 @@ def test_a_non_administrator_is_told_the_page_is_for_administrators(client, fact
     assert '<p class="govuk-body">Only administrators can see this page.</p>' in r.text
 
 
-def test_an_administrator_manages_the_people_of_a_project_they_are_not_one_of(client, factory,
-                                                                             team, db):
+def test_an_administrator_manages_the_people_of_a_project_they_are_not_one_of(
+    client, factory, team, db
+):
     admin = factory.admin()
     client.cookies.set("signoff_session", factory.sign_in(admin))
     page = f"/projects/{team.code}"
-    r = client.post(f"{page}/members", follow_redirects=False,
-                    data={"email": team.stranger.email, "role": "Work Stream Leader",
-                          "csrf_token": _csrf(client, page)})
+    r = client.post(
+        f"{page}/members",
+        follow_redirects=False,
+        data={
+            "email": team.stranger.email,
+            "role": "Work Stream Leader",
+            "csrf_token": _csrf(client, page),
+        },
+    )
     assert r.status_code == 303, r.text
     client.cookies.set("signoff_session", factory.sign_in(team.stranger))
     assert client.get(page).status_code == 200
@@ -69,8 +81,11 @@ def test_a_page_action_is_audited_with_the_persons_address(client, factory, team
     rfc = factory.rfc(team, requester=team.officer)
     client.cookies.set("signoff_session", factory.sign_in(team.officer))
     page = f"/rfcs/{rfc.id}/withdraw"
-    r = client.post(page, data={"reason": "No longer needed.", "csrf_token": _csrf(client, page)},
-                    follow_redirects=False)
+    r = client.post(
+        page,
+        data={"reason": "No longer needed.", "csrf_token": _csrf(client, page)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
-    row, = db.audit(rfc.id, action="withdraw", outcome="ok")
+    (row,) = db.audit(rfc.id, action="withdraw", outcome="ok")
     assert (row.actor_id, row.actor_address) == (team.officer.id, "testclient")

@@ -24,7 +24,7 @@ def test_my_rfcs_lists_the_work_waiting_for_its_owner(client, factory, team, sta
     page = client.get("/rfcs")
     assert page.status_code == 200, page.text[:500]
     waiting = page.text.split("Waiting for you")[1].split("Raised by you")[0]
-    assert waiting.count(f"href=\"/rfcs/{rfc.id}/") == 1
+    assert waiting.count(f'href="/rfcs/{rfc.id}/') == 1
     assert "Nothing is waiting for you" not in waiting
 
 
@@ -34,7 +34,7 @@ def test_my_rfcs_lists_each_rfc_once_among_many(client, factory, team):
     page = client.get("/rfcs")
     assert page.status_code == 200
     for rfc in rfcs:
-        assert page.text.split("Raised by you")[0].count(f"href=\"/rfcs/{rfc.id}/") == 1
+        assert page.text.split("Raised by you")[0].count(f'href="/rfcs/{rfc.id}/') == 1
 
 
 def _assert_text_as_written(html: str) -> None:
@@ -48,8 +48,10 @@ def test_rfc_text_keeps_its_lines_and_is_escaped_on_every_page(client, factory, 
     rfc = factory.rfc(team, description=HOSTILE, expected_benefits=HOSTILE)
     factory.submit(rfc, team.officer)
     factory.impact(rfc, team.manager)  # major: the sponsor decides, by link
-    for person, path in [(team.officer, f"/rfcs/{rfc.id}"),
-                         (team.sponsor, f"/rfcs/{rfc.id}/decision")]:
+    for person, path in [
+        (team.officer, f"/rfcs/{rfc.id}"),
+        (team.sponsor, f"/rfcs/{rfc.id}/decision"),
+    ]:
         _as(client, factory, person)
         page = client.get(path)
         assert page.status_code == 200, path
@@ -83,9 +85,14 @@ def test_a_notice_in_the_address_is_not_shown(client, factory, team):
 def test_a_saved_change_is_confirmed_once(client, factory, team):
     rfc = factory.rfc(team)
     _as(client, factory, team.officer)
-    form = {"title": "A better title", "description": "Merge two tasks.",
-            "expected_benefits": "Less duplication.", "issue_log_no": "", "version": "1",
-            "csrf_token": _csrf(client, f"/rfcs/{rfc.id}/edit")}
+    form = {
+        "title": "A better title",
+        "description": "Merge two tasks.",
+        "expected_benefits": "Less duplication.",
+        "issue_log_no": "",
+        "version": "1",
+        "csrf_token": _csrf(client, f"/rfcs/{rfc.id}/edit"),
+    }
     done = client.post(f"/rfcs/{rfc.id}/edit", data=form, follow_redirects=False)
     assert done.status_code == 303 and "signoff_flash" in done.cookies
     first = client.get(f"/rfcs/{rfc.id}")
@@ -120,16 +127,23 @@ def _sign_in_by_form(client, factory, person, next_path: str | None):  # type: i
 
     client.cookies.clear()
     page = "/sign-in" + (f"?next={quote(next_path, safe='')}" if next_path is not None else "")
-    asked = client.post("/sign-in", data={"email": person.email, "next": next_path or "",
-                                          "csrf_token": _csrf(client, page)})
+    asked = client.post(
+        "/sign-in",
+        data={"email": person.email, "next": next_path or "", "csrf_token": _csrf(client, page)},
+    )
     assert asked.status_code == 200
     with read_session() as s:
-        row = s.exec(select(ActionToken).where(ActionToken.person_id == person.id,
-                                               ActionToken.purpose == "sign_in")
-                     .order_by(ActionToken.id.desc())).first()  # type: ignore[union-attr]
+        row = s.exec(
+            select(ActionToken)
+            .where(ActionToken.person_id == person.id, ActionToken.purpose == "sign_in")
+            .order_by(ActionToken.id.desc())
+        ).first()  # type: ignore[union-attr]
     raw = tokens.derive_token(row.salt)
-    done = client.post(f"/sign-in/{raw}", data={"csrf_token": _csrf(client, f"/sign-in/{raw}")},
-                       follow_redirects=False)
+    done = client.post(
+        f"/sign-in/{raw}",
+        data={"csrf_token": _csrf(client, f"/sign-in/{raw}")},
+        follow_redirects=False,
+    )
     assert done.status_code == 303
     return done.headers["location"]
 
@@ -142,13 +156,27 @@ def test_a_link_followed_while_signed_out_returns_there_after_sign_in(client, fa
     assert asked.headers["location"] == f"/sign-in?next=%2Frfcs%2F{rfc.id}%3Ftab%3Dhistory"
     page = client.get(asked.headers["location"])
     assert f'name="next" value="/rfcs/{rfc.id}?tab=history"' in page.text
-    assert _sign_in_by_form(client, factory, team.officer,
-                            f"/rfcs/{rfc.id}?tab=history") == f"/rfcs/{rfc.id}?tab=history"
+    assert (
+        _sign_in_by_form(client, factory, team.officer, f"/rfcs/{rfc.id}?tab=history")
+        == f"/rfcs/{rfc.id}?tab=history"
+    )
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example",
-                                    "/%5Cevil.example", "javascript:alert(1)", "/sign-in/abc",
-                                    "/rfcs\r\nSet-Cookie: x=1", "", "rfcs", "/" + "a" * 600])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "/%5Cevil.example",
+        "javascript:alert(1)",
+        "/sign-in/abc",
+        "/rfcs\r\nSet-Cookie: x=1",
+        "",
+        "rfcs",
+        "/" + "a" * 600,
+    ],
+)
 def test_sign_in_never_redirects_off_the_site(client, factory, team, target):
     landed = _sign_in_by_form(client, factory, team.officer, target)
     if target == "/%5Cevil.example":  # a percent-encoded backslash is a path on this site
@@ -167,8 +195,7 @@ def test_a_tampered_return_cookie_is_ignored(client, factory, team):
 # --- withdrawing asks first, and keeps the reason -------------------------------------------
 
 
-def test_withdraw_asks_for_a_reason_and_records_it(client, factory, team, db, deliver_outbox,
-                                                   smtp):
+def test_withdraw_asks_for_a_reason_and_records_it(client, factory, team, db, deliver_outbox, smtp):
     rfc = factory.in_status(team, "awaiting_approval")
     _as(client, factory, team.officer)
     page = client.get(f"/rfcs/{rfc.id}")
@@ -176,15 +203,19 @@ def test_withdraw_asks_for_a_reason_and_records_it(client, factory, team, db, de
     before = db.snapshot()
     token = _csrf(client, f"/rfcs/{rfc.id}/withdraw")
     for reason in ("", "   \n "):
-        refused = client.post(f"/rfcs/{rfc.id}/withdraw", data={"reason": reason,
-                                                                 "csrf_token": token})
+        refused = client.post(
+            f"/rfcs/{rfc.id}/withdraw", data={"reason": reason, "csrf_token": token}
+        )
         assert refused.status_code == 422 and "Enter why you are withdrawing" in refused.text
-    too_long = client.post(f"/rfcs/{rfc.id}/withdraw", data={"reason": "x" * 10_001,
-                                                             "csrf_token": token})
+    too_long = client.post(
+        f"/rfcs/{rfc.id}/withdraw", data={"reason": "x" * 10_001, "csrf_token": token}
+    )
     assert too_long.status_code == 422
     assert db.snapshot() == before
-    done = client.post(f"/rfcs/{rfc.id}/withdraw",
-                       data={"reason": "The room is no longer available.", "csrf_token": token})
+    done = client.post(
+        f"/rfcs/{rfc.id}/withdraw",
+        data={"reason": "The room is no longer available.", "csrf_token": token},
+    )
     assert done.status_code == 200 and "has been withdrawn" in done.text
     assert db.rfc(rfc.id).status == "withdrawn"
     assert "Withdrawn by Requester" in done.text and "The room is no longer available." in done.text
@@ -210,9 +241,12 @@ def test_history_reads_as_people_say_it(client, factory, team):
     _as(client, factory, team.officer)
     text = client.get(f"/rfcs/{rfc.id}").text
     who = team.officer.name
-    for line in (f"Raised by {who}", f"Sent for impact analysis by {who}",
-                 f"Impact recorded by {team.manager.name}: major change, goes to the sponsor",
-                 f"Approved by {team.sponsor.name} (via app)"):
+    for line in (
+        f"Raised by {who}",
+        f"Sent for impact analysis by {who}",
+        f"Impact recorded by {team.manager.name}: major change, goes to the sponsor",
+        f"Approved by {team.sponsor.name} (via app)",
+    ):
         assert line in text, line
 
 
@@ -262,8 +296,9 @@ def test_sign_out_is_a_link_to_a_question(client, factory, team):
     assert 'href="/sign-out"' in nav and 'aria-current="page"' in nav
     assert client.get("/sign-out").status_code == 200
     assert client.get("/rfcs").status_code == 200  # looking at the question signs no one out
-    done = client.post("/sign-out", data={"csrf_token": _csrf(client, "/sign-out")},
-                       follow_redirects=False)
+    done = client.post(
+        "/sign-out", data={"csrf_token": _csrf(client, "/sign-out")}, follow_redirects=False
+    )
     assert done.status_code == 303
     assert client.get("/rfcs", follow_redirects=False).status_code == 303
 

@@ -13,9 +13,16 @@ def csrf(client) -> str:  # type: ignore[no-untyped-def]
     return re.search(r'name="csrf_token" value="([^"]*)"', page.text).group(1)
 
 
-@pytest.mark.parametrize("email", ["a\x00@council.example", "a@council.example\x00",
-                                   "' OR 1=1 --@x.example", "<script>@x.example",
-                                   "x" * 300 + "@council.example"])
+@pytest.mark.parametrize(
+    "email",
+    [
+        "a\x00@council.example",
+        "a@council.example\x00",
+        "' OR 1=1 --@x.example",
+        "<script>@x.example",
+        "x" * 300 + "@council.example",
+    ],
+)
 def test_sign_in_with_hostile_email(client, factory, db, backend, request, email):
     factory.person(email="real.person@council.example")
     before = db.counts()
@@ -39,13 +46,23 @@ def test_sign_in_of_a_registered_person_queues_one_link(client, factory, db):
     r = client.post("/sign-in", data={"email": person.email.upper(), "csrf_token": csrf(client)})
     assert r.status_code == 200
     after = db.counts()
-    assert (after["action_token"], after["outbox_message"]) == (before["action_token"] + 1,
-                                                                before["outbox_message"] + 1)
+    assert (after["action_token"], after["outbox_message"]) == (
+        before["action_token"] + 1,
+        before["outbox_message"] + 1,
+    )
 
 
-@pytest.mark.parametrize("path", ["/projects/A%00B", "/projects/A%00B/rfcs/new",
-                                  "/projects/%27%20OR%201%3D1--", "/projects/" + "Z" * 300,
-                                  "/rfcs/1%00", "/rfcs/1%20OR%201=1"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/projects/A%00B",
+        "/projects/A%00B/rfcs/new",
+        "/projects/%27%20OR%201%3D1--",
+        "/projects/" + "Z" * 300,
+        "/rfcs/1%00",
+        "/rfcs/1%20OR%201=1",
+    ],
+)
 def test_hostile_paths_in_pages_are_404(client, factory, team, db, backend, request, path):
     client.cookies.set("signoff_session", factory.sign_in(team.officer))
     before = db.counts()

@@ -37,42 +37,69 @@ CSRF_REFUSED = {
     ("POST", "/sign-in"): Case(None, {"email": "{officer_email}"}),
     ("POST", "/sign-in/{raw}"): Case(None),
     ("POST", "/sign-out"): Case("officer"),
-    ("POST", "/projects/{code}/members"): Case("manager", {"email": "{stranger_email}",
-                                                            "role": "Work Stream Leader"}),
+    ("POST", "/projects/{code}/members"): Case(
+        "manager", {"email": "{stranger_email}", "role": "Work Stream Leader"}
+    ),
     ("POST", "/projects/{code}/members/remove"): Case("manager", {"email": "{member_email}"}),
-    ("POST", "/projects/{code}/rfcs/new"): Case("officer", {
-        "title": "Merge the two survey tasks", "description": "One survey, not two.",
-        "expected_benefits": "Less duplication."}),
-    ("POST", "/rfcs/{rfc_id}/edit"): Case("officer", {
-        "title": "Edited title", "description": "Edited.", "expected_benefits": "Fewer steps.",
-        "version": "{version}"}),
+    ("POST", "/projects/{code}/rfcs/new"): Case(
+        "officer",
+        {
+            "title": "Merge the two survey tasks",
+            "description": "One survey, not two.",
+            "expected_benefits": "Less duplication.",
+        },
+    ),
+    ("POST", "/rfcs/{rfc_id}/edit"): Case(
+        "officer",
+        {
+            "title": "Edited title",
+            "description": "Edited.",
+            "expected_benefits": "Fewer steps.",
+            "version": "{version}",
+        },
+    ),
     ("POST", "/rfcs/{rfc_id}/submit"): Case("officer"),
     ("POST", "/rfcs/{rfc_id}/withdraw"): Case("officer", {"reason": "No longer needed."}),
-    ("POST", "/rfcs/{rfc_id}/impact"): Case("manager", {
-        "days_of_work": "1", "cost": "0", "extends_timescale": "no",
-        "needs_extra_resources": "no", "recommendation": "Easy to accommodate."}),
+    ("POST", "/rfcs/{rfc_id}/impact"): Case(
+        "manager",
+        {
+            "days_of_work": "1",
+            "cost": "0",
+            "extends_timescale": "no",
+            "needs_extra_resources": "no",
+            "recommendation": "Easy to accommodate.",
+        },
+    ),
     ("POST", "/rfcs/{rfc_id}/decision"): Case("manager", {"decision": "approve", "reason": ""}),
     ("POST", "/admin/outbox/{message_id}/requeue"): Case("admin"),
 }
 
 # Deliberately without a CSRF token, and why that is safe.
 CSRF_FREE = {
-    ("POST", "/approvals/{raw}"):
-        "The emailed action link: its authority is the 256-bit token in the URL, bound to one "
-        "approver and one RFC version, not a cookie. A forged cross-site POST has no ambient "
-        "credential to borrow; whoever knows the token can already decide (that is the design: "
-        "sponsors need no account). The approver may open it in any browser, so there is no "
-        "session to bind a CSRF token to.",
-    ("POST", "/approvals/{raw}/resend"):
-        "Asks for a fresh link to be sent to the registered address only; it changes no decision "
-        "and an attacker learns nothing, as the link goes to that person's mailbox. It needs the "
-        "old token in the URL, like the link itself.",
+    (
+        "POST",
+        "/approvals/{raw}",
+    ): "The emailed action link: its authority is the 256-bit token in the URL, bound to one "
+    "approver and one RFC version, not a cookie. A forged cross-site POST has no ambient "
+    "credential to borrow; whoever knows the token can already decide (that is the design: "
+    "sponsors need no account). The approver may open it in any browser, so there is no "
+    "session to bind a CSRF token to.",
+    (
+        "POST",
+        "/approvals/{raw}/resend",
+    ): "Asks for a fresh link to be sent to the registered address only; it changes no decision "
+    "and an attacker learns nothing, as the link goes to that person's mailbox. It needs the "
+    "old token in the URL, like the link itself.",
 }
 
 # Which RFC each route acts on (the status it must be in for the move to be allowed).
-RFC_FOR = {"/rfcs/{rfc_id}/edit": "draft", "/rfcs/{rfc_id}/submit": "draft",
-           "/rfcs/{rfc_id}/withdraw": "draft", "/rfcs/{rfc_id}/impact": "impact_analysis",
-           "/rfcs/{rfc_id}/decision": "awaiting_minor"}
+RFC_FOR = {
+    "/rfcs/{rfc_id}/edit": "draft",
+    "/rfcs/{rfc_id}/submit": "draft",
+    "/rfcs/{rfc_id}/withdraw": "draft",
+    "/rfcs/{rfc_id}/impact": "impact_analysis",
+    "/rfcs/{rfc_id}/decision": "awaiting_minor",
+}
 
 
 def page_routes_that_change_state() -> set[tuple[str, str]]:
@@ -109,35 +136,51 @@ def world(factory, db):  # type: ignore[no-untyped-def]
 
     team = factory.team()
     member = factory.person("A Member")
-    factory.call(projects.add_project_member, actor=factory.actor(factory.admin()),
-                 code=team.code, email=member.email, role="Work Stream Leader")
-    rfcs = {"draft": factory.in_status(team, "draft"),
-            "impact_analysis": factory.in_status(team, "impact_analysis"),
-            "awaiting_minor": factory.in_status(team, "awaiting_approval", major=False)}
+    factory.call(
+        projects.add_project_member,
+        actor=factory.actor(factory.admin()),
+        code=team.code,
+        email=member.email,
+        role="Work Stream Leader",
+    )
+    rfcs = {
+        "draft": factory.in_status(team, "draft"),
+        "impact_analysis": factory.in_status(team, "impact_analysis"),
+        "awaiting_minor": factory.in_status(team, "awaiting_approval", major=False),
+    }
     with write_session() as s:
         s.execute(update(OutboxMessage).values(status="failed"))
     factory.call(people.request_sign_in, email=member.email)
     with read_session() as s:
         link = s.exec(select(ActionToken).where(ActionToken.purpose == "sign_in")).one()
-    return {"team": team, "member": member, "rfcs": rfcs, "message_id": db.outbox()[0].id,
-            "sign_in_raw": factory.raw_link(link),
-            "people": {"officer": team.officer, "manager": team.manager,
-                       "admin": factory.admin()}}
+    return {
+        "team": team,
+        "member": member,
+        "rfcs": rfcs,
+        "message_id": db.outbox()[0].id,
+        "sign_in_raw": factory.raw_link(link),
+        "people": {"officer": team.officer, "manager": team.manager, "admin": factory.admin()},
+    }
 
 
 def _path(route: str, world: dict) -> str:
     rfc = world["rfcs"].get(RFC_FOR.get(route, ""))
-    return (route.replace("{code}", world["team"].code)
-            .replace("{rfc_id}", str(rfc.id if rfc else ""))
-            .replace("{message_id}", str(world["message_id"]))
-            .replace("{raw}", world["sign_in_raw"]))
+    return (
+        route.replace("{code}", world["team"].code)
+        .replace("{rfc_id}", str(rfc.id if rfc else ""))
+        .replace("{message_id}", str(world["message_id"]))
+        .replace("{raw}", world["sign_in_raw"])
+    )
 
 
 def _form(case: Case, route: str, world: dict) -> dict[str, str]:
     team, rfc = world["team"], world["rfcs"].get(RFC_FOR.get(route, ""))
-    values = {"{officer_email}": team.officer.email, "{stranger_email}": team.stranger.email,
-              "{member_email}": world["member"].email,
-              "{version}": str(rfc.version if rfc else "")}
+    values = {
+        "{officer_email}": team.officer.email,
+        "{stranger_email}": team.stranger.email,
+        "{member_email}": world["member"].email,
+        "{version}": str(rfc.version if rfc else ""),
+    }
     return {k: values.get(v, v) for k, v in case.form.items()}
 
 
@@ -157,7 +200,8 @@ def _someone_elses_token() -> str:
 
 @pytest.mark.parametrize("route", sorted(p for _, p in CSRF_REFUSED))
 def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing(
-        client, factory, db, world, route):
+    client, factory, db, world, route
+):
     case = CSRF_REFUSED[("POST", route)]
     if case.who is not None:
         client.cookies.set("signoff_session", factory.sign_in(world["people"][case.who]))
@@ -178,7 +222,8 @@ def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing(
 
 
 def test_a_csrf_token_is_bound_to_this_browser_and_after_sign_in_to_its_session(
-        client, factory, team, db):
+    client, factory, team, db
+):
     from api.deps import ANON_COOKIE
 
     page = client.get("/sign-in")  # no cookies yet: the page gives this browser its own
@@ -188,8 +233,7 @@ def test_a_csrf_token_is_bound_to_this_browser_and_after_sign_in_to_its_session(
 
     client.cookies.clear()  # another browser, with no cookies, replaying the token
     before = db.snapshot()
-    r = client.post("/sign-in", data={"email": team.officer.email,
-                                      "csrf_token": before_sign_in})
+    r = client.post("/sign-in", data={"email": team.officer.email, "csrf_token": before_sign_in})
     assert r.status_code == 403 and db.snapshot() == before
 
     client.cookies.set(ANON_COOKIE, anon)  # the same browser signs in: its old token is spent
@@ -197,6 +241,7 @@ def test_a_csrf_token_is_bound_to_this_browser_and_after_sign_in_to_its_session(
     before = db.snapshot()
     r = client.post("/sign-out", data={"csrf_token": before_sign_in}, follow_redirects=False)
     assert r.status_code == 403 and db.snapshot() == before
-    r = client.post("/sign-out", data={"csrf_token": _token(client, signed_in=True)},
-                    follow_redirects=False)
+    r = client.post(
+        "/sign-out", data={"csrf_token": _token(client, signed_in=True)}, follow_redirects=False
+    )
     assert r.status_code == 303

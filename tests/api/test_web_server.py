@@ -34,12 +34,18 @@ def server(tmp_path_factory):  # type: ignore[no-untyped-def]
     }
     py = sys.executable
     for command in (["db", "upgrade"], ["load-demo"]):
-        subprocess.run([py, "-m", "cli.main", *command], env=env, cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [py, "-m", "cli.main", *command], env=env, cwd=ROOT, check=True, capture_output=True
+        )
     log = tmp / "web.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([py, "-m", "cli.main", "web", "--port", str(port)], env=env,
-                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [py, "-m", "cli.main", "web", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -58,8 +64,9 @@ def server(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 def _in_process(env: dict[str, str], code: str) -> str:
     """Run a snippet against the server's database with its settings; returns its stdout."""
-    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return done.stdout.strip()
 
 
@@ -93,8 +100,13 @@ def test_live_tokens_never_reach_the_log(server):
     sign_in = _in_process(server["env"], PRINT_SIGN_IN_LINK)
     approval = _in_process(server["env"], PRINT_APPROVAL_LINK)
     assert len(sign_in) > 20 and len(approval) > 20
-    for path in (f"/sign-in/{sign_in}", f"/approvals/{approval}", f"/approvals/{approval}?x=1",
-                 f"/approvals/{approval}/resend", "/approvals/" + "A" * 43):
+    for path in (
+        f"/sign-in/{sign_in}",
+        f"/approvals/{approval}",
+        f"/approvals/{approval}?x=1",
+        f"/approvals/{approval}/resend",
+        "/approvals/" + "A" * 43,
+    ):
         httpx.get(base + path, headers=headers)
         httpx.head(base + path, headers=headers)
         httpx.post(base + path, headers=headers, data={"decision": "approve"})
@@ -112,8 +124,9 @@ def test_https_base_url_means_secure_cookies_and_hsts(server):
     assert page.headers["strict-transport-security"].startswith("max-age=")
 
 
-@pytest.mark.parametrize("host", ["evil.example", "signoff.council.example.evil.example",
-                                  "localhost", "127.0.0.1"])
+@pytest.mark.parametrize(
+    "host", ["evil.example", "signoff.council.example.evil.example", "localhost", "127.0.0.1"]
+)
 def test_only_our_own_host_is_answered(server, host):
     r = httpx.get(server["base"] + "/sign-in", headers={"Host": host})
     # production: only BASE_URL's host (and SIGNOFF_ALLOWED_HOSTS); no page for anyone else
@@ -122,24 +135,37 @@ def test_only_our_own_host_is_answered(server, host):
 
 def test_forwarded_for_from_an_untrusted_peer_does_not_set_the_audit_address(server):
     env = server["env"]
-    token = _in_process(env, """
+    token = _in_process(
+        env,
+        """
 from core.db import write_session
 from services.platform import people
 with write_session() as s:
     print(people.create_api_token(s, email="paul.knight@scambs.example"))
-""")
-    r = httpx.post(server["base"] + "/api/v1/rfcs/1/decision", json={"decision": "approve"},
-                   headers={"Host": HOST, "Authorization": f"Bearer {token}",
-                            "X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"})
+""",
+    )
+    r = httpx.post(
+        server["base"] + "/api/v1/rfcs/1/decision",
+        json={"decision": "approve"},
+        headers={
+            "Host": HOST,
+            "Authorization": f"Bearer {token}",
+            "X-Forwarded-For": "203.0.113.9",
+            "X-Forwarded-Proto": "https",
+        },
+    )
     assert r.status_code == 403, r.text  # Paul raised CSE-RFC-003: he may not approve it
-    address = _in_process(env, """
+    address = _in_process(
+        env,
+        """
 from sqlmodel import select
 from core.db import read_session
 from models import AuditEvent
 with read_session() as s:
     print(s.exec(select(AuditEvent).where(AuditEvent.outcome == "refused")
                  .order_by(AuditEvent.id.desc())).first().actor_address)
-""")
+""",
+    )
     assert address == "127.0.0.1"
 
 

@@ -15,8 +15,7 @@ def sees(client, factory, person, project) -> tuple[bool, int]:  # type: ignore[
 
 
 @pytest.mark.parametrize("who", ["sponsor", "manager", "alternate", "officer", "admin"])
-def test_each_of_a_projects_people_sees_it_in_the_list_and_on_its_page(client, factory, team,
-                                                                        who):
+def test_each_of_a_projects_people_sees_it_in_the_list_and_on_its_page(client, factory, team, who):
     person = factory.admin() if who == "admin" else getattr(team, who)
     assert sees(client, factory, person, team.project) == (True, 200)
 
@@ -42,4 +41,6 @@ def test_only_the_pm_or_an_administrator_manages_members(client, factory, team, 
     assert client.post(path, json=body, headers=factory.auth(team.officer)).status_code == 403
     assert client.post(path, json=body, headers=factory.auth(team.sponsor)).status_code == 403
     assert client.post(path, json=body, headers=factory.auth(team.manager)).status_code in (
-        200, 201)
+        200,
+        201,
+    )

@@ -66,11 +66,19 @@ class RfcLifecycle(RuleBasedStateMachine):
         if who == "usual":
             assert rfc_id is not None
             e = self.model[rfc_id]
-            person_id = {"requester": e.requester, "manager": self.team.project.manager_id,
-                         "approver": e.approver}[usual]
-            who = next((w for w in ("officer", "manager", "sponsor", "alternate", "stranger")
-                        if getattr(self.team, w) is not None
-                        and getattr(self.team, w).id == person_id), "stranger")
+            person_id = {
+                "requester": e.requester,
+                "manager": self.team.project.manager_id,
+                "approver": e.approver,
+            }[usual]
+            who = next(
+                (
+                    w
+                    for w in ("officer", "manager", "sponsor", "alternate", "stranger")
+                    if getattr(self.team, w) is not None and getattr(self.team, w).id == person_id
+                ),
+                "stranger",
+            )
         found = getattr(self.team, who)
         return found if found is not None else self.team.stranger
 
@@ -139,14 +147,23 @@ class RfcLifecycle(RuleBasedStateMachine):
     def submit(self, rfc_id: int, who: str) -> None:
         person = self.person(who, rfc_id)
         rfc = self.db.rfc(rfc_id)
-        self.attempt(rfc_id, self.allowed(rfc_id, "submit", person.id),
-                     lambda: self.factory.submit(rfc, person))
+        self.attempt(
+            rfc_id,
+            self.allowed(rfc_id, "submit", person.id),
+            lambda: self.factory.submit(rfc, person),
+        )
 
-    @rule(rfc_id=rfcs, who=WHO, days=st.floats(0, 100, allow_nan=False),
-          cost=st.sampled_from([0, 1, 4_999, 5_000, 5_001, 2_000_000]),
-          extends=st.booleans(), resources=st.booleans())
-    def record_impact(self, rfc_id: int, who: str, days: float, cost: int, extends: bool,
-                      resources: bool) -> None:
+    @rule(
+        rfc_id=rfcs,
+        who=WHO,
+        days=st.floats(0, 100, allow_nan=False),
+        cost=st.sampled_from([0, 1, 4_999, 5_000, 5_001, 2_000_000]),
+        extends=st.booleans(),
+        resources=st.booleans(),
+    )
+    def record_impact(
+        self, rfc_id: int, who: str, days: float, cost: int, extends: bool, resources: bool
+    ) -> None:
         person = self.person(who, rfc_id, "manager")
         e, p = self.model[rfc_id], self.team.project
         major = extends or resources or cost > self.tolerance
@@ -156,16 +173,30 @@ class RfcLifecycle(RuleBasedStateMachine):
         approver = next((x for x in line if x is not None and x != e.requester), None)
         target = self.allowed(rfc_id, "record_impact", person.id) if approver else None
         rfc = self.db.rfc(rfc_id)
-        self.attempt(rfc_id, target, lambda: self.factory.impact(
-            rfc, person, days_of_work=days, cost_pence=cost, extends_timescale=extends,
-            needs_extra_resources=resources), approver=approver)
+        self.attempt(
+            rfc_id,
+            target,
+            lambda: self.factory.impact(
+                rfc,
+                person,
+                days_of_work=days,
+                cost_pence=cost,
+                extends_timescale=extends,
+                needs_extra_resources=resources,
+            ),
+            approver=approver,
+        )
         if target is not None:
             got = self.db.rfc(rfc_id)
             assert got.classification == ("major" if major else "minor")
             assert got.approver_id == approver
 
-    @rule(rfc_id=rfcs, who=WHO, decision=st.sampled_from(["approve", "reject"]),
-          reason=st.sampled_from(["", "Why."]))
+    @rule(
+        rfc_id=rfcs,
+        who=WHO,
+        decision=st.sampled_from(["approve", "reject"]),
+        reason=st.sampled_from(["", "Why."]),
+    )
     def decide(self, rfc_id: int, who: str, decision: str, reason: str) -> None:
         person = self.person(who, rfc_id, "approver")
         target = self.allowed(rfc_id, decision, person.id)
@@ -189,12 +220,24 @@ class RfcLifecycle(RuleBasedStateMachine):
         if live and e.status == "awaiting_approval" and token.subject_version == e.version:
             target = self.allowed(rfc_id, decision, token.person_id)
         raw = self.factory.raw_link(token)
-        self.attempt(rfc_id, target, lambda: self.factory.call(
-            approvals.decide_by_link, raw=raw, address="198.51.100.7",
-            data=DecisionInput(decision=decision, reason="By link.")))
+        self.attempt(
+            rfc_id,
+            target,
+            lambda: self.factory.call(
+                approvals.decide_by_link,
+                raw=raw,
+                address="198.51.100.7",
+                data=DecisionInput(decision=decision, reason="By link."),
+            ),
+        )
 
-    @rule(rfc_id=rfcs, by_link=st.booleans(), decision=st.sampled_from(["approve", "reject"]),
-          extends=st.booleans(), cost=st.sampled_from([0, 5_000, 5_001]))
+    @rule(
+        rfc_id=rfcs,
+        by_link=st.booleans(),
+        decision=st.sampled_from(["approve", "reject"]),
+        extends=st.booleans(),
+        cost=st.sampled_from([0, 5_000, 5_001]),
+    )
     def advance(self, rfc_id: int, by_link: bool, decision: str, extends: bool, cost: int) -> None:
         """The next step by whoever normally takes it, so runs reach the decisions."""
         status = self.model[rfc_id].status
@@ -211,8 +254,11 @@ class RfcLifecycle(RuleBasedStateMachine):
     def withdraw(self, rfc_id: int, who: str) -> None:
         person = self.person(who, rfc_id)
         rfc = self.db.rfc(rfc_id)
-        self.attempt(rfc_id, self.allowed(rfc_id, "withdraw", person.id),
-                     lambda: self.factory.withdraw(rfc, person))
+        self.attempt(
+            rfc_id,
+            self.allowed(rfc_id, "withdraw", person.id),
+            lambda: self.factory.withdraw(rfc, person),
+        )
 
     # --- invariants ------------------------------------------------------------------------
 
@@ -227,20 +273,39 @@ class RfcLifecycle(RuleBasedStateMachine):
         ids = list(self.model)
         with read_session() as s:
             rows = {r.id: r for r in s.exec(select(Rfc).where(Rfc.id.in_(ids)))}  # type: ignore[union-attr]
-            ok = dict(s.exec(
-                select(AuditEvent.subject_id, func.count())
-                .where(AuditEvent.subject_type == "rfc", AuditEvent.subject_id.in_(ids),  # type: ignore[attr-defined]
-                       AuditEvent.outcome == "ok", AuditEvent.action != "create")
-                .group_by(AuditEvent.subject_id)).all())
-            decisions = list(s.exec(
-                select(AuditEvent.subject_id, AuditEvent.subject_version, AuditEvent.actor_id)
-                .where(AuditEvent.subject_type == "rfc", AuditEvent.subject_id.in_(ids),  # type: ignore[attr-defined]
-                       AuditEvent.outcome == "ok",
-                       AuditEvent.action.in_(["approve", "reject"]))))  # type: ignore[attr-defined]
-            told = set(s.exec(select(OutboxMessage.subject_id, OutboxMessage.to_person_id)
-                              .where(OutboxMessage.template == "rfc_decided",
-                                     OutboxMessage.subject_type == "rfc",
-                                     OutboxMessage.subject_id.in_(ids))).all())  # type: ignore[union-attr]
+            ok = dict(
+                s.exec(
+                    select(AuditEvent.subject_id, func.count())
+                    .where(
+                        AuditEvent.subject_type == "rfc",
+                        AuditEvent.subject_id.in_(ids),  # type: ignore[attr-defined]
+                        AuditEvent.outcome == "ok",
+                        AuditEvent.action != "create",
+                    )
+                    .group_by(AuditEvent.subject_id)
+                ).all()
+            )
+            decisions = list(
+                s.exec(
+                    select(
+                        AuditEvent.subject_id, AuditEvent.subject_version, AuditEvent.actor_id
+                    ).where(
+                        AuditEvent.subject_type == "rfc",
+                        AuditEvent.subject_id.in_(ids),  # type: ignore[attr-defined]
+                        AuditEvent.outcome == "ok",
+                        AuditEvent.action.in_(["approve", "reject"]),
+                    )
+                )
+            )  # type: ignore[attr-defined]
+            told = set(
+                s.exec(
+                    select(OutboxMessage.subject_id, OutboxMessage.to_person_id).where(
+                        OutboxMessage.template == "rfc_decided",
+                        OutboxMessage.subject_type == "rfc",
+                        OutboxMessage.subject_id.in_(ids),
+                    )
+                ).all()
+            )  # type: ignore[union-attr]
         per_rfc: dict[int, list[tuple[int, int]]] = {}
         for rfc_id, version, actor in decisions:
             per_rfc.setdefault(rfc_id, []).append((version, actor))
@@ -267,8 +332,15 @@ class RfcLifecycle(RuleBasedStateMachine):
 def test_rfc_lifecycle_state_machine(factory, db):
     CTX.update(factory=factory, db=db)
     try:
-        run_state_machine_as_test(RfcLifecycle, settings=settings(
-            max_examples=30, stateful_step_count=40, deadline=None, database=None,
-            suppress_health_check=list(HealthCheck)))
+        run_state_machine_as_test(
+            RfcLifecycle,
+            settings=settings(
+                max_examples=30,
+                stateful_step_count=40,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
     finally:
         CTX.clear()

@@ -36,10 +36,17 @@ def run(when: datetime, **kwargs: Any) -> ChaseReport:
 def chase_keys() -> list[str]:
     """Every item of every digest queued, as "remind:step7:n1", "escalate:step7", "link:step7"."""
     with read_session() as s:
-        rows = s.query(OutboxMessage.context).filter(OutboxMessage.template == DIGEST) \
-            .order_by(OutboxMessage.id).all()
-    return [f"{i['action']}:step{i['step_id']}" + (f":n{i['number']}" if "number" in i else "")
-            for (context,) in rows for i in context["items"]]
+        rows = (
+            s.query(OutboxMessage.context)
+            .filter(OutboxMessage.template == DIGEST)
+            .order_by(OutboxMessage.id)
+            .all()
+        )
+    return [
+        f"{i['action']}:step{i['step_id']}" + (f":n{i['number']}" if "number" in i else "")
+        for (context,) in rows
+        for i in context["items"]
+    ]
 
 
 def days(start: str, end: str) -> list[date]:
@@ -70,8 +77,7 @@ def factory_tasks(rfc_id: int) -> list:
     from models import Step
 
     with read_session() as s:
-        return list(s.query(Step).filter_by(subject_type="rfc", subject_id=rfc_id,
-                                            closed_at=None))
+        return list(s.query(Step).filter_by(subject_type="rfc", subject_id=rfc_id, closed_at=None))
 
 
 # --- working days -------------------------------------------------------------------------
@@ -165,7 +171,8 @@ def test_catching_up_after_three_days_of_downtime_sends_each_step_once(impact_rf
     )
     deliver()
     assert [m.subject for m in smtp.to(team.manager.email)] == [
-        f"Reminder: {impact_rfc.ref} needs your impact analysis"] * 2
+        f"Reminder: {impact_rfc.ref} needs your impact analysis"
+    ] * 2
     (escalation,) = smtp.to(team.sponsor.email)
     assert escalation.subject == f"Escalation: {impact_rfc.ref} is waiting for {team.manager.name}"
     assert "after 2 reminders" in escalation.text and team.manager.email in escalation.text
@@ -210,8 +217,11 @@ def test_sponsor_is_reminded_with_a_fresh_working_link(factory, team, smtp, clie
             token = action_links.find(s, link.rsplit("/", 1)[1], "approve_rfc")
             assert token is not None and action_links.is_live(token)
             assert token.person_id == team.sponsor.id
-            live = s.query(ActionToken).filter_by(subject_id=rfc.id, used_at=None,
-                                                  revoked_at=None).count()
+            live = (
+                s.query(ActionToken)
+                .filter_by(subject_id=rfc.id, used_at=None, revoked_at=None)
+                .count()
+            )
         assert live == 2  # the first link keeps working until it expires
         page = client.get(link.replace("http://testserver", ""))
         assert page.status_code == 200 and rfc.ref in page.text
@@ -291,8 +301,7 @@ def test_an_impact_reminder_queued_but_overtaken_by_the_impact_analysis_is_dropp
 
 
 @pytest.mark.parametrize("late", ["manager", "sponsor"])
-def test_an_escalation_queued_but_overtaken_by_the_late_step_is_dropped(factory, team, smtp,
-                                                                        late):
+def test_an_escalation_queued_but_overtaken_by_the_late_step_is_dropped(factory, team, smtp, late):
     with clock.frozen(at("2010-03-01", "10:00")):
         status = "impact_analysis" if late == "manager" else "awaiting_approval"
         rfc = factory.in_status(team, status)
@@ -307,8 +316,7 @@ def test_an_escalation_queued_but_overtaken_by_the_late_step_is_dropped(factory,
         deliver()
     assert not [m.subject for m in smtp.messages if "has not" in m.subject or "late" in m.subject]
     with read_session() as s:
-        (status_of,) = s.query(OutboxMessage.status).filter(
-            OutboxMessage.template == DIGEST).one()
+        (status_of,) = s.query(OutboxMessage.status).filter(OutboxMessage.template == DIGEST).one()
     assert status_of == "dropped"
 
 
@@ -327,8 +335,9 @@ def test_an_expiring_link_is_reissued_once_and_the_approver_always_holds_a_live_
         with clock.frozen(at(day.isoformat(), "09:05")):
             deliver()
             with read_session() as s:
-                tokens = s.query(ActionToken).filter_by(subject_id=rfc.id,
-                                                        person_id=team.sponsor.id)
+                tokens = s.query(ActionToken).filter_by(
+                    subject_id=rfc.id, person_id=team.sponsor.id
+                )
                 assert any(action_links.is_live(t) for t in tokens), f"no live link on {day}"
     actions = [a for _, a in steps]
     assert actions[:3] == ["reminded", "reminded", "escalated"]
@@ -339,8 +348,9 @@ def test_an_expiring_link_is_reissued_once_and_the_approver_always_holds_a_live_
     # of expiring, so re-issues are a link's lifetime apart, never on consecutive days.
     gaps = [(b - a).days for a, b in zip(reissued, reissued[1:], strict=False)]
     assert all(gap >= 7 for gap in gaps), reissued
-    assert chase_keys().count("link:step" + chase_keys()[0].split("step")[1].split(":")[0]) \
-        == len(reissued)
+    assert chase_keys().count("link:step" + chase_keys()[0].split("step")[1].split(":")[0]) == len(
+        reissued
+    )
     reissue_mails = [m for m in smtp.to(team.sponsor.email) if m.subject.startswith("Approval")]
     assert len(reissue_mails) == 1 + len(reissued)  # the first request, then each re-issue
 
@@ -358,16 +368,19 @@ def test_a_sponsor_with_two_rfcs_waiting_always_holds_a_live_link_for_each(facto
         run(at(day.isoformat()))
         with clock.frozen(at(day.isoformat(), "09:05")), read_session() as s:
             for rfc in (first, second):
-                tokens = s.query(ActionToken).filter_by(subject_id=rfc.id,
-                                                        person_id=team.sponsor.id)
+                tokens = s.query(ActionToken).filter_by(
+                    subject_id=rfc.id, person_id=team.sponsor.id
+                )
                 assert any(action_links.is_live(t) for t in tokens), f"{rfc.ref} on {day}"
 
 
 def every(hours: int, start: str, end: str) -> list[datetime]:
     """Runs every `hours` hours in UTC from London midnight `start` to `end`, inclusive."""
     first, last = at(start, "00:00"), at(end, "23:59")
-    return [first + timedelta(hours=hours * n)
-            for n in range(int((last - first).total_seconds() // (3600 * hours)) + 1)]
+    return [
+        first + timedelta(hours=hours * n)
+        for n in range(int((last - first).total_seconds() // (3600 * hours)) + 1)
+    ]
 
 
 def london_day(instant: datetime) -> date:
@@ -382,8 +395,11 @@ def test_christmas_2026_deadline_and_reminders_skip_the_bank_holidays(factory, t
         deliver()
     smtp.reset()
     assert factory_tasks(rfc.id)[0].due_on == date(2026, 12, 30)
-    sent = [(day, s.action) for day in days("2026-12-22", "2027-01-12")
-            for s in run(at(day.isoformat())).steps]
+    sent = [
+        (day, s.action)
+        for day in days("2026-12-22", "2027-01-12")
+        for s in run(at(day.isoformat())).steps
+    ]
     # Reminder 2: five working days after Thu 31 Dec skip New Year's Day -> due Fri 8 January.
     assert sent == [(date(2026, 12, 31), "reminded"), (date(2027, 1, 11), "reminded")]
     with clock.frozen(at("2027-01-12", "10:00")):  # the mail is due then, not at the real now
@@ -398,8 +414,11 @@ def test_autumn_clock_change_2026_sends_each_reminder_once(factory, team, smtp):
         deliver()
     smtp.reset()
     assert factory_tasks(rfc.id)[0].due_on == date(2026, 10, 23)
-    sent = [(london_day(when), s.action)
-            for when in every(1, "2026-10-23", "2026-11-03") for s in run(when).steps]
+    sent = [
+        (london_day(when), s.action)
+        for when in every(1, "2026-10-23", "2026-11-03")
+        for s in run(when).steps
+    ]
     # Monday 26th (GMT now) is the first working day after the due date; the next reminder is
     # due five working days after it (Mon 2 November) and goes on Tuesday 3rd.
     assert sent == [(date(2026, 10, 26), "reminded"), (date(2026, 11, 3), "reminded")]
@@ -413,8 +432,9 @@ def test_a_run_reports_one_human_line_per_step(impact_rfc, team):
     assert report.lines() == [f"Reminded {team.manager.name}: impact analysis of {impact_rfc.ref}"]
 
 
-@pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 def test_two_runs_racing_on_one_task_take_one_step_and_issue_one_link(factory, team, env):
     """A real race on PostgreSQL: run A has claimed the reminder and not committed when run B
     reads the same open task. B's claim waits on A's row lock, then finds the count moved on."""
@@ -427,8 +447,13 @@ def test_two_runs_racing_on_one_task_take_one_step_and_issue_one_link(factory, t
         rfc = factory.in_status(team, "awaiting_approval")
     links_before = len(Db().tokens(rfc.id))
     dsn = urlsplit(env.database_url)
-    watcher = psycopg.connect(host=dsn.hostname, port=dsn.port, user=dsn.username,
-                              dbname=dsn.path.lstrip("/"), autocommit=True)
+    watcher = psycopg.connect(
+        host=dsn.hostname,
+        port=dsn.port,
+        user=dsn.username,
+        dbname=dsn.path.lstrip("/"),
+        autocommit=True,
+    )
     reports: dict[str, ChaseReport] = {}
 
     def run_b() -> None:
@@ -443,7 +468,8 @@ def test_two_runs_racing_on_one_task_take_one_step_and_issue_one_link(factory, t
             for _ in range(200):  # until B's claim is waiting on A's row lock
                 waiting = watcher.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock'").fetchone()[0]
+                    " AND wait_event_type = 'Lock'"
+                ).fetchone()[0]
                 if waiting:
                     break
                 b.join(0.05)
@@ -463,7 +489,8 @@ def test_two_runs_racing_on_one_task_take_one_step_and_issue_one_link(factory, t
 
 
 def test_the_reminder_says_which_one_it_is_and_the_escalation_names_the_late_person(
-        impact_rfc, team, smtp):
+    impact_rfc, team, smtp
+):
     chair = team.sponsor  # the sponsor hears when the PM's step stays undone
     run(at("2010-03-09"))
     deliver()
@@ -474,8 +501,10 @@ def test_the_reminder_says_which_one_it_is_and_the_escalation_names_the_late_per
     assert [s.action for s in report.steps] == ["escalated"]
     deliver()
     (mail,) = smtp.to(chair.email)
-    expected = (f"{team.manager.name} has not recorded the impact analysis of {impact_rfc.ref}, "
-                f"first due by 8 March 2010, after 1 reminder.")
+    expected = (
+        f"{team.manager.name} has not recorded the impact analysis of {impact_rfc.ref}, "
+        f"first due by 8 March 2010, after 1 reminder."
+    )
     assert expected in " ".join(mail.text.split())
     assert f"({team.manager.email})" in mail.text
 

@@ -30,18 +30,24 @@ def test_the_requester_named_approver_cannot_decide_on_the_page(client, factory,
     assert page.status_code == 200 and f'href="/rfcs/{rfc.id}/decision"' not in page.text
     sign_out = client.get("/sign-out").text
     token = re.search(r'name="csrf_token" value="([^"]*)"', sign_out).group(1)
-    r = client.post(f"/rfcs/{rfc.id}/decision", follow_redirects=False,
-                    data={"decision": "approve", "reason": "", "csrf_token": token})
+    r = client.post(
+        f"/rfcs/{rfc.id}/decision",
+        follow_redirects=False,
+        data={"decision": "approve", "reason": "", "csrf_token": token},
+    )
     assert r.status_code == 403, r.text
     row = db.rfc(rfc.id)
     assert (row.status, row.decided_by_id) == ("awaiting_approval", None)
-    refused, = db.audit(rfc.id, outcome="refused")
+    (refused,) = db.audit(rfc.id, outcome="refused")
     assert refused.actor_id == team.officer.id
 
 
 def test_the_requester_named_approver_cannot_decide_through_the_api(client, factory, team, db):
     rfc = _requester_made_approver(factory, team)
-    r = client.post(f"/api/v1/rfcs/{rfc.ref}/decision", headers=factory.auth(team.officer),
-                    json={"decision": "approve", "reason": ""})
+    r = client.post(
+        f"/api/v1/rfcs/{rfc.ref}/decision",
+        headers=factory.auth(team.officer),
+        json={"decision": "approve", "reason": ""},
+    )
     assert r.status_code == 403, r.text
     assert db.rfc(rfc.id).status == "awaiting_approval"

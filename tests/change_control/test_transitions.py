@@ -49,15 +49,19 @@ def expected(status: str, action: str, role: str) -> str | None:
 
 
 CASES = list(itertools.product(STATUSES, ACTIONS, ROLES))
-MAY_EVER = {a: set().union(*(who for (_, act), (_, who) in SPEC.items() if act == a))
-            for a in ACTIONS}
+MAY_EVER = {
+    a: set().union(*(who for (_, act), (_, who) in SPEC.items() if act == a)) for a in ACTIONS
+}
 
 
 def refused_for_state(status: str, action: str, role: str) -> bool:
     """Conflict (409) only for someone who could make this move in another state; anyone else
     is refused for who they are (403) and learns nothing about the RFC's state."""
-    holds = "approver" if role == "sponsor" and status in (
-        "awaiting_approval", "approved", "rejected") else role
+    holds = (
+        "approver"
+        if role == "sponsor" and status in ("awaiting_approval", "approved", "rejected")
+        else role
+    )
     return (status, action) not in SPEC and holds in MAY_EVER[action]
 
 
@@ -76,8 +80,12 @@ def test_every_case_is_covered():
 
 
 def _person(team, role):  # type: ignore[no-untyped-def]
-    return {"requester": team.officer, "manager": team.manager, "sponsor": team.sponsor,
-            "stranger": team.stranger}[role]
+    return {
+        "requester": team.officer,
+        "manager": team.manager,
+        "sponsor": team.sponsor,
+        "stranger": team.stranger,
+    }[role]
 
 
 def _service_call(factory, rfc, action, person):  # type: ignore[no-untyped-def]
@@ -100,12 +108,14 @@ def _api_call(client, factory, rfc, action, headers):  # type: ignore[no-untyped
         return client.post(f"{base}/{action}", headers=headers)
     if action == "record_impact":
         return client.post(f"{base}/impact", json=MAJOR, headers=headers)
-    return client.post(f"{base}/decision", json={"decision": action, "reason": "Because."},
-                       headers=headers)
+    return client.post(
+        f"{base}/decision", json={"decision": action, "reason": "Because."}, headers=headers
+    )
 
 
-@pytest.mark.parametrize(("status", "action", "role"), [c for c in CASES if expected(*c)],
-                         ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("status", "action", "role"), [c for c in CASES if expected(*c)], ids=lambda v: str(v)
+)
 def test_allowed_move(factory, team, db, status, action, role):
     rfc = factory.in_status(team, status)
     assert rfc.status == status
@@ -129,8 +139,9 @@ def test_allowed_move(factory, team, db, status, action, role):
     assert event.actor_address == "192.0.2.10"
 
 
-@pytest.mark.parametrize(("status", "action", "role"), [c for c in CASES if not expected(*c)],
-                         ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("status", "action", "role"), [c for c in CASES if not expected(*c)], ids=lambda v: str(v)
+)
 def test_forbidden_move(factory, team, db, client, status, action, role):
     rfc = factory.in_status(team, status)
     person = _person(team, role)
@@ -147,18 +158,22 @@ def test_forbidden_move(factory, team, db, client, status, action, role):
 
     before = db.counts()
     response = _api_call(client, factory, rfc, action, headers)
-    assert response.status_code == (404 if outsider else 409 if wrong_state else 403), (
-        response.text)
+    assert response.status_code == (404 if outsider else 409 if wrong_state else 403), response.text
     assert response.json()["detail"]
     after = db.counts()
-    assert after == before | {"audit_event": before["audit_event"] + 1,
-                              "audit_refused": before["audit_refused"] + 1}
+    assert after == before | {
+        "audit_event": before["audit_event"] + 1,
+        "audit_refused": before["audit_refused"] + 1,
+    }
     row = db.rfc(rfc.id)
     assert (row.status, row.version) == (status, rfc.version)
     refused = db.audit(rfc.id, outcome="refused")
     assert len(refused) == 1
     assert (refused[0].action, refused[0].from_status, refused[0].actor_id) == (
-        action, status, person.id)
+        action,
+        status,
+        person.id,
+    )
     assert refused[0].to_status == ""
     assert refused[0].actor_address == "testclient"
     assert refused[0].detail == response.json()["detail"]
@@ -170,8 +185,11 @@ def test_sponsor_is_not_the_approver_of_a_minor_change(factory, team, db, client
     assert rfc.classification == "minor" and rfc.approver_id == team.manager.id
     for person in (team.sponsor, team.alternate, team.officer):
         before = db.counts()
-        r = client.post(f"/api/v1/rfcs/{rfc.id}/decision", json={"decision": "approve"},
-                        headers=factory.auth(person))
+        r = client.post(
+            f"/api/v1/rfcs/{rfc.id}/decision",
+            json={"decision": "approve"},
+            headers=factory.auth(person),
+        )
         assert r.status_code == 403, r.text
         assert db.counts()["rfc"] == before["rfc"]
         assert db.rfc(rfc.id).status == "awaiting_approval"
@@ -193,8 +211,14 @@ def test_apply_moves_and_audits_through_the_table(factory, team, db):
             row, project = get_rfc(session, rfc_id=rfc.id)
             # The move's after-effects ask the approver named by the impact analysis.
             changes = {"approver_id": team.sponsor.id} if action == "record_impact" else {}
-            moved = rfc_workflow.apply(session, rfc=row, project=project, action=action,
-                                       actor=factory.actor(person), changes=changes)
+            moved = rfc_workflow.apply(
+                session,
+                rfc=row,
+                project=project,
+                action=action,
+                actor=factory.actor(person),
+                changes=changes,
+            )
             assert moved.status == target
         assert db.rfc(rfc.id).status == target, (status, action)
         last = db.audit(rfc.id)[-1]
@@ -215,8 +239,13 @@ def test_apply_refuses_a_stale_copy(factory, team, db):
     snapshot = db.snapshot()
     with pytest.raises(Conflict, match="changed by someone else"):
         with write_session() as session:
-            rfc_workflow.apply(session, rfc=stale, project=project, action="withdraw",
-                               actor=factory.actor(team.officer))
+            rfc_workflow.apply(
+                session,
+                rfc=stale,
+                project=project,
+                action="withdraw",
+                actor=factory.actor(team.officer),
+            )
     assert db.snapshot() == snapshot
 
 
@@ -230,8 +259,13 @@ def test_unknown_action_is_a_conflict_not_a_crash(factory, team, db):
     with pytest.raises(Conflict):
         with write_session() as session:
             row, project = get_rfc(session, rfc_id=rfc.id)
-            rfc_workflow.apply(session, rfc=row, project=project, action="record_impact",
-                               actor=factory.actor(team.manager))
+            rfc_workflow.apply(
+                session,
+                rfc=row,
+                project=project,
+                action="record_impact",
+                actor=factory.actor(team.manager),
+            )
     assert db.snapshot() == snapshot
 
 
@@ -262,19 +296,38 @@ def test_audit_trail_is_append_only(factory, team, db, client):
 # --- what a refusal says, and what a move records (found by mutation testing) --------------
 
 
-@pytest.mark.parametrize(("status", "action", "who", "code", "message"), [
-    ("awaiting_approval", "approve", "officer", 403,
-     "Only the approver named for {ref} may decide it."),
-    ("impact_analysis", "record_impact", "officer", 403,
-     "Only the project's Project Manager records the impact analysis."),
-    ("draft", "submit", "manager", 403, "You cannot make this change to {ref}."),
-    ("awaiting_approval", "submit", "officer", 409,
-     "{ref} is awaiting approval: it cannot be submitted now."),
-    ("approved", "withdraw", "officer", 409, "{ref} is approved: it cannot be withdrawn now."),
-    ("withdrawn", "edit", "officer", 409, "{ref} is withdrawn: it cannot be edited now."),
-])
-def test_a_refusal_says_why_in_the_councils_words(client, factory, team, status, action, who,
-                                                  code, message):
+@pytest.mark.parametrize(
+    ("status", "action", "who", "code", "message"),
+    [
+        (
+            "awaiting_approval",
+            "approve",
+            "officer",
+            403,
+            "Only the approver named for {ref} may decide it.",
+        ),
+        (
+            "impact_analysis",
+            "record_impact",
+            "officer",
+            403,
+            "Only the project's Project Manager records the impact analysis.",
+        ),
+        ("draft", "submit", "manager", 403, "You cannot make this change to {ref}."),
+        (
+            "awaiting_approval",
+            "submit",
+            "officer",
+            409,
+            "{ref} is awaiting approval: it cannot be submitted now.",
+        ),
+        ("approved", "withdraw", "officer", 409, "{ref} is approved: it cannot be withdrawn now."),
+        ("withdrawn", "edit", "officer", 409, "{ref} is withdrawn: it cannot be edited now."),
+    ],
+)
+def test_a_refusal_says_why_in_the_councils_words(
+    client, factory, team, status, action, who, code, message
+):
     rfc = factory.in_status(team, status)
     person = getattr(team, who)
     path, body = {
@@ -298,14 +351,18 @@ def test_nobody_may_approve_their_own_request(client, factory, team, db):
     rfc = factory.in_status(team, "awaiting_approval")
     with write_session() as s:
         s.get(Rfc, rfc.id).approver_id = team.officer.id
-    r = client.post(f"/api/v1/rfcs/{rfc.ref}/decision", headers=factory.auth(team.officer),
-                    json={"decision": "approve", "reason": ""})
+    r = client.post(
+        f"/api/v1/rfcs/{rfc.ref}/decision",
+        headers=factory.auth(team.officer),
+        json={"decision": "approve", "reason": ""},
+    )
     assert (r.status_code, r.json()["detail"]) == (
-        403, "Nobody may approve their own Request for Change.")
+        403,
+        "Nobody may approve their own Request for Change.",
+    )
 
 
-def test_a_move_is_recorded_when_it_happened_and_under_the_role_that_allows_it(factory, team,
-                                                                               db):
+def test_a_move_is_recorded_when_it_happened_and_under_the_role_that_allows_it(factory, team, db):
     """The sponsor raising their own RFC submits it as its requester, not as sponsor."""
     from datetime import UTC, datetime
 
@@ -332,10 +389,18 @@ def test_a_move_lost_to_a_race_is_audited_as_refused(factory, team, db):
         session.expunge(stale)
     factory.edit(rfc, team.officer, title="Changed meanwhile")
     with pytest.raises(Conflict) as raised, write_session() as session:
-        rfc_workflow.apply(session, rfc=stale, project=project, action="withdraw",
-                           actor=factory.actor(team.officer))
+        rfc_workflow.apply(
+            session,
+            rfc=stale,
+            project=project,
+            action="withdraw",
+            actor=factory.actor(team.officer),
+        )
     assert raised.value.refusal is not None
     audit.record_refusal(raised.value.refusal, raised.value.message)  # as the API does
     (row,) = db.audit(rfc.id, outcome="refused")
     assert (row.action, row.actor_role, row.from_status) == (
-        "withdraw", "requester", "impact_analysis")
+        "withdraw",
+        "requester",
+        "impact_analysis",
+    )

@@ -60,14 +60,27 @@ def test_users_add_and_duplicate(cli, db):
     from core.db import read_session
     from models import Person
 
-    added = cli("users", "add", "--name", "Ada Lovelace", "--email", "Ada.Lovelace@Council.example",
-                "--job-title", "Analyst", "--admin")
+    added = cli(
+        "users",
+        "add",
+        "--name",
+        "Ada Lovelace",
+        "--email",
+        "Ada.Lovelace@Council.example",
+        "--job-title",
+        "Analyst",
+        "--admin",
+    )
     assert added.returncode == 0, added.stderr
     assert added.stdout.strip() == "added Ada Lovelace <ada.lovelace@council.example> (admin)"
     with read_session() as s:
         ada = s.exec(select(Person).where(Person.email == "ada.lovelace@council.example")).one()
-    assert (ada.name, ada.is_admin, ada.job_title, ada.active) == ("Ada Lovelace", True, "Analyst",
-                                                                   True)
+    assert (ada.name, ada.is_admin, ada.job_title, ada.active) == (
+        "Ada Lovelace",
+        True,
+        "Analyst",
+        True,
+    )
     before = db.counts()
     for email in ("ADA.LOVELACE@council.example",):
         again = cli("users", "add", "--name", "Someone Else", "--email", email)
@@ -78,12 +91,15 @@ def test_users_add_and_duplicate(cli, db):
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-@pytest.mark.parametrize(("args", "mentions"), [
-    (["--name", "Bad Email", "--email", "not-an-email"], "email"),
-    (["--name", "Bad Email", "--email", "two@@council.example"], "email"),
-    (["--name", "", "--email", "blank.name@council.example"], "name"),
-    (["--name", "No Email"], "--email"),
-])
+@pytest.mark.parametrize(
+    ("args", "mentions"),
+    [
+        (["--name", "Bad Email", "--email", "not-an-email"], "email"),
+        (["--name", "Bad Email", "--email", "two@@council.example"], "email"),
+        (["--name", "", "--email", "blank.name@council.example"], "name"),
+        (["--name", "No Email"], "--email"),
+    ],
+)
 def test_users_add_refuses_invalid_input(cli, db, args, mentions):
     before = db.counts()
     done = cli("users", "add", *args)
@@ -103,15 +119,22 @@ def test_tokens_create_prints_a_token_that_works(cli, factory, team, client, db)
     headers = {"Authorization": f"Bearer {token}"}
     r = client.get(f"/api/v1/projects/{team.code}", headers=headers)
     assert r.status_code == 200 and r.json()["code"] == team.code
-    r = client.post(f"/api/v1/projects/{team.code}/rfcs", headers=headers,
-                    json={"title": "From the CLI token", "description": "Works."})
+    r = client.post(
+        f"/api/v1/projects/{team.code}/rfcs",
+        headers=headers,
+        json={"title": "From the CLI token", "description": "Works."},
+    )
     assert r.status_code == 201
     assert db.rfc(r.json()["id"]).requester_id == team.officer.id
     # Only the hash is kept.
     snapshot = db.snapshot()
     assert token not in repr(snapshot["api_token"])
-    assert client.get("/api/v1/projects/" + team.code,
-                      headers={"Authorization": f"Bearer {token}x"}).status_code == 401
+    assert (
+        client.get(
+            "/api/v1/projects/" + team.code, headers={"Authorization": f"Bearer {token}x"}
+        ).status_code
+        == 401
+    )
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -141,8 +164,11 @@ def test_load_demo_twice_is_idempotent_and_outbox_deliver_sends_to_smtp(cli, db,
 
     with read_session() as s:
         rfc3 = s.exec(select(Rfc)).one()
-    assert (rfc3.ref, rfc3.status, rfc3.classification) == ("CSE-RFC-003", "awaiting_approval",
-                                                             "major")
+    assert (rfc3.ref, rfc3.status, rfc3.classification) == (
+        "CSE-RFC-003",
+        "awaiting_approval",
+        "major",
+    )
     second = cli("load-demo")
     assert second.returncode == 0, second.stderr
     assert db.snapshot() == snapshot
@@ -150,8 +176,12 @@ def test_load_demo_twice_is_idempotent_and_outbox_deliver_sends_to_smtp(cli, db,
     sent = cli("outbox", "deliver", "--once")
     assert sent.returncode == 0, sent.stderr
     assert json.loads(sent.stdout.strip().splitlines()[-1]) == {
-        "sent": 1, "retried": 0, "failed": 0, "dropped": 0}
-    mail, = smtp.messages
+        "sent": 1,
+        "retried": 0,
+        "failed": 0,
+        "dropped": 0,
+    }
+    (mail,) = smtp.messages
     assert mail.rcpt_tos == ["steve.hampson@scambs.example"]
     assert mail.subject == "Approval needed: CSE-RFC-003 (major change)"
     page = client.get(mail.link().removeprefix("http://testserver"))
@@ -162,7 +192,11 @@ def test_load_demo_twice_is_idempotent_and_outbox_deliver_sends_to_smtp(cli, db,
     again = cli("outbox", "deliver", "--once")
     assert again.returncode == 0
     assert json.loads(again.stdout.strip().splitlines()[-1]) == {
-        "sent": 0, "retried": 0, "failed": 0, "dropped": 0}
+        "sent": 0,
+        "retried": 0,
+        "failed": 0,
+        "dropped": 0,
+    }
     assert len(smtp.messages) == 1
 
 
@@ -173,7 +207,7 @@ def test_outbox_deliver_reports_a_refusing_relay(cli, factory, team, db, smtp):
     done = cli("outbox", "deliver", "--once")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1])["failed"] == 1
-    row, = db.outbox()
+    (row,) = db.outbox()
     assert row.status == "failed" and row.last_error.startswith("550")
     assert smtp.messages == []
 
@@ -194,13 +228,16 @@ def test_users_list_as_table_and_json(cli, factory):
     assert table.returncode == 0, table.stderr
     header, *lines = table.stdout.splitlines()
     assert header.split() == ["ID", "EMAIL", "NAME", "JOB", "TITLE", "ADMIN", "ACTIVE"]
-    assert [line.split()[:2] for line in lines] == [[str(admin.id), admin.email],
-                                                    [str(officer.id), officer.email]]
+    assert [line.split()[:2] for line in lines] == [
+        [str(admin.id), admin.email],
+        [str(officer.id), officer.email],
+    ]
     assert lines[0].split()[-2:] == ["yes", "yes"] and lines[1].split()[-2:] == ["no", "yes"]
     listed = json.loads(cli("users", "list", "--json").stdout)
     assert [(p["id"], p["email"], p["name"], p["is_admin"], p["active"]) for p in listed] == [
         (admin.id, admin.email, "Grace Hopper", True, True),
-        (officer.id, officer.email, "Alan Turing", False, True)]
+        (officer.id, officer.email, "Alan Turing", False, True),
+    ]
 
 
 def test_users_update(cli, factory, db):
@@ -208,14 +245,27 @@ def test_users_update(cli, factory, db):
     from models import Person
 
     person = factory.person("Ada Byron")
-    done = cli("users", "update", "--email", person.email.upper(), "--name", "Ada Lovelace",
-               "--job-title", "Analyst", "--admin")
+    done = cli(
+        "users",
+        "update",
+        "--email",
+        person.email.upper(),
+        "--name",
+        "Ada Lovelace",
+        "--job-title",
+        "Analyst",
+        "--admin",
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"updated Ada Lovelace <{person.email}> (admin), Analyst"
     with read_session() as s:
         row = s.get(Person, person.id)
-    assert (row.name, row.job_title, row.is_admin, row.email) == ("Ada Lovelace", "Analyst",
-                                                                  True, person.email)
+    assert (row.name, row.job_title, row.is_admin, row.email) == (
+        "Ada Lovelace",
+        "Analyst",
+        True,
+        person.email,
+    )
     done = cli("users", "update", "--email", person.email, "--no-admin", "--job-title", "")
     assert done.returncode == 0, done.stderr
     with read_session() as s:
@@ -224,16 +274,19 @@ def test_users_update(cli, factory, db):
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-@pytest.mark.parametrize(("args", "code", "says"), [
-    (["--email", "nobody@council.example", "--name", "X"], 1, "No person is registered"),
-    (["--email", "{email}"], 1, "Nothing was changed"),
-    (["--email", "{email}", "--name", "Officer"], 1, "Nothing was changed"),
-    (["--email", "{email}", "--name", "   "], 2, "name"),
-    (["--email", "{email}", "--name", "Two\nLines"], 2, "name"),
-    (["--email", "{email}", "--job-title", "J" * 121], 2, "job_title"),
-    (["--name", "No Email"], 2, "--email"),
-    (["--email", "{email}", "--admin", "--no-admin", "--bogus"], 2, "unrecognized"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["--email", "nobody@council.example", "--name", "X"], 1, "No person is registered"),
+        (["--email", "{email}"], 1, "Nothing was changed"),
+        (["--email", "{email}", "--name", "Officer"], 1, "Nothing was changed"),
+        (["--email", "{email}", "--name", "   "], 2, "name"),
+        (["--email", "{email}", "--name", "Two\nLines"], 2, "name"),
+        (["--email", "{email}", "--job-title", "J" * 121], 2, "job_title"),
+        (["--name", "No Email"], 2, "--email"),
+        (["--email", "{email}", "--admin", "--no-admin", "--bogus"], 2, "unrecognized"),
+    ],
+)
 def test_users_update_refuses_bad_input(cli, factory, db, args, code, says):
     person = factory.person("Officer")
     before = db.snapshot()
@@ -250,21 +303,34 @@ def test_tokens_list_and_revoke(cli, factory, team, client, db):
     listing = cli("tokens", "list")
     assert listing.returncode == 0, listing.stderr
     header, *lines = listing.stdout.splitlines()
-    assert header.split() == ["ID", "EMAIL", "LABEL", "CREATED", "(UTC)", "EXPIRES", "(UTC)",
-                              "REVOKED", "(UTC)"]
-    assert [line.split()[1:3] for line in lines] == [[team.officer.email, "laptop"],
-                                                     [team.manager.email, "build"]]
+    assert header.split() == [
+        "ID",
+        "EMAIL",
+        "LABEL",
+        "CREATED",
+        "(UTC)",
+        "EXPIRES",
+        "(UTC)",
+        "REVOKED",
+        "(UTC)",
+    ]
+    assert [line.split()[1:3] for line in lines] == [
+        [team.officer.email, "laptop"],
+        [team.manager.email, "build"],
+    ]
     hashes = [row[2] for row in db.snapshot()["api_token"]]
     for secret in tokens + hashes:  # neither the token nor its hash is ever shown
         assert secret not in listing.stdout
     mine = json.loads(cli("tokens", "list", "--email", team.officer.email, "--json").stdout)
     assert [(t["email"], t["label"], t["revoked_at"]) for t in mine] == [
-        (team.officer.email, "laptop", None)]
+        (team.officer.email, "laptop", None)
+    ]
 
     revoked = cli("tokens", "revoke", str(mine[0]["id"]))
     assert revoked.returncode == 0, revoked.stderr
     assert revoked.stdout.strip() == (
-        f"revoked API token {mine[0]['id']} of {team.officer.email} (laptop)")
+        f"revoked API token {mine[0]['id']} of {team.officer.email} (laptop)"
+    )
     path = f"/api/v1/projects/{team.code}"
     assert client.get(path, headers={"Authorization": f"Bearer {tokens[0]}"}).status_code == 401
     assert client.get(path, headers={"Authorization": f"Bearer {tokens[1]}"}).status_code == 200
@@ -278,16 +344,19 @@ def test_tokens_list_and_revoke(cli, factory, team, client, db):
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-@pytest.mark.parametrize(("args", "code", "says"), [
-    (["revoke", "999999"], 1, "There is no API token with id 999999"),
-    (["revoke", "0"], 2, "not a token id"),
-    (["revoke", "-1"], 2, "not a token id"),
-    (["revoke", "abc"], 2, "not a token id"),
-    (["revoke", "1 OR 1=1"], 2, "not a token id"),
-    (["revoke", str(2**31)], 2, "not a token id"),
-    (["revoke"], 2, "id"),
-    (["list", "--email", "nobody@council.example"], 1, "No person is registered"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["revoke", "999999"], 1, "There is no API token with id 999999"),
+        (["revoke", "0"], 2, "not a token id"),
+        (["revoke", "-1"], 2, "not a token id"),
+        (["revoke", "abc"], 2, "not a token id"),
+        (["revoke", "1 OR 1=1"], 2, "not a token id"),
+        (["revoke", str(2**31)], 2, "not a token id"),
+        (["revoke"], 2, "id"),
+        (["list", "--email", "nobody@council.example"], 1, "No person is registered"),
+    ],
+)
 def test_tokens_refuse_bad_input(cli, factory, db, args, code, says):
     person = factory.person()
     factory.api_token(person)
@@ -322,17 +391,38 @@ def test_every_command_and_option_has_help():
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_people_and_token_commands_import_little(env):
     """`signoff users/tokens ...` must start fast: no web app, Prefect, email or PostgreSQL."""
-    heavy = ["prefect", "fastapi", "starlette", "uvicorn", "jinja2", "aiosmtplib", "alembic",
-             "services.platform.outbox", "services.platform.action_links",
-             "sqlalchemy.dialects.postgresql"]
-    for args in (["users", "list"], ["tokens", "list"],
-                 ["users", "add", "--name", "Quick", "--email", "quick@council.example"]):
-        code = ("import json, sys\nfrom cli.main import main\nmain(sys.argv[1:])\n"
-                "print(json.dumps(sorted(sys.modules)))")
+    heavy = [
+        "prefect",
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "jinja2",
+        "aiosmtplib",
+        "alembic",
+        "services.platform.outbox",
+        "services.platform.action_links",
+        "sqlalchemy.dialects.postgresql",
+    ]
+    for args in (
+        ["users", "list"],
+        ["tokens", "list"],
+        ["users", "add", "--name", "Quick", "--email", "quick@council.example"],
+    ):
+        code = (
+            "import json, sys\nfrom cli.main import main\nmain(sys.argv[1:])\n"
+            "print(json.dumps(sorted(sys.modules)))"
+        )
         environment = {k: v for k, v in os.environ.items() if not k.startswith("SIGNOFF_")}
         environment |= env_vars(env.database_url, 1025)
-        done = subprocess.run([sys.executable, "-c", code, *args], env=environment, cwd=ROOT,  # noqa: S603
-                              capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            env=environment,
+            cwd=ROOT,  # noqa: S603
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
         loaded = set(json.loads(done.stdout.splitlines()[-1]))
         assert [m for m in heavy if m in loaded] == [], args

@@ -36,8 +36,15 @@ def signoff(env, smtp, *args: str, code: str | None = None) -> subprocess.Comple
         command = [sys.executable, "-c", code]
     else:
         command = [str(SIGNOFF)] if SIGNOFF.exists() else [sys.executable, "-m", "cli.main"]
-    return subprocess.run([*command, *args], env=environ, cwd=ROOT, capture_output=True,  # noqa: S603
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [*command, *args],
+        env=environ,
+        cwd=ROOT,
+        capture_output=True,  # noqa: S603
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 # --- reminders run for a day ahead of the clock ----------------------------------------------
@@ -72,22 +79,33 @@ def test_load_demo_names_an_impossible_date_and_exits_non_zero(env, smtp, db, tm
     bad.write_text(good.replace("  raised: 2010-02-26\n", "  raised: 2010-02-30\n"))
     line = bad.read_text().splitlines().index("  raised: 2010-02-30") + 1
     before = db.counts()
-    done = signoff(env, smtp, code=(
-        "import services.change_control.demo as demo, sys; from pathlib import Path; "
-        "from cli.main import main; "
-        f"demo.DEMO_FILE = Path({str(bad)!r}); sys.exit(main(['load-demo']))"))
+    done = signoff(
+        env,
+        smtp,
+        code=(
+            "import services.change_control.demo as demo, sys; from pathlib import Path; "
+            "from cli.main import main; "
+            f"demo.DEMO_FILE = Path({str(bad)!r}); sys.exit(main(['load-demo']))"
+        ),
+    )
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith("error: ")
-    assert f"line {line}: example_rfc.raised is 2010-02-30, which is not a real date" \
-        in done.stderr, done.stderr
+    assert (
+        f"line {line}: example_rfc.raised is 2010-02-30, which is not a real date" in done.stderr
+    ), done.stderr
     assert db.counts() == before  # nothing loaded
     stage = bad.read_text().replace("baseline_finish: 2010-10-01", "baseline_finish: 2010-13-01")
     bad.write_text(stage.replace("  raised: 2010-02-30\n", "  raised: 2010-02-26\n"))
-    done = signoff(env, smtp, code=(
-        "import services.change_control.demo as demo, sys; from pathlib import Path; "
-        "from cli.main import main; "
-        f"demo.DEMO_FILE = Path({str(bad)!r}); sys.exit(main(['load-demo']))"))
+    done = signoff(
+        env,
+        smtp,
+        code=(
+            "import services.change_control.demo as demo, sys; from pathlib import Path; "
+            "from cli.main import main; "
+            f"demo.DEMO_FILE = Path({str(bad)!r}); sys.exit(main(['load-demo']))"
+        ),
+    )
     assert done.returncode == 1 and "stages[1].baseline_finish is 2010-13-01" in done.stderr
 
 
@@ -117,19 +135,32 @@ def test_a_give_up_is_reported_as_failed(factory, team, db, smtp, monkeypatch):
 
 
 def test_api_tokens_expire_after_the_days_given(env, smtp, factory, team, client, db):
-    done = signoff(env, smtp, "tokens", "create", "--email", team.officer.email,
-                   "--label", "laptop", "--expires-days", "7")
+    done = signoff(
+        env,
+        smtp,
+        "tokens",
+        "create",
+        "--email",
+        team.officer.email,
+        "--label",
+        "laptop",
+        "--expires-days",
+        "7",
+    )
     assert done.returncode == 0, done.stderr
     token = done.stdout.strip()
     forever = signoff(env, smtp, "tokens", "create", "--email", team.manager.email).stdout.strip()
     path, now = f"/api/v1/projects/{team.code}", datetime.now(UTC)
-    for when, expected in ((now + timedelta(days=6, hours=23), 200),
-                           (now + timedelta(days=7, minutes=1), 401)):
+    for when, expected in (
+        (now + timedelta(days=6, hours=23), 200),
+        (now + timedelta(days=7, minutes=1), 401),
+    ):
         with clock.frozen(when):
             r = client.get(path, headers={"Authorization": f"Bearer {token}"})
             assert r.status_code == expected, when
-            assert client.get(path, headers={"Authorization": f"Bearer {forever}"}
-                              ).status_code == 200
+            assert (
+                client.get(path, headers={"Authorization": f"Bearer {forever}"}).status_code == 200
+            )
     assert r.headers["www-authenticate"] == "Bearer"
     listing = json.loads(signoff(env, smtp, "tokens", "list", "--json").stdout)
     expires = {row["email"]: row["expires_at"] for row in listing}

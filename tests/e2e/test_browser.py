@@ -30,8 +30,9 @@ def live_app(tmp_path_factory):
     """Migrated SQLite with the CSE demo, a capture SMTP server and the app under uvicorn."""
     require(CHROMIUM is not None, "Debian's chromium is not installed (make browser)")
     require(AXE.exists(), "axe-core is not installed (npm ci)")
-    require((ROOT / "static/assets/govuk-frontend.min.css").exists(),
-             "assets not built (make assets)")
+    require(
+        (ROOT / "static/assets/govuk-frontend.min.css").exists(), "assets not built (make assets)"
+    )
     tmp = tmp_path_factory.mktemp("browser")
     web_port, smtp_port = free_port(), free_port()
     env = {
@@ -44,19 +45,30 @@ def live_app(tmp_path_factory):
         "SIGNOFF_MAILBOX_DIR": str(tmp / "mailbox"),  # the Demo mailbox page reads it
     }
     py = sys.executable
-    subprocess.run([py, "-m", "cli.main", "db", "upgrade"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
-    subprocess.run([py, "-m", "cli.main", "load-demo"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [py, "-m", "cli.main", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
+    subprocess.run(
+        [py, "-m", "cli.main", "load-demo"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
     maildir = tmp / "mailbox"
     smtp = subprocess.Popen(
-        [py, "-c", "import sys, time; from core import capture_smtp; "
-                   f"capture_smtp.start(port={smtp_port}, "
-                   f"folder=__import__('pathlib').Path(r'{maildir}')); "
-                   "time.sleep(3600)"],
-        env=env, cwd=ROOT)
-    web = subprocess.Popen([py, "-m", "uvicorn", "api.main:app", "--port", str(web_port),
-                            "--log-level", "warning"], env=env, cwd=ROOT)
+        [
+            py,
+            "-c",
+            "import sys, time; from core import capture_smtp; "
+            f"capture_smtp.start(port={smtp_port}, "
+            f"folder=__import__('pathlib').Path(r'{maildir}')); "
+            "time.sleep(3600)",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    web = subprocess.Popen(
+        [py, "-m", "uvicorn", "api.main:app", "--port", str(web_port), "--log-level", "warning"],
+        env=env,
+        cwd=ROOT,
+    )
     base = f"http://127.0.0.1:{web_port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -69,8 +81,13 @@ def live_app(tmp_path_factory):
         pytest.fail("the web app did not start")
 
     def deliver() -> None:
-        done = subprocess.run([py, "-m", "cli.main", "outbox", "deliver", "--once"], env=env,
-                              cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run(
+            [py, "-m", "cli.main", "outbox", "deliver", "--once"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stderr
 
     yield {"base": base, "maildir": maildir, "deliver": deliver}
@@ -98,7 +115,8 @@ def browser():
 
     with sync_playwright() as p:
         b = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
+            executable_path=CHROMIUM,
+            headless=True,
             args=CHROMIUM_ARGS,
         )
         yield b
@@ -112,8 +130,10 @@ def _axe(page) -> list[dict]:
         """async () => await axe.run(document, {runOnly: {type: 'tag',
              values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"""
     )
-    return [{"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-            for v in result["violations"]]
+    return [
+        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in result["violations"]
+    ]
 
 
 def _check(page, checked: dict) -> None:

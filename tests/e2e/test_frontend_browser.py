@@ -30,9 +30,11 @@ pytestmark = pytest.mark.browser
 def base_url(tmp_path_factory):
     """The app under uvicorn on a migrated SQLite database."""
     require(CHROMIUM is not None, "Debian's chromium is not installed (make browser)")
-    require((ASSETS / "govuk-frontend.min.css").exists()
-             and (ASSETS / "swagger-ui" / "swagger-ui-bundle.js").exists(),
-             "assets not built (make assets)")
+    require(
+        (ASSETS / "govuk-frontend.min.css").exists()
+        and (ASSETS / "swagger-ui" / "swagger-ui-bundle.js").exists(),
+        "assets not built (make assets)",
+    )
     tmp = tmp_path_factory.mktemp("frontend")
     port = free_port()
     env = {
@@ -43,10 +45,27 @@ def base_url(tmp_path_factory):
         "SIGNOFF_BASE_URL": f"http://127.0.0.1:{port}",
         "SIGNOFF_SMTP_PORT": str(free_port()),
     }
-    subprocess.run([sys.executable, "-m", "cli.main", "db", "upgrade"], env=env, cwd=ROOT,
-                   check=True, capture_output=True)
-    web = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port),
-                            "--log-level", "warning"], env=env, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "cli.main", "db", "upgrade"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    web = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.main:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -69,7 +88,8 @@ def browser():
 
     with sync_playwright() as p:
         b = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
+            executable_path=CHROMIUM,
+            headless=True,
             args=CHROMIUM_ARGS,
         )
         yield b
@@ -89,11 +109,16 @@ class Watched:
         self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
         self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
         self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.on("response", lambda r: self.failed.append(r.url) if r.status >= 400
-                     and "/sign-in" not in r.url else None)  # an empty sign-in answers 422
+        self.page.on(
+            "response",
+            lambda r: (
+                self.failed.append(r.url) if r.status >= 400 and "/sign-in" not in r.url else None
+            ),
+        )  # an empty sign-in answers 422
         self.page.add_init_script(
             "window.__csp = []; document.addEventListener('securitypolicyviolation', e => "
-            "window.__csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sample));")
+            "window.__csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sample));"
+        )
 
     def violations(self) -> list[str]:
         """CSP violations: from the console, and from the page's own listener when scripts run."""
@@ -132,9 +157,11 @@ def test_pages_use_the_council_font_and_no_gov_uk_font_or_crown(base_url, watche
     fonts = w.page.evaluate(
         """() => ['body', 'h1', '.govuk-body', '.govuk-button', '.govuk-error-summary__title',
                   '.govuk-service-navigation__service-name']
-             .map(s => [s, getComputedStyle(document.querySelector(s)).fontFamily])""")
+             .map(s => [s, getComputedStyle(document.querySelector(s)).fontFamily])"""
+    )
     assert {selector: family.lower() for selector, family in fonts} == {
-        selector: COUNCIL_FONT for selector, _ in fonts}
+        selector: COUNCIL_FONT for selector, _ in fonts
+    }
     assert w.page.evaluate("document.fonts.size") == 0  # no @font-face at all
     fetched = [urlsplit(u).path for u in w.requests]
     assert not [p for p in fetched if p.endswith((".woff", ".woff2", ".ttf", ".otf"))], fetched
@@ -142,7 +169,8 @@ def test_pages_use_the_council_font_and_no_gov_uk_font_or_crown(base_url, watche
     assert not [p for p in fetched if "crown" in p or "crest" in p or "/images/" in p], fetched
     icons = w.page.eval_on_selector_all(
         "link[rel~=icon], link[rel=apple-touch-icon], link[rel=mask-icon], link[rel=manifest]",
-        "links => links.map(l => l.getAttribute('href'))")
+        "links => links.map(l => l.getAttribute('href'))",
+    )
     assert icons and all(h.startswith("/assets/icons/signoff") for h in icons), icons
     for href in icons:
         assert w.context.request.get(f"{base_url}{href}").ok, href
@@ -162,7 +190,9 @@ def test_error_summary_takes_focus_with_javascript(base_url, watched):
     assert "govuk-frontend-supported" in w.page.get_attribute("body", "class")
     w.page.wait_for_function(
         "document.activeElement && document.activeElement.classList.contains("
-        "'govuk-error-summary')", timeout=5000)
+        "'govuk-error-summary')",
+        timeout=5000,
+    )
     assert w.violations() == []
     assert not [m for m in w.console if m.startswith(("pageerror", "warning"))], w.console
 

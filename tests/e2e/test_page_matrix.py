@@ -44,15 +44,18 @@ pytestmark = pytest.mark.browser
 
 MARK = "bold-x9"
 HOSTILE_TITLE = f'Merge <b>{MARK}</b> & <script>window.pwned9=1</script> "tasks" 1.2'
-HOSTILE_TEXT = (f"<i>{MARK}</i> <img src=/x9 onerror=window.pwned9=2> "
-                f"<svg onload=window.pwned9=3></svg> <b>{MARK}</b> & done")
+HOSTILE_TEXT = (
+    f"<i>{MARK}</i> <img src=/x9 onerror=window.pwned9=2> "
+    f"<svg onload=window.pwned9=3></svg> <b>{MARK}</b> & done"
+)
 HOSTILE_Q = f'<b>{MARK}</b>"><script>window.pwned9=4</script>'
 ESCAPED_TITLE = f"&lt;b&gt;{MARK}&lt;/b&gt;"
 # Our own markup double-escaped (a `|safe` lost, or escaping twice): never in a page.
 OWN_MARKUP_ESCAPED = re.compile(
     r"&lt;/?(p|br|a|span|strong|div|ul|ol|li|h[1-6]|table|thead|tbody|tr|td|th|dl|dt|dd"
     r"|label|input|button|form|nav|main|header|footer|section|details|summary)[\s>/]"
-    r"|&amp;(lt|gt|amp|quot|#\d+);")
+    r"|&amp;(lt|gt|amp|quot|#\d+);"
+)
 LIVE_HOSTILE_JS = """() => {
   const found = [];
   if (window.pwned9 !== undefined) found.push('window.pwned9 = ' + window.pwned9);
@@ -68,8 +71,16 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]  # as tests/
 # --- the people and the states of an RFC ------------------------------------------------------
 
 PEOPLE = ("requester", "pm", "sponsor", "alternate", "member", "admin", "stranger", "signed_out")
-RFC_CASES = ("draft", "impact_analysis", "awaiting_major", "awaiting_minor", "approved",
-             "rejected", "withdrawn", "missing")
+RFC_CASES = (
+    "draft",
+    "impact_analysis",
+    "awaiting_major",
+    "awaiting_minor",
+    "approved",
+    "rejected",
+    "withdrawn",
+    "missing",
+)
 MISSING_RFC_ID = 987654
 
 
@@ -106,8 +117,9 @@ def may_view_rfc(who: Any, rfc: Any, w: World) -> bool:
     """Requester, PM, sponsor, alternate, approver, project members and admins see an RFC."""
     from services.change_control.roles import roles_on
 
-    return rfc is not None and (who.is_admin or who.member
-                                or bool(roles_on(rfc, w.project, who.id)))
+    return rfc is not None and (
+        who.is_admin or who.member or bool(roles_on(rfc, w.project, who.id))
+    )
 
 
 def open_page(who: Any, case: str, w: World, url: str) -> Expected:
@@ -116,8 +128,10 @@ def open_page(who: Any, case: str, w: World, url: str) -> Expected:
 
 def signed_in(rule: Callable[[Any, str, World, str], Expected]):  # type: ignore[no-untyped-def]
     """Signed-out people are sent to sign in and brought back to this very URL."""
+
     def check(who: Any, case: str, w: World, url: str) -> Expected:
         return to_sign_in(url) if who is None else rule(who, case, w, url)
+
     return check
 
 
@@ -150,8 +164,7 @@ def rfc_form(action: str):  # type: ignore[no-untyped-def]
     from services.change_control.rfc_workflow import TRANSITIONS
     from services.change_control.roles import roles_on
 
-    may_ever = frozenset().union(*(m.roles for (_, a), m in TRANSITIONS.items()
-                                   if a == action))
+    may_ever = frozenset().union(*(m.roles for (_, a), m in TRANSITIONS.items() if a == action))
 
     def check(who: Any, case: str, w: World, url: str) -> Expected:
         rfc = w.rfcs.get(case)
@@ -164,6 +177,7 @@ def rfc_form(action: str):  # type: ignore[no-untyped-def]
         if move is None:
             return 409
         return 200 if roles & move.roles else 403
+
     return check
 
 
@@ -171,13 +185,20 @@ def by_case(table: dict[str, int]):  # type: ignore[no-untyped-def]
     return lambda who, case, w, url: table[case]
 
 
-APPROVAL_LINKS = {"live": 200, "used": 410, "decided meanwhile": 410, "withdrawn RFC": 410,
-                  "changed": 409, "unknown": 404}
+APPROVAL_LINKS = {
+    "live": 200,
+    "used": 410,
+    "decided meanwhile": 410,
+    "withdrawn RFC": 410,
+    "changed": 409,
+    "unknown": 404,
+}
 
 
 def _rfc_urls(suffix: str) -> Callable[[World], dict[str, str]]:
-    return lambda w: {c: f"/rfcs/{w.rfcs[c].id if c in w.rfcs else MISSING_RFC_ID}{suffix}"
-                      for c in RFC_CASES}
+    return lambda w: {
+        c: f"/rfcs/{w.rfcs[c].id if c in w.rfcs else MISSING_RFC_ID}{suffix}" for c in RFC_CASES
+    }
 
 
 def _one(url: str) -> Callable[[World], dict[str, str]]:
@@ -194,39 +215,54 @@ Q = "?q=" + quote(HOSTILE_Q, safe="")
 PAGES: dict[str, Page] = {
     "/": Page(_one("/"), lambda who, c, w, u: Redirect("/rfcs" if who else "/sign-in")),
     "/sign-in": Page(_one("/sign-in"), open_page),
-    "/sign-in/{raw}": Page(lambda w: {c: f"/sign-in/{r}" for c, r in w.sign_in_links.items()},
-                           by_case({"live": 200, "used": 404, "unknown": 404})),
-    "/sign-out": Page(_one("/sign-out"),
-                      lambda who, c, w, u: 200 if who else Redirect("/sign-in")),
+    "/sign-in/{raw}": Page(
+        lambda w: {c: f"/sign-in/{r}" for c, r in w.sign_in_links.items()},
+        by_case({"live": 200, "used": 404, "unknown": 404}),
+    ),
+    "/sign-out": Page(_one("/sign-out"), lambda who, c, w, u: 200 if who else Redirect("/sign-in")),
     "/rfcs": Page(_one("/rfcs"), signed_in(anyone)),
     "/projects": Page(_one("/projects"), signed_in(anyone)),
-    "/projects/{code}": Page(lambda w: {
-        "plain": "/projects/CSE", "q": "/projects/CSE" + Q,
-        "status": "/projects/CSE?status=awaiting_approval",
-        "bad cursor": "/projects/CSE?cursor=not-a-cursor%3Cb%3E", "unknown code": "/projects/NOPE",
-    }, signed_in(project_page)),
-    "/projects/{code}/rfcs/new": Page(lambda w: {
-        "plain": "/projects/CSE/rfcs/new", "unknown code": "/projects/NOPE/rfcs/new",
-    }, signed_in(project_page)),
+    "/projects/{code}": Page(
+        lambda w: {
+            "plain": "/projects/CSE",
+            "q": "/projects/CSE" + Q,
+            "status": "/projects/CSE?status=awaiting_approval",
+            "bad cursor": "/projects/CSE?cursor=not-a-cursor%3Cb%3E",
+            "unknown code": "/projects/NOPE",
+        },
+        signed_in(project_page),
+    ),
+    "/projects/{code}/rfcs/new": Page(
+        lambda w: {
+            "plain": "/projects/CSE/rfcs/new",
+            "unknown code": "/projects/NOPE/rfcs/new",
+        },
+        signed_in(project_page),
+    ),
     "/rfcs/{rfc_id}": Page(_rfc_urls(""), signed_in(view_rfc)),
     "/rfcs/{rfc_id}/print": Page(_rfc_urls("/print"), signed_in(view_rfc)),
     "/rfcs/{rfc_id}/edit": Page(_rfc_urls("/edit"), signed_in(rfc_form("edit"))),
     "/rfcs/{rfc_id}/withdraw": Page(_rfc_urls("/withdraw"), signed_in(rfc_form("withdraw"))),
     "/rfcs/{rfc_id}/impact": Page(_rfc_urls("/impact"), signed_in(rfc_form("record_impact"))),
     "/rfcs/{rfc_id}/decision": Page(_rfc_urls("/decision"), signed_in(rfc_form("approve"))),
-    "/admin/rfcs": Page(lambda w: {"plain": "/admin/rfcs", "q": "/admin/rfcs" + Q},
-                        signed_in(admins)),
-    "/admin/outbox": Page(lambda w: {"plain": "/admin/outbox",
-                                     "sent": "/admin/outbox?status=sent"}, signed_in(admins)),
+    "/admin/rfcs": Page(
+        lambda w: {"plain": "/admin/rfcs", "q": "/admin/rfcs" + Q}, signed_in(admins)
+    ),
+    "/admin/outbox": Page(
+        lambda w: {"plain": "/admin/outbox", "sent": "/admin/outbox?status=sent"}, signed_in(admins)
+    ),
     "/accessibility": Page(_one("/accessibility"), open_page),
     "/privacy": Page(_one("/privacy"), open_page),
     "/cookies": Page(_one("/cookies"), open_page),
     "/mailbox": Page(_one("/mailbox"), open_page),  # demo and test only
-    "/mailbox/{key}": Page(lambda w: {"caught": f"/mailbox/{w.mail_key}",
-                                      "unknown": "/mailbox/no-such-message"},
-                           by_case({"caught": 200, "unknown": 404})),
-    "/approvals/{raw}": Page(lambda w: {c: f"/approvals/{r}" for c, r in w.approval_links.items()},
-                             by_case(APPROVAL_LINKS)),
+    "/mailbox/{key}": Page(
+        lambda w: {"caught": f"/mailbox/{w.mail_key}", "unknown": "/mailbox/no-such-message"},
+        by_case({"caught": 200, "unknown": 404}),
+    ),
+    "/approvals/{raw}": Page(
+        lambda w: {c: f"/approvals/{r}" for c, r in w.approval_links.items()},
+        by_case(APPROVAL_LINKS),
+    ),
 }
 UNROUTED = Page(_one("/no-such-page"), lambda who, c, w, u: 404)  # the 404 page itself
 
@@ -317,35 +353,67 @@ def _build_data(smtp_port: int, maildir: Path) -> dict[str, Any]:
     code = project.code
     with read_session() as s:
         by_email = {p.email: p for p in s.exec(select(Person))}
-    named = {"requester": "anita.goddard", "pm": "paul.knight", "sponsor": "steve.hampson",
-             "alternate": "paul.howes", "member": "richard.may"}
+    named = {
+        "requester": "anita.goddard",
+        "pm": "paul.knight",
+        "sponsor": "steve.hampson",
+        "alternate": "paul.howes",
+        "member": "richard.may",
+    }
     who = {k: by_email[f"{v}@scambs.example"] for k, v in named.items()}
     # An administrator who is not on the project: only being an admin lets them in.
-    who["admin"] = _call(people.add_person, data=PersonCreate(
-        name="Ada Admin", email="ada.admin@council.example", job_title="ICT", is_admin=True))
-    who["stranger"] = _call(people.add_person, data=PersonCreate(
-        name=f"Sam <b>{MARK}</b> Stranger", email="sam.stranger@council.example",
-        job_title=f"<i>{MARK}</i> officer"))
+    who["admin"] = _call(
+        people.add_person,
+        data=PersonCreate(
+            name="Ada Admin", email="ada.admin@council.example", job_title="ICT", is_admin=True
+        ),
+    )
+    who["stranger"] = _call(
+        people.add_person,
+        data=PersonCreate(
+            name=f"Sam <b>{MARK}</b> Stranger",
+            email="sam.stranger@council.example",
+            job_title=f"<i>{MARK}</i> officer",
+        ),
+    )
 
     def actor(name: str) -> Actor:
         return Actor(person_id=who[name].id, address="192.0.2.10", is_admin=who[name].is_admin)
 
     def impact(rfc_id: int, major: bool) -> None:
-        _call(rfcs.record_impact, actor=actor("pm"), rfc_id=rfc_id, data=ImpactInput(
-            days_of_work=20 if major else 1, products_affected=HOSTILE_TEXT, cost_pence=0,
-            extends_timescale=major, needs_extra_resources=False, recommendation=HOSTILE_TEXT))
+        _call(
+            rfcs.record_impact,
+            actor=actor("pm"),
+            rfc_id=rfc_id,
+            data=ImpactInput(
+                days_of_work=20 if major else 1,
+                products_affected=HOSTILE_TEXT,
+                cost_pence=0,
+                extends_timescale=major,
+                needs_extra_resources=False,
+                recommendation=HOSTILE_TEXT,
+            ),
+        )
 
     def raw_links(rfc_id: int) -> list[str]:
         with read_session() as s:
-            rows = s.exec(select(ActionToken).where(
-                ActionToken.purpose == "approve_rfc", ActionToken.subject_id == rfc_id)
-                .order_by(ActionToken.id)).all()  # type: ignore[arg-type]
+            rows = s.exec(
+                select(ActionToken)
+                .where(ActionToken.purpose == "approve_rfc", ActionToken.subject_id == rfc_id)
+                .order_by(ActionToken.id)
+            ).all()  # type: ignore[arg-type]
         return [tokens.derive_token(r.salt) for r in rows]
 
     made: dict[str, int] = {}
     for case in RFC_CASES[:-1]:
-        rfc = _call(rfcs.create_rfc, actor=actor("requester"), project_code=code, data=RfcCreate(
-            title=HOSTILE_TITLE, description=HOSTILE_TEXT, expected_benefits=HOSTILE_TEXT))
+        rfc = _call(
+            rfcs.create_rfc,
+            actor=actor("requester"),
+            project_code=code,
+            data=RfcCreate(
+                title=HOSTILE_TITLE, description=HOSTILE_TEXT, expected_benefits=HOSTILE_TEXT
+            ),
+        )
         made[case] = rfc_id = rfc.id
         if case == "draft":
             continue
@@ -354,26 +422,41 @@ def _build_data(smtp_port: int, maildir: Path) -> dict[str, Any]:
             impact(rfc_id, major=case != "awaiting_minor")
     links: dict[str, str] = {}
     # Edited while awaiting: the first link is for an old version, the second is live.
-    _call(rfcs.edit_rfc, actor=actor("requester"), rfc_id=made["awaiting_major"],
-          data=RfcUpdate(description=HOSTILE_TEXT + " (edited)"))
+    _call(
+        rfcs.edit_rfc,
+        actor=actor("requester"),
+        rfc_id=made["awaiting_major"],
+        data=RfcUpdate(description=HOSTILE_TEXT + " (edited)"),
+    )
     links["changed"], links["live"] = raw_links(made["awaiting_major"])
     links["used"] = raw_links(made["approved"])[0]
-    _call(approvals.decide_by_link, raw=links["used"], address="192.0.2.10",
-          data=DecisionInput(decision="approve", reason=HOSTILE_TEXT))
+    _call(
+        approvals.decide_by_link,
+        raw=links["used"],
+        address="192.0.2.10",
+        data=DecisionInput(decision="approve", reason=HOSTILE_TEXT),
+    )
     links["decided meanwhile"] = raw_links(made["rejected"])[0]
-    _call(rfcs.decide, actor=actor("sponsor"), rfc_id=made["rejected"],
-          data=DecisionInput(decision="reject", reason=HOSTILE_TEXT))
+    _call(
+        rfcs.decide,
+        actor=actor("sponsor"),
+        rfc_id=made["rejected"],
+        data=DecisionInput(decision="reject", reason=HOSTILE_TEXT),
+    )
     links["withdrawn RFC"] = raw_links(made["withdrawn"])[0]
-    _call(rfcs.withdraw_rfc, actor=actor("requester"), rfc_id=made["withdrawn"],
-          reason=HOSTILE_TEXT)
+    _call(
+        rfcs.withdraw_rfc, actor=actor("requester"), rfc_id=made["withdrawn"], reason=HOSTILE_TEXT
+    )
     links["unknown"] = tokens.new_random_token()
 
     def sign_in(person: Any, use: bool = True) -> str:
         _call(people.request_sign_in, email=person.email)
         with read_session() as s:
-            row = s.exec(select(ActionToken).where(
-                ActionToken.purpose == "sign_in", ActionToken.person_id == person.id)
-                .order_by(ActionToken.id.desc())).first()  # type: ignore[union-attr]
+            row = s.exec(
+                select(ActionToken)
+                .where(ActionToken.purpose == "sign_in", ActionToken.person_id == person.id)
+                .order_by(ActionToken.id.desc())
+            ).first()  # type: ignore[union-attr]
         raw = tokens.derive_token(row.salt)
         return _call(people.complete_sign_in, raw=raw)[1] if use else raw
 
@@ -395,29 +478,57 @@ def _build_data(smtp_port: int, maildir: Path) -> dict[str, Any]:
     mail_key = next((k for k, m in caught if MARK in str(m["Subject"])), caught[0][0])
 
     with read_session() as s:
-        members = {m.person_id for m in s.exec(select(ProjectMember).where(
-            ProjectMember.project_id == project.id))}
+        members = {
+            m.person_id
+            for m in s.exec(select(ProjectMember).where(ProjectMember.project_id == project.id))
+        }
         proj = projects.get_project(s, code=code)
         rows = {case: rfcs.get_rfc(s, rfc_id=i)[0] for case, i in made.items()}
-        project_ns = SimpleNamespace(id=proj.id, code=code, manager_id=proj.manager_id,
-                                     sponsor_id=proj.sponsor_id,
-                                     alternate_approver_id=proj.alternate_approver_id)
-        rfc_ns = {case: SimpleNamespace(id=r.id, status=str(r.status), requester_id=r.requester_id,
-                                        approver_id=r.approver_id) for case, r in rows.items()}
-    expect_status = {"draft": "draft", "impact_analysis": "impact_analysis",
-                     "awaiting_major": "awaiting_approval", "awaiting_minor": "awaiting_approval",
-                     "approved": "approved", "rejected": "rejected", "withdrawn": "withdrawn"}
+        project_ns = SimpleNamespace(
+            id=proj.id,
+            code=code,
+            manager_id=proj.manager_id,
+            sponsor_id=proj.sponsor_id,
+            alternate_approver_id=proj.alternate_approver_id,
+        )
+        rfc_ns = {
+            case: SimpleNamespace(
+                id=r.id,
+                status=str(r.status),
+                requester_id=r.requester_id,
+                approver_id=r.approver_id,
+            )
+            for case, r in rows.items()
+        }
+    expect_status = {
+        "draft": "draft",
+        "impact_analysis": "impact_analysis",
+        "awaiting_major": "awaiting_approval",
+        "awaiting_minor": "awaiting_approval",
+        "approved": "approved",
+        "rejected": "rejected",
+        "withdrawn": "withdrawn",
+    }
     assert {c: r.status for c, r in rfc_ns.items()} == expect_status
     assert rfc_ns["awaiting_major"].approver_id == who["sponsor"].id
     assert rfc_ns["awaiting_minor"].approver_id == who["pm"].id
     people_ns: dict[str, Any] = {
-        name: SimpleNamespace(id=p.id, is_admin=p.is_admin, member=p.id in members,
-                              cookie=cookies[name]) for name, p in who.items()}
+        name: SimpleNamespace(
+            id=p.id, is_admin=p.is_admin, member=p.id in members, cookie=cookies[name]
+        )
+        for name, p in who.items()
+    }
     assert not people_ns["stranger"].member and not people_ns["admin"].member
     assert people_ns["requester"].member and people_ns["member"].member
     people_ns["signed_out"] = None
-    return {"people": people_ns, "project": project_ns, "rfcs": rfc_ns,
-            "approval_links": links, "sign_in_links": sign_in_links, "mail_key": mail_key}
+    return {
+        "people": people_ns,
+        "project": project_ns,
+        "rfcs": rfc_ns,
+        "approval_links": links,
+        "sign_in_links": sign_in_links,
+        "mail_key": mail_key,
+    }
 
 
 def _page_routes() -> set[str]:
@@ -444,8 +555,9 @@ def _page_routes() -> set[str]:
 def world(tmp_path_factory):
     require(CHROMIUM is not None, "Debian's chromium is not installed (make browser)")
     require(AXE.exists(), "axe-core is not installed (npm ci)")
-    require((ROOT / "static/assets/govuk-frontend.min.css").exists(),
-             "assets not built (make assets)")
+    require(
+        (ROOT / "static/assets/govuk-frontend.min.css").exists(), "assets not built (make assets)"
+    )
     tmp = tmp_path_factory.mktemp("matrix")
     web_port, smtp_port = free_port(), free_port()
     base = f"http://127.0.0.1:{web_port}"
@@ -472,8 +584,21 @@ def world(tmp_path_factory):
         routes = _page_routes()
         _reset_caches()  # the server owns the database from here on
         web = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(web_port),
-             "--log-level", "warning", "--workers", "2"], env={**os.environ}, cwd=ROOT)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.main:app",
+                "--port",
+                str(web_port),
+                "--log-level",
+                "warning",
+                "--workers",
+                "2",
+            ],
+            env={**os.environ},
+            cwd=ROOT,
+        )
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -508,18 +633,27 @@ class Visitor:
         context = await browser.new_context()  # the app's real CSP applies
         who = w.people[self.person]
         if who is not None:
-            await context.add_cookies([{"name": "signoff_session", "value": who.cookie,
-                                        "url": w.base}])
+            await context.add_cookies(
+                [{"name": "signoff_session", "value": who.cookie, "url": w.base}]
+            )
         self.page = await context.new_page()
-        self.page.on("console", lambda m: self.console.append(
-            (m.type, f"{m.text} [{m.location.get('url', '')}]")))
+        self.page.on(
+            "console",
+            lambda m: self.console.append((m.type, f"{m.text} [{m.location.get('url', '')}]")),
+        )
         self.page.on("pageerror", lambda e: self.console.append(("pageerror", str(e))))
-        self.page.on("response", lambda r: self.console.append(
-            ("resource", f"{r.status} {r.url}")) if r.status >= 400
-            and r.request.resource_type != "document" else None)
+        self.page.on(
+            "response",
+            lambda r: (
+                self.console.append(("resource", f"{r.status} {r.url}"))
+                if r.status >= 400 and r.request.resource_type != "document"
+                else None
+            ),
+        )
         await self.page.add_init_script(
             "window.__csp = []; document.addEventListener('securitypolicyviolation', e => "
-            "window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
+            "window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+        )
         return self
 
 
@@ -543,7 +677,8 @@ def chromium(world):
     async def start() -> tuple[Any, Any, dict[str, Visitor]]:
         driver = await async_playwright().start()
         browser = await driver.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
+            executable_path=CHROMIUM,
+            headless=True,
             args=CHROMIUM_ARGS,
         )
         people = await asyncio.gather(*(Visitor(p).open(browser, world) for p in PEOPLE))
@@ -567,9 +702,13 @@ async def _axe(page: Any) -> list[str]:
     await page.evaluate(_axe_source())  # evaluated by the driver: no inline script for the CSP
     result = await page.evaluate(
         "async (tags) => await axe.run(document, "
-        "{runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", AXE_TAGS)
-    return [f"{v['id']} ({v['help']}) at {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"]]
+        "{runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        AXE_TAGS,
+    )
+    return [
+        f"{v['id']} ({v['help']}) at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+    ]
 
 
 async def _shot(page: Any, route: str, case: str, person: str, suffix: str = "") -> None:
@@ -580,8 +719,9 @@ async def _shot(page: Any, route: str, case: str, person: str, suffix: str = "")
     await page.screenshot(path=str(Path(SHOTS) / f"{name or 'home'}.png"), full_page=True)
 
 
-async def visit(v: Visitor, w: World, c: Chromium, route: str, case: str, url: str,
-                want: Expected) -> list[str]:
+async def visit(
+    v: Visitor, w: World, c: Chromium, route: str, case: str, url: str, want: Expected
+) -> list[str]:
     """Open one cell; every problem found, as short sentences (empty: the cell is right)."""
     page, problems = v.page, []
     v.console.clear()
@@ -598,8 +738,10 @@ async def visit(v: Visitor, w: World, c: Chromium, route: str, case: str, url: s
     # (a) the status, and where a redirect goes
     if isinstance(want, Redirect):
         if status != 303 or location != want.location:
-            problems.append(f"expected 303 to {want.location}, got {status}"
-                            + (f" to {location}" if location else ""))
+            problems.append(
+                f"expected 303 to {want.location}, got {status}"
+                + (f" to {location}" if location else "")
+            )
     elif status != want:
         problems.append(f"expected {want}, got {status}")
 
@@ -611,26 +753,39 @@ async def visit(v: Visitor, w: World, c: Chromium, route: str, case: str, url: s
     if await page.locator(f"b:text-is('{MARK}')").count():
         seen["live"].append("live <b>")
     problems += [f"hostile text became {x}" for x in sorted(set(seen["live"]))]
-    if (route.startswith("/rfcs/{") and not isinstance(want, Redirect) and final_status == 200
-            and ESCAPED_TITLE not in html):
+    if (
+        route.startswith("/rfcs/{")
+        and not isinstance(want, Redirect)
+        and final_status == 200
+        and ESCAPED_TITLE not in html
+    ):
         problems.append("the RFC title is not shown (escaped) on the page")
     says, never = MUST_SAY.get((route, case), (None, None))
     if says and says not in seen["text"]:
         problems.append(f"does not say {says!r}")
     if never and never in seen["text"]:
         problems.append(f"says {never!r}")
-    if (route.startswith("/rfcs/{") and not isinstance(want, Redirect)
-            and final_status in ERROR_H1 and ERROR_H1[final_status] not in seen["h1"]):
-        problems.append(f"a {final_status} page headed {seen['h1']!r}, "
-                        f"not {ERROR_H1[final_status]!r}")
+    if (
+        route.startswith("/rfcs/{")
+        and not isinstance(want, Redirect)
+        and final_status in ERROR_H1
+        and ERROR_H1[final_status] not in seen["h1"]
+    ):
+        problems.append(
+            f"a {final_status} page headed {seen['h1']!r}, not {ERROR_H1[final_status]!r}"
+        )
 
     # (d) console errors and CSP violations (a failed resource is named once, by its URL)
     resource_failed = any(kind == "resource" for kind, _ in v.console)
     for kind, message in v.console:
-        expected_4xx = (kind == "error" and final_status >= 400  # Chromium's note on the page
-                        and message.startswith("Failed to load resource: the server responded "
-                                               f"with a status of {final_status}")
-                        and message.endswith(f"[{response.url}]"))
+        expected_4xx = (
+            kind == "error"
+            and final_status >= 400  # Chromium's note on the page
+            and message.startswith(
+                f"Failed to load resource: the server responded with a status of {final_status}"
+            )
+            and message.endswith(f"[{response.url}]")
+        )
         if "Content Security Policy" in message:
             problems.append(f"CSP violation: {message[:160]}")
         elif kind == "resource":
@@ -646,28 +801,34 @@ async def visit(v: Visitor, w: World, c: Chromium, route: str, case: str, url: s
         if key not in c.axe_seen:
             c.axe_seen.add(key)
             problems += [f"axe: {x}" for x in await _axe(page)]
-            await _shot(page, route, case if final_status == 200 else str(final_status),
-                        v.person)
+            await _shot(page, route, case if final_status == 200 else str(final_status), v.person)
             c.shots.add((route, v.person))
     # a second person's view of each page, to look at
-    if (final_status == 200 and not isinstance(want, Redirect)
-            and (route, v.person) not in c.shots
-            and len({p for r, p in c.shots if r == route}) < 2):
+    if (
+        final_status == 200
+        and not isinstance(want, Redirect)
+        and (route, v.person) not in c.shots
+        and len({p for r, p in c.shots if r == route}) < 2
+    ):
         c.shots.add((route, v.person))
         await _shot(page, route, case, v.person)
     return problems
 
 
-PAGE_STATE_JS = LIVE_HOSTILE_JS.replace("  return found;\n}", """  return {
+PAGE_STATE_JS = LIVE_HOSTILE_JS.replace(
+    "  return found;\n}",
+    """  return {
     live: found, csp: window.__csp || [], text: document.body.innerText,
     h1: (document.querySelector('h1') || {}).innerText || ''};
-}""")
+}""",
+)
 
 
 def _table(rows: list[tuple[str, str, str, str]]) -> str:
     width = [max(len(r[i]) for r in rows) for i in range(3)]
-    return "\n".join(f"{r[0]:<{width[0]}}  {r[1]:<{width[1]}}  {r[2]:<{width[2]}}  {r[3]}"
-                     for r in rows)
+    return "\n".join(
+        f"{r[0]:<{width[0]}}  {r[1]:<{width[1]}}  {r[2]:<{width[2]}}  {r[3]}" for r in rows
+    )
 
 
 # --- the tests ----------------------------------------------------------------------------------
@@ -677,13 +838,16 @@ def test_every_page_route_has_a_row_in_the_matrix(world):
     missing = sorted(world.routes - PAGES.keys())
     stale = sorted(PAGES.keys() - world.routes)
     assert not missing and not stale, (
-        f"page routes with no matrix entry: {missing}; matrix entries with no route: {stale}")
+        f"page routes with no matrix entry: {missing}; matrix entries with no route: {stale}"
+    )
 
 
 def test_the_rules_agree_with_the_cells_checked_by_hand(world):
-    wrong = [(r, c, p, f"by hand {want}, by the rules {got}")
-             for (r, c, p), want in HAND_CHECKED.items()
-             if (got := expected_for(r, c, p, world)) != want]
+    wrong = [
+        (r, c, p, f"by hand {want}, by the rules {got}")
+        for (r, c, p), want in HAND_CHECKED.items()
+        if (got := expected_for(r, c, p, world)) != want
+    ]
     assert not wrong, "\n" + _table([("page", "case", "person", "disagreement"), *wrong])
 
 
@@ -696,8 +860,9 @@ def test_page_as_everyone_in_every_state(route, world, chromium):
         found = []
         for case, url in urls.items():
             want = page_def.rule(world.people[person], case, world, url)
-            problems = await visit(chromium.visitors[person], world, chromium, route, case, url,
-                                   want)
+            problems = await visit(
+                chromium.visitors[person], world, chromium, route, case, url, want
+            )
             found += [(case, person, url, p) for p in problems]
         return found
 
@@ -707,18 +872,25 @@ def test_page_as_everyone_in_every_state(route, world, chromium):
     failures = [f for found in chromium.run(everyone()) for f in found]
     order = {c: i for i, c in enumerate(urls)}
     failures.sort(key=lambda f: (order[f[0]], PEOPLE.index(f[1])))
-    assert not failures, (f"{len(failures)} problem(s) on {route}:\n"
-                          + _table([("case", "person", "url", "problem"), *failures]))
+    assert not failures, f"{len(failures)} problem(s) on {route}:\n" + _table(
+        [("case", "person", "url", "problem"), *failures]
+    )
 
 
-PHONE_PAGES = (("/rfcs/{rfc_id}", "awaiting_major", "pm"), ("/projects", "-", "member"),
-               ("/admin/outbox", "plain", "admin"), ("/projects/{code}", "plain", "requester"),
-               ("/rfcs/{rfc_id}/print", "approved", "sponsor"), ("/admin/rfcs", "plain", "admin"),
-               ("/mailbox", "-", "signed_out"))
+PHONE_PAGES = (
+    ("/rfcs/{rfc_id}", "awaiting_major", "pm"),
+    ("/projects", "-", "member"),
+    ("/admin/outbox", "plain", "admin"),
+    ("/projects/{code}", "plain", "requester"),
+    ("/rfcs/{rfc_id}/print", "approved", "sponsor"),
+    ("/admin/rfcs", "plain", "admin"),
+    ("/mailbox", "-", "signed_out"),
+)
 
 
 def test_pages_fit_a_375px_phone(world, chromium):
     """No sideways scrolling of the page itself on a phone (a wide table scrolls in its box)."""
+
     async def check(route: str, case: str, person: str) -> list[tuple[str, str, str, str]]:
         page = chromium.visitors[person].page
         await page.set_viewport_size({"width": 375, "height": 800})
@@ -728,8 +900,11 @@ def test_pages_fit_a_375px_phone(world, chromium):
             assert response is not None and response.status == 200, url
             width = await page.evaluate("document.documentElement.scrollWidth")
             await _shot(page, route, case, person, "_375px")
-            return [(case, person, url, f"the page is {width}px wide in a 375px window")
-                    ] if width > 375 else []
+            return (
+                [(case, person, url, f"the page is {width}px wide in a 375px window")]
+                if width > 375
+                else []
+            )
         finally:
             await page.set_viewport_size({"width": 1280, "height": 720})
 

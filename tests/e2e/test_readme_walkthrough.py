@@ -40,7 +40,8 @@ def sign_in(page, base: str, email: str, deliver, checked) -> None:  # type: ign
     deliver()
     page.click("a:has-text('Demo mailbox')")
     page.locator("tr", has_text=email).locator(
-        f"a:has-text('{said('Your Signoff sign-in link')}')").first.click()
+        f"a:has-text('{said('Your Signoff sign-in link')}')"
+    ).first.click()
     _check(page, checked)
     page.locator("a", has_text="/sign-in/").first.click()
     page.click(f"button:has-text('{said('Sign in')}')")
@@ -51,8 +52,11 @@ def test_the_readme_walkthrough_works_as_written(live_app, browser):  # noqa: F8
     base, deliver = live_app["base"], live_app["deliver"]
     officer, pm, sponsor, admin = people()
     assert (officer, pm, sponsor, admin) == (
-        "richard.may@scambs.example", "paul.knight@scambs.example",
-        "steve.hampson@scambs.example", "emma.george@scambs.example")
+        "richard.may@scambs.example",
+        "paul.knight@scambs.example",
+        "steve.hampson@scambs.example",
+        "emma.george@scambs.example",
+    )
     checked: dict[str, list] = {}
     page = browser.new_context(bypass_csp=True).new_page()  # to inject axe-core
 

@@ -83,9 +83,12 @@ def prefect_events(prefix: str, resource_id: str, wait: float = 30) -> list[dict
     with get_client(sync_client=True) as client:
         while True:
             response = client.request(  # type: ignore[call-arg]
-                "POST", "/events/filter",  # type: ignore[arg-type]
-                json={"filter": {"event": {"prefix": [prefix]},
-                                 "resource": {"id": [resource_id]}}, "limit": 50},
+                "POST",
+                "/events/filter",  # type: ignore[arg-type]
+                json={
+                    "filter": {"event": {"prefix": [prefix]}, "resource": {"id": [resource_id]}},
+                    "limit": 50,
+                },
             )
             events = response.json()["events"]
             if events or time.monotonic() > deadline:
@@ -99,8 +102,9 @@ def artifacts(key: str) -> list[str]:
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     with get_client(sync_client=True) as client:
-        found = client.read_artifacts(artifact_filter=ArtifactFilter(
-            key=ArtifactFilterKey(any_=[key])))
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+        )
     assert found, f"no artifact {key!r}"
     return [str(a.data) for a in sorted(found, key=lambda a: a.created or 0, reverse=True)]
 
@@ -116,7 +120,8 @@ def test_deliver_outbox_sends_reports_and_publishes_rfc_events(prefect_api, fact
     # The PM's "needs your impact analysis" is dropped: the RFC has moved on since.
     assert (result["sent"], result["dropped"], result["failed"]) == (1, 1, 0)
     assert [m.subject for m in smtp.to(team.sponsor.email)] == [
-        f"Approval needed: {rfc.ref} (major change)"]
+        f"Approval needed: {rfc.ref} (major change)"
+    ]
     assert run(deliver_outbox)["sent"] == 0  # nothing twice
     assert len(smtp.messages) == 1
     assert team.sponsor.email in artifacts("deliver-outbox")[0]
@@ -130,8 +135,9 @@ def test_a_backlog_runs_artifact_names_the_first_hundred_and_counts_the_rest():
     from flows.deliver_outbox import LISTED, summary
     from services.platform.delivery import DeliveryReport
 
-    report = DeliveryReport(sent=LISTED + 150,
-                            sent_to=[f"officer{i}@council.example: S" for i in range(LISTED + 150)])
+    report = DeliveryReport(
+        sent=LISTED + 150, sent_to=[f"officer{i}@council.example: S" for i in range(LISTED + 150)]
+    )
     text = summary(report, events=0)
     assert f"officer{LISTED - 1}@council.example" in text
     assert f"officer{LISTED}@council.example" not in text
@@ -169,8 +175,9 @@ def test_chase_chases_once_and_says_whom_in_an_artifact(prefect_api, factory, te
 # --- faults ---------------------------------------------------------------------------------
 
 
-def test_relay_down_mail_waits_then_goes_when_it_is_back(prefect_api, factory, team, smtp,
-                                                         monkeypatch):
+def test_relay_down_mail_waits_then_goes_when_it_is_back(
+    prefect_api, factory, team, smtp, monkeypatch
+):
     from flows.deliver_outbox import deliver_outbox
 
     port = free_port()
@@ -222,8 +229,9 @@ def test_550_is_permanent_and_kept_for_the_admin_outbox_page(prefect_api, factor
     assert [r.status for r in outbox_rows()].count(OutboxStatus.failed) == 1
 
 
-@pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 def test_database_going_away_mid_run_is_completed_by_the_next_run(
     prefect_api, factory, team, smtp, db_url, monkeypatch
 ):
@@ -239,8 +247,9 @@ def test_database_going_away_mid_run_is_completed_by_the_next_run(
     queued = 9  # three outcomes each to requester, PM and sponsor (the rest are dropped)
 
     def admin(sql: str) -> None:
-        with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute(sql)
 
     def back_up() -> None:
@@ -254,8 +263,10 @@ def test_database_going_away_mid_run_is_completed_by_the_next_run(
         if not restarted.is_set():
             restarted.set()
             admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-            admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "  # noqa: S608
-                  f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+            admin(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "  # noqa: S608
+                f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            )
             threading.Timer(1.0, back_up).start()  # up again before the task's retry
         return reply
 
@@ -284,8 +295,7 @@ def test_database_going_away_mid_run_is_completed_by_the_next_run(
 # --- the web app's nudge and prefect.yaml against a running server -------------------------
 
 
-def test_nudge_starts_a_deliver_outbox_run_without_prefect_in_the_web_app(prefect_api,
-                                                                          monkeypatch):
+def test_nudge_starts_a_deliver_outbox_run_without_prefect_in_the_web_app(prefect_api, monkeypatch):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 
@@ -307,22 +317,32 @@ def test_nudge_starts_a_deliver_outbox_run_without_prefect_in_the_web_app(prefec
     with get_client(sync_client=True) as client:
         while not runs and time.monotonic() < deadline:
             time.sleep(0.3)
-            runs = [r for r in client.read_flow_runs(deployment_filter=flow_runs)
-                    if r.id not in before]
+            runs = [
+                r for r in client.read_flow_runs(deployment_filter=flow_runs) if r.id not in before
+            ]
         time.sleep(1)  # a second run would have arrived by now
-        runs = [r for r in client.read_flow_runs(deployment_filter=flow_runs)
-                if r.id not in before]
+        runs = [r for r in client.read_flow_runs(deployment_filter=flow_runs) if r.id not in before]
     reset_caches()
     assert len(runs) == 1 and "nudge" in runs[0].tags
 
 
 def prefect_cli(*args: str, api: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "PREFECT_API_URL": api, "PREFECT_SERVER_ANALYTICS_ENABLED":
-                   "false", "PREFECT_CLI_PROMPT": "false"}
+    environment = {
+        **os.environ,
+        "PREFECT_API_URL": api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_CLI_PROMPT": "false",
+    }
     environment.pop("SIGNOFF_HOME", None)
     command = [sys.executable, "-m", "prefect", *args]
-    result = subprocess.run(command, cwd=ROOT, env=environment,  # noqa: S603
-                            capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        command,
+        cwd=ROOT,
+        env=environment,  # noqa: S603
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
@@ -330,14 +350,17 @@ def prefect_cli(*args: str, api: str, timeout: float = 180) -> subprocess.Comple
 def test_prefect_yaml_deploys_all_against_a_running_server(prefect_api):
     from prefect.client.orchestration import get_client
 
-    prefect_cli("work-pool", "create", "signoff", "--type", "process", "--overwrite",
-                api=prefect_api)
+    prefect_cli(
+        "work-pool", "create", "signoff", "--type", "process", "--overwrite", api=prefect_api
+    )
     prefect_cli("--no-prompt", "deploy", "--all", api=prefect_api)
     from flows.deployments import DEPLOYMENTS
 
     with get_client(sync_client=True) as client:
-        deployed = {d.name: client.read_deployment_by_name(f"{d.flow_name.replace('_', '-')}/"
-                                                           f"{d.name}") for d in DEPLOYMENTS}
+        deployed = {
+            d.name: client.read_deployment_by_name(f"{d.flow_name.replace('_', '-')}/{d.name}")
+            for d in DEPLOYMENTS
+        }
     for d in DEPLOYMENTS:
         deployment = deployed[d.name]
         assert deployment.work_pool_name == "signoff"
@@ -347,8 +370,13 @@ def test_prefect_yaml_deploys_all_against_a_running_server(prefect_api):
         assert deployment.global_concurrency_limit is not None
         assert deployment.global_concurrency_limit.limit == d.concurrency_limit
         # Workers fill in their own release directory when they run a flow.
-        assert deployment.pull_steps == [{"prefect.deployments.steps.set_working_directory": {
-            "directory": "{{ $SIGNOFF_HOME }}"}}]
+        assert deployment.pull_steps == [
+            {
+                "prefect.deployments.steps.set_working_directory": {
+                    "directory": "{{ $SIGNOFF_HOME }}"
+                }
+            }
+        ]
 
 
 def test_prefect_yaml_declares_the_deployments_the_demo_serves():
@@ -358,15 +386,19 @@ def test_prefect_yaml_declares_the_deployments_the_demo_serves():
 
     from flows.deployments import DEPLOYMENTS
 
-    declared = {d["name"]: d for d in yaml.safe_load(
-        (ROOT / "prefect.yaml").read_text())["deployments"]}
+    declared = {
+        d["name"]: d for d in yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]
+    }
     assert sorted(declared) == sorted(d.name for d in DEPLOYMENTS)
     for d in DEPLOYMENTS:
         entry = declared[d.name]
         (schedule,) = entry["schedules"]
-        assert (entry["entrypoint"], schedule["cron"], schedule["timezone"],
-                entry["concurrency_limit"]["limit"]) == (d.entrypoint, d.cron, d.timezone,
-                                                         d.concurrency_limit), d.name
+        assert (
+            entry["entrypoint"],
+            schedule["cron"],
+            schedule["timezone"],
+            entry["concurrency_limit"]["limit"],
+        ) == (d.entrypoint, d.cron, d.timezone, d.concurrency_limit), d.name
 
 
 def test_the_demo_serves_every_deployment_in_the_table():

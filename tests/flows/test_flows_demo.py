@@ -24,8 +24,17 @@ from support.smtp_recorder import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
-COPY_IGNORE = shutil.ignore_patterns(".venv", "var", "node_modules", ".git", "__pycache__",
-                                     ".mypy_cache", ".ruff_cache", ".hypothesis", ".pytest_cache")
+COPY_IGNORE = shutil.ignore_patterns(
+    ".venv",
+    "var",
+    "node_modules",
+    ".git",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    ".pytest_cache",
+)
 
 
 class Demo:
@@ -33,15 +42,22 @@ class Demo:
 
     def __init__(self, home: Path, ports: dict[str, int]) -> None:
         self.home, self.ports = home, ports
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("SIGNOFF_", "PREFECT_"))}
-        env |= {"SIGNOFF_SMTP_PORT": str(ports["smtp"]),
-                "SIGNOFF_DEMO_PREFECT_PORT": str(ports["prefect"]),
-                "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SIGNOFF_", "PREFECT_"))}
+        env |= {
+            "SIGNOFF_SMTP_PORT": str(ports["smtp"]),
+            "SIGNOFF_DEMO_PREFECT_PORT": str(ports["prefect"]),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PYTHONUNBUFFERED": "1",
+        }
         self.proc = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "cli.main", "demo", "--port", str(ports["web"])],
-            cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, text=True,
+            cwd=home,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            text=True,
         )
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -127,11 +143,16 @@ def test_demo_starts_everything_delivers_and_stops_cleanly_twice(home: Path) -> 
         assert "Prefect server: waiting" in demo.text or "Prefect server: ready" in demo.text
         web = f"http://127.0.0.1:{ports['web']}"
         assert httpx.get(f"{web}/sign-in", timeout=10).status_code == 200
-        assert httpx.get(f"http://127.0.0.1:{ports['prefect']}/api/health",
-                         timeout=10).status_code == 200
+        assert (
+            httpx.get(f"http://127.0.0.1:{ports['prefect']}/api/health", timeout=10).status_code
+            == 200
+        )
         # The demo's queued mail goes out through a deliver-outbox run of the runner.
-        wait_until(lambda: any("CSE-RFC-003" in s for s in subjects(home)), 120,
-                   "the sponsor's approval email in ./var/mailbox")
+        wait_until(
+            lambda: any("CSE-RFC-003" in s for s in subjects(home)),
+            120,
+            "the sponsor's approval email in ./var/mailbox",
+        )
         assert "CSE-RFC-003" in httpx.get(f"{web}/mailbox", timeout=10).text
         memory = re.search(r"Memory\s+(.*)", demo.text)
         assert memory is not None

@@ -39,8 +39,9 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(900)]
 
 
-def wait_until(check: Callable[[], Any], timeout: float, what: str,
-               procs: list[Proc] | None = None) -> Any:
+def wait_until(
+    check: Callable[[], Any], timeout: float, what: str, procs: list[Proc] | None = None
+) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -51,8 +52,10 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str,
             return value
         for proc in procs or []:
             if proc.popen.poll() is not None:
-                pytest.fail(f"{proc.name} exited ({proc.popen.returncode}) while waiting for "
-                            f"{what}:\n{proc.log_tail()}")
+                pytest.fail(
+                    f"{proc.name} exited ({proc.popen.returncode}) while waiting for "
+                    f"{what}:\n{proc.log_tail()}"
+                )
         if time.monotonic() > deadline:
             tails = "\n".join(f"--- {p.name}\n{p.log_tail()}" for p in procs or [])
             pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{tails}")
@@ -78,9 +81,15 @@ class Processes:
 
     def start(self, name: str, args: list[str], env: dict[str, str]) -> Proc:
         log = self.logs / f"{name}.log"
-        popen = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log.open("ab"),  # noqa: S603
-                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                 start_new_session=True)
+        popen = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("ab"),  # noqa: S603
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         proc = Proc(name, popen, log)
         self.procs.append(proc)
         return proc
@@ -110,8 +119,14 @@ class Processes:
 
 
 def prefect(*args: str, env: dict[str, str], timeout: float = 180) -> str:
-    result = subprocess.run([sys.executable, "-m", "prefect", *args], cwd=ROOT, env=env,  # noqa: S603
-                            capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "-m", "prefect", *args],
+        cwd=ROOT,
+        env=env,  # noqa: S603
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert result.returncode == 0, f"prefect {' '.join(args)}:\n{result.stdout}{result.stderr}"
     return result.stdout
 
@@ -128,8 +143,10 @@ def databases() -> Iterator[dict[str, str]]:
     for name in names.values():
         admin.execute(f'CREATE DATABASE "{name}"')
     base = f"{PG_USER}@{PG_HOST}:{PG_PORT}"
-    urls = {"signoff": f"postgresql+psycopg://{base}/{names['signoff']}",
-            "prefect": f"postgresql+asyncpg://{base}/{names['prefect']}"}
+    urls = {
+        "signoff": f"postgresql+psycopg://{base}/{names['signoff']}",
+        "prefect": f"postgresql+asyncpg://{base}/{names['prefect']}",
+    }
     try:
         from core.migrate import upgrade
 
@@ -166,35 +183,88 @@ def site(databases: dict[str, str], tmp_path_factory: pytest.TempPathFactory) ->
         "PREFECT_CLI_PROMPT": "false",
     }
     signoff_env = {
-        "SIGNOFF_ENV": "production", "SIGNOFF_DATABASE_URL": databases["signoff"],
-        "SIGNOFF_SECRET_KEY": SECRET, "SIGNOFF_BASE_URL": web,
-        "SIGNOFF_SMTP_HOST": "127.0.0.1", "SIGNOFF_SMTP_PORT": str(relay.port),
+        "SIGNOFF_ENV": "production",
+        "SIGNOFF_DATABASE_URL": databases["signoff"],
+        "SIGNOFF_SECRET_KEY": SECRET,
+        "SIGNOFF_BASE_URL": web,
+        "SIGNOFF_SMTP_HOST": "127.0.0.1",
+        "SIGNOFF_SMTP_PORT": str(relay.port),
         "SIGNOFF_MAIL_FROM": "Signoff <signoff@council.example>",
         "SIGNOFF_PREFECT_API_URL": api,
     }
     processes = Processes(logs)
     try:
-        server = processes.start("prefect-server", [
-            sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-            "--port", str(prefect_port)], prefect_env | {
-            "PREFECT_API_DATABASE_CONNECTION_URL": databases["prefect"],
-            "PREFECT_UI_ENABLED": "false"})
-        wait_until(lambda: httpx.get(f"{api}/health", timeout=5).status_code == 200, 240,
-                   "the Prefect server on PostgreSQL", [server])
+        server = processes.start(
+            "prefect-server",
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(prefect_port),
+            ],
+            prefect_env
+            | {
+                "PREFECT_API_DATABASE_CONNECTION_URL": databases["prefect"],
+                "PREFECT_UI_ENABLED": "false",
+            },
+        )
+        wait_until(
+            lambda: httpx.get(f"{api}/health", timeout=5).status_code == 200,
+            240,
+            "the Prefect server on PostgreSQL",
+            [server],
+        )
         client_env = prefect_env | {"PREFECT_API_URL": api}
-        prefect("work-pool", "create", "signoff", "--type", "process", "--overwrite",
-                env=client_env)
+        prefect(
+            "work-pool", "create", "signoff", "--type", "process", "--overwrite", env=client_env
+        )
         prefect("--no-prompt", "deploy", "--all", env=client_env)
-        worker = processes.start("worker", [
-            sys.executable, "-m", "prefect", "worker", "start", "--pool", "signoff",
-            "--type", "process"], client_env | signoff_env | {
-            "SIGNOFF_HOME": str(ROOT), "PREFECT_WORKER_QUERY_SECONDS": "2"})
-        webapp = processes.start("web", [
-            sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-            "--port", str(web_port), "--workers", "2", "--log-level", "warning"],
-            clean | signoff_env)
-        wait_until(lambda: httpx.get(f"{web}/sign-in", timeout=5).status_code == 200, 120,
-                   "the web app (2 uvicorn workers)", [webapp])
+        worker = processes.start(
+            "worker",
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "worker",
+                "start",
+                "--pool",
+                "signoff",
+                "--type",
+                "process",
+            ],
+            client_env
+            | signoff_env
+            | {"SIGNOFF_HOME": str(ROOT), "PREFECT_WORKER_QUERY_SECONDS": "2"},
+        )
+        webapp = processes.start(
+            "web",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(web_port),
+                "--workers",
+                "2",
+                "--log-level",
+                "warning",
+            ],
+            clean | signoff_env,
+        )
+        wait_until(
+            lambda: httpx.get(f"{web}/sign-in", timeout=5).status_code == 200,
+            120,
+            "the web app (2 uvicorn workers)",
+            [webapp],
+        )
         wait_until(lambda: _worker_online(api), 120, "the process worker", [worker])
         yield Site(api, web, relay, signoff_env, [server, worker, webapp])
     finally:
@@ -228,33 +298,55 @@ def flow_run_state(api: str, run_id: str) -> str:
 
 def test_web_change_is_delivered_by_a_nudged_deliver_outbox_run_on_a_worker(site, signoff):
     team = signoff.team()
-    tokens = {who: signoff.api_token(p) for who, p in
-              (("officer", team.officer), ("manager", team.manager))}
+    tokens = {
+        who: signoff.api_token(p)
+        for who, p in (("officer", team.officer), ("manager", team.manager))
+    }
 
     def call(who: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = httpx.post(f"{site.web}/api/v1{path}", json=body or {}, timeout=30,
-                              headers={"Authorization": f"Bearer {tokens[who]}"})
+        response = httpx.post(
+            f"{site.web}/api/v1{path}",
+            json=body or {},
+            timeout=30,
+            headers={"Authorization": f"Bearer {tokens[who]}"},
+        )
         assert response.status_code in (200, 201), response.text
         return response.json()
 
-    rfc = call("officer", f"/projects/{team.code}/rfcs", {
-        "title": "Extend stage 1 to 31 March", "description": "Merge tasks 1.2 and 2.1.",
-        "expected_benefits": "One consultation instead of two."})
+    rfc = call(
+        "officer",
+        f"/projects/{team.code}/rfcs",
+        {
+            "title": "Extend stage 1 to 31 March",
+            "description": "Merge tasks 1.2 and 2.1.",
+            "expected_benefits": "One consultation instead of two.",
+        },
+    )
     call("officer", f"/rfcs/{rfc['id']}/submit")
     call("manager", f"/rfcs/{rfc['id']}/impact", MAJOR)
-    mail = wait_until(lambda: [m for m in site.relay.to(team.sponsor.email)
-                               if rfc["ref"] in m.subject], 180,
-                      "the sponsor's approval email via a worker's deliver-outbox run", site.procs)
+    mail = wait_until(
+        lambda: [m for m in site.relay.to(team.sponsor.email) if rfc["ref"] in m.subject],
+        180,
+        "the sponsor's approval email via a worker's deliver-outbox run",
+        site.procs,
+    )
     assert mail[0].subject == f"Approval needed: {rfc['ref']} (major change)"
     assert mail[0].link().startswith(f"{site.web}/approvals/")
 
     def nudged_runs() -> list[dict[str, Any]]:
-        return httpx.post(f"{site.api}/flow_runs/filter", timeout=10, json={
-            "flow_runs": {"tags": {"all_": ["nudge"]}}}).json()
+        return httpx.post(
+            f"{site.api}/flow_runs/filter",
+            timeout=10,
+            json={"flow_runs": {"tags": {"all_": ["nudge"]}}},
+        ).json()
 
     assert nudged_runs(), "the web app's commits did not nudge deliver-outbox"
-    wait_until(lambda: any(r["state"]["type"] == "COMPLETED" for r in nudged_runs()), 120,
-               "a nudged deliver-outbox run to complete", site.procs)
+    wait_until(
+        lambda: any(r["state"]["type"] == "COMPLETED" for r in nudged_runs()),
+        120,
+        "a nudged deliver-outbox run to complete",
+        site.procs,
+    )
 
 
 def test_a_chase_run_on_a_worker_sends_a_due_reminder(site, signoff):
@@ -266,14 +358,23 @@ def test_a_chase_run_on_a_worker_sends_a_due_reminder(site, signoff):
     with clock.frozen(datetime.combine(run_day, datetime.min.time(), UTC) - timedelta(days=14)):
         team = signoff.team()
         rfc = signoff.in_status(team, "impact_analysis")
-    deployment = httpx.get(f"{site.api}/deployments/name/chase/chase",
-                           timeout=10).json()
-    run = httpx.post(f"{site.api}/deployments/{deployment['id']}/create_flow_run", timeout=10,
-                     json={"parameters": {"today": run_day.isoformat()}}).json()
-    wait_until(lambda: flow_run_state(site.api, run["id"]) in ("COMPLETED", "FAILED", "CRASHED"),
-               180, "the chase run", site.procs)
+    deployment = httpx.get(f"{site.api}/deployments/name/chase/chase", timeout=10).json()
+    run = httpx.post(
+        f"{site.api}/deployments/{deployment['id']}/create_flow_run",
+        timeout=10,
+        json={"parameters": {"today": run_day.isoformat()}},
+    ).json()
+    wait_until(
+        lambda: flow_run_state(site.api, run["id"]) in ("COMPLETED", "FAILED", "CRASHED"),
+        180,
+        "the chase run",
+        site.procs,
+    )
     assert flow_run_state(site.api, run["id"]) == "COMPLETED"
-    reminders = wait_until(lambda: [m for m in site.relay.to(team.manager.email)
-                                    if m.subject.startswith("Reminder:")], 60,
-                           "the PM's reminder", site.procs)
+    reminders = wait_until(
+        lambda: [m for m in site.relay.to(team.manager.email) if m.subject.startswith("Reminder:")],
+        60,
+        "the PM's reminder",
+        site.procs,
+    )
     assert [m.subject for m in reminders] == [f"Reminder: {rfc.ref} needs your impact analysis"]

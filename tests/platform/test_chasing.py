@@ -38,8 +38,9 @@ def test_a_person_owing_several_things_gets_one_digest_listing_each(factory, tea
     deliver()
     smtp.reset()
     report = run("2010-03-09", max_reminders=1)
-    assert sorted((s.action, s.ref) for s in report.steps) == sorted([
-        ("reminded", first.ref), ("reminded", second.ref), ("reminded", late.ref)])
+    assert sorted((s.action, s.ref) for s in report.steps) == sorted(
+        [("reminded", first.ref), ("reminded", second.ref), ("reminded", late.ref)]
+    )
     # Five working days on, the PM's late impact analysis is escalated to the sponsor (and the
     # sponsor's own late decisions to the alternate approver).
     run("2010-03-17", max_reminders=1)
@@ -79,8 +80,11 @@ def test_an_item_overtaken_before_sending_is_left_out_and_the_rest_still_go(fact
         factory.decide(decided, team.sponsor)
         smtp.reset()
         deliver()
-    (digest,) = [m for m in smtp.to(team.sponsor.email) if decided.ref not in m.subject
-                 or waiting.ref in m.subject]
+    (digest,) = [
+        m
+        for m in smtp.to(team.sponsor.email)
+        if decided.ref not in m.subject or waiting.ref in m.subject
+    ]
     assert digest.subject == f"Reminder: {waiting.ref} is waiting for your decision"
     assert decided.ref not in digest.text and len(digest.links()) == 1
 
@@ -102,6 +106,7 @@ def test_a_digest_with_nothing_left_to_say_is_dropped(factory, team, smtp):
 
 def test_the_due_test_is_one_query_however_many_steps_are_open(factory, team, env):
     """Open steps that are not due cost nothing per step: the same statements for 3 or 30."""
+
     def statements_for(n: int) -> int:
         with clock.frozen(at("2010-03-01", "10:00")):
             for _ in range(n):

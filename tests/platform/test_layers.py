@@ -44,8 +44,11 @@ def files(*folders: str, top_only: bool = False) -> list[Path]:
 
 def domain_of(module: str) -> str | None:
     parts = module.split(".")
-    if len(parts) >= 2 and parts[0] in ("models", "services", "api", "templates") \
-            and parts[1] in DOMAINS:
+    if (
+        len(parts) >= 2
+        and parts[0] in ("models", "services", "api", "templates")
+        and parts[1] in DOMAINS
+    ):
         return parts[1]
     if len(parts) >= 3 and parts[0] == "api" and parts[2] in DOMAINS:
         return parts[2]
@@ -53,8 +56,9 @@ def domain_of(module: str) -> str | None:
 
 
 def offenders(paths: list[Path], bad) -> list[str]:  # type: ignore[no-untyped-def]
-    return [f"{p.relative_to(ROOT)} imports {m}" for p in paths for m in sorted(imports_of(p))
-            if bad(m)]
+    return [
+        f"{p.relative_to(ROOT)} imports {m}" for p in paths for m in sorted(imports_of(p)) if bad(m)
+    ]
 
 
 def test_core_imports_nothing_of_ours_above_it():
@@ -66,30 +70,45 @@ def test_the_platform_imports_no_domain():
     # models/all_tables.py is the one module that gathers every domain's tables (for Alembic
     # and the tests), as services/domains.py gathers their registrations.
     platform = files("services/platform") + [
-        p for p in files("models", top_only=True) if p.name != "all_tables.py"]
+        p for p in files("models", top_only=True) if p.name != "all_tables.py"
+    ]
     assert offenders(platform, lambda m: domain_of(m) is not None) == []
     assert offenders(platform, lambda m: m.split(".")[0] in ("api", "flows", "cli")) == []
 
 
 def test_a_domain_imports_no_other_domain():
     for domain in DOMAINS:
-        mine = [p for folder in ("models", "services") for p in files(f"{folder}/{domain}")
-                if (ROOT / folder / domain).exists()]
+        mine = [
+            p
+            for folder in ("models", "services")
+            for p in files(f"{folder}/{domain}")
+            if (ROOT / folder / domain).exists()
+        ]
         assert offenders(mine, lambda m, d=domain: domain_of(m) not in (None, d)) == []
 
 
 def test_page_and_api_routes_never_query_the_database_themselves():
     """No `select`/`update`/`text` imported into api/, no session.get/exec/execute/query."""
-    problems = offenders(files("api"), lambda m: m.startswith("sqlalchemy") or m in (
-        "sqlmodel.select", "sqlmodel.col", "sqlmodel.update"))
+    problems = offenders(
+        files("api"),
+        lambda m: (
+            m.startswith("sqlalchemy")
+            or m in ("sqlmodel.select", "sqlmodel.col", "sqlmodel.update")
+        ),
+    )
     for path in files("api"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("get", "exec", "execute", "query", "scalar", "add")
-                    and isinstance(node.func.value, ast.Name)
-                    and node.func.value.id in ("session", "db", "s")):
-                problems.append(f"{path.relative_to(ROOT)}:{node.lineno} "
-                                f"{node.func.value.id}.{node.func.attr}()")
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("get", "exec", "execute", "query", "scalar", "add")
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in ("session", "db", "s")
+            ):
+                problems.append(
+                    f"{path.relative_to(ROOT)}:{node.lineno} "
+                    f"{node.func.value.id}.{node.func.attr}()"
+                )
     assert problems == []
 
 
@@ -100,8 +119,9 @@ def test_the_rule_checks_themselves_catch_a_breach(tmp_path):
     assert domain_of("services.change_control.rfcs") == "change_control"
     assert domain_of("api.pages.change_control") == "change_control"
     assert domain_of("services.platform.outbox") is None
-    assert {"services.change_control", "services.change_control.rfcs", "api.app"} <= \
-        imports_of(breach)
+    assert {"services.change_control", "services.change_control.rfcs", "api.app"} <= imports_of(
+        breach
+    )
 
 
 def workflow_tables() -> dict[str, str]:
@@ -124,16 +144,28 @@ def status_writes(source: str, tables: dict[str, str]) -> list[str]:
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            found += [f"line {node.lineno}: .status =" for t in targets
-                      if isinstance(t, ast.Attribute) and t.attr == "status"]
+            found += [
+                f"line {node.lineno}: .status ="
+                for t in targets
+                if isinstance(t, ast.Attribute) and t.attr == "status"
+            ]
         if isinstance(node, ast.Call):
-            name = node.func.id if isinstance(node.func, ast.Name) else getattr(
-                node.func, "attr", "")
-            if name == "update" and node.args and isinstance(node.args[0], ast.Name) \
-                    and node.args[0].id in tables:
+            name = (
+                node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            )
+            if (
+                name == "update"
+                and node.args
+                and isinstance(node.args[0], ast.Name)
+                and node.args[0].id in tables
+            ):
                 found.append(f"line {node.lineno}: update({node.args[0].id})")
-            if name == "setattr" and len(node.args) > 1 and isinstance(node.args[1], ast.Constant) \
-                    and node.args[1].value == "status":
+            if (
+                name == "setattr"
+                and len(node.args) > 1
+                and isinstance(node.args[1], ast.Constant)
+                and node.args[1].value == "status"
+            ):
                 found.append(f"line {node.lineno}: setattr(..., 'status')")
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             for table in tables.values():
@@ -148,25 +180,35 @@ def test_nothing_but_the_workflow_engine_writes_a_status():
     tables = workflow_tables()
     assert tables == {"Rfc": "rfc"}  # a new domain's workflow table joins this list
     engine = ROOT / "services/platform/workflow.py"
-    problems = [f"{p.relative_to(ROOT)} {w}" for p in files("services", "api", "flows", "cli")
-                if p != engine for w in status_writes(p.read_text(), tables)]
+    problems = [
+        f"{p.relative_to(ROOT)} {w}"
+        for p in files("services", "api", "flows", "cli")
+        if p != engine
+        for w in status_writes(p.read_text(), tables)
+    ]
     assert problems == []
 
 
 def test_the_status_check_sees_each_kind_of_write():
     tables = {"Rfc": "rfc"}
-    for breach in ("rfc.status = 'approved'", "setattr(rfc, 'status', 'approved')",
-                   "session.execute(update(Rfc).values(status='approved'))",
-                   "session.execute(text('update rfc set status = 1'))"):
+    for breach in (
+        "rfc.status = 'approved'",
+        "setattr(rfc, 'status', 'approved')",
+        "session.execute(update(Rfc).values(status='approved'))",
+        "session.execute(text('update rfc set status = 1'))",
+    ):
         assert status_writes(breach, tables), breach
     assert status_writes("session.execute(update(Person).values(active=False))", tables) == []
 
 
 @pytest.mark.slow
 def test_the_web_app_never_imports_prefect():
-    code = ("import sys; from api.app import create_app; create_app(); "
-            "import api.main; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys; from api.app import create_app; create_app(); "
+        "import api.main; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "[]", out.stdout

@@ -62,8 +62,14 @@ def awaiting(factory, team):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("state", ["live", "used", "changed", "expired", "unknown", "junk"])
 def test_get_and_head_change_nothing(client, factory, team, db, awaiting, state):
     path = link_of(db, awaiting)
-    expected = {"live": 200, "used": 410, "changed": 409, "expired": 404, "unknown": 404,
-                "junk": 404}[state]
+    expected = {
+        "live": 200,
+        "used": 410,
+        "changed": 409,
+        "expired": 404,
+        "unknown": 404,
+        "junk": 404,
+    }[state]
     if state == "used":
         assert client.post(path, data={"decision": "approve"}).status_code == 200
     elif state == "changed":
@@ -119,12 +125,22 @@ def test_replay_after_use_is_410_and_shows_the_decision(client, factory, team, d
     assert shown.status_code == 410 and "has already been decided" in shown.text
     row = db.rfc(awaiting.id)
     assert (row.status, row.decision_reason, row.decided_by_id) == (
-        "rejected", "Not in this stage.", team.sponsor.id)
+        "rejected",
+        "Not in this stage.",
+        team.sponsor.id,
+    )
 
 
-@pytest.mark.parametrize("form", [{}, {"decision": "maybe"}, {"decision": "reject"},
-                                  {"decision": "reject", "reason": "   "},
-                                  {"decision": "approve", "reason": "r" * 10_001}])
+@pytest.mark.parametrize(
+    "form",
+    [
+        {},
+        {"decision": "maybe"},
+        {"decision": "reject"},
+        {"decision": "reject", "reason": "   "},
+        {"decision": "approve", "reason": "r" * 10_001},
+    ],
+)
 def test_invalid_decision_form_is_422_and_decides_nothing(client, db, awaiting, form):
     path = link_of(db, awaiting)
     snapshot = db.snapshot()
@@ -148,7 +164,8 @@ def test_decision_by_link_on_a_decided_rfc_is_410(client, factory, team, db, awa
 
 
 def test_expired_link_looks_like_an_unknown_one_and_resend_goes_only_to_the_sponsor(
-        client, factory, team, db, smtp, awaiting):
+    client, factory, team, db, smtp, awaiting
+):
     deliver()
     path = emailed_link(smtp, team.sponsor)
     assert path == link_of(db, awaiting)
@@ -170,8 +187,9 @@ def test_expired_link_looks_like_an_unknown_one_and_resend_goes_only_to_the_spon
         for email in ("mallory@evil.example", team.officer.email, team.manager.email, ""):
             answers.append(client.post(path + "/resend", data={"email": email}))
             assert answers[-1].status_code == 200
-        unknown_answer = client.post(f"/approvals/{UNKNOWN}/resend",
-                                     data={"email": team.sponsor.email})
+        unknown_answer = client.post(
+            f"/approvals/{UNKNOWN}/resend", data={"email": team.sponsor.email}
+        )
         assert db.snapshot() == snapshot
         assert deliver().sent == 0
         assert smtp.messages == []
@@ -181,7 +199,7 @@ def test_expired_link_looks_like_an_unknown_one_and_resend_goes_only_to_the_spon
         assert normalised(right.text, raw) == normalised(answers[0].text, raw)
         assert normalised(unknown_answer.text, UNKNOWN) == normalised(answers[0].text, raw)
         assert deliver().sent == 1
-        mail, = smtp.messages
+        (mail,) = smtp.messages
         assert mail.rcpt_tos == [team.sponsor.email]
         assert "Here is the new link you asked for" in mail.text
         fresh = mail.link().removeprefix("http://testserver")
@@ -193,8 +211,9 @@ def test_expired_link_looks_like_an_unknown_one_and_resend_goes_only_to_the_spon
 
 
 @pytest.mark.parametrize("then", ["edited", "decided"])
-def test_expired_link_stays_unknown_after_the_rfc_moves_on(client, factory, team, db, awaiting,
-                                                          then):
+def test_expired_link_stays_unknown_after_the_rfc_moves_on(
+    client, factory, team, db, awaiting, then
+):
     path = link_of(db, awaiting)
     raw = path.removeprefix("/approvals/")
     with frozen(later(days=15)):
@@ -242,8 +261,9 @@ def test_expiry_is_at_fourteen_days(client, db, awaiting):
 # --- wrong version, wrong person ---------------------------------------------------------------
 
 
-def test_old_version_link_is_409_and_a_fresh_link_is_emailed(client, factory, team, db, smtp,
-                                                             awaiting):
+def test_old_version_link_is_409_and_a_fresh_link_is_emailed(
+    client, factory, team, db, smtp, awaiting
+):
     deliver()
     old = emailed_link(smtp, team.sponsor)
     smtp.reset()
@@ -256,13 +276,15 @@ def test_old_version_link_is_409_and_a_fresh_link_is_emailed(client, factory, te
     assert r.status_code == 409
     assert "A new link has been emailed to you" in r.text
     after = db.counts()
-    assert after == counts | {"audit_event": counts["audit_event"] + 1,
-                              "audit_refused": counts["audit_refused"] + 1}
+    assert after == counts | {
+        "audit_event": counts["audit_event"] + 1,
+        "audit_refused": counts["audit_refused"] + 1,
+    }
     assert db.rfc(awaiting.id).status == "awaiting_approval"
     deliver()
     fresh = emailed_link(smtp, team.sponsor)
     assert fresh != old
-    mail, = smtp.to(team.sponsor.email)
+    (mail,) = smtp.to(team.sponsor.email)
     assert "Now also covers task 2.2." in mail.text
     assert client.get(fresh).status_code == 200
     assert client.post(fresh, data={"decision": "approve"}).status_code == 200
@@ -288,8 +310,9 @@ def _title(html: str) -> str:
     return re.search(r"<title>(.*?)</title>", html, re.S).group(1).strip()
 
 
-def test_link_of_a_sponsor_no_longer_asked_does_not_promise_a_new_link(client, factory, team, db,
-                                                                       smtp, awaiting):
+def test_link_of_a_sponsor_no_longer_asked_does_not_promise_a_new_link(
+    client, factory, team, db, smtp, awaiting
+):
     path = link_of(db, awaiting)
     factory.impact(awaiting, team.manager, **MINOR)
     deliver()  # the original request is dropped (its link was revoked) and no new one exists
@@ -368,9 +391,12 @@ def test_racing_double_post_exactly_one_wins(client, factory, team, db, decision
     for _ in range(3):
         rfc = factory.in_status(team, "awaiting_approval")
         path = link_of(db, rfc)
-        results = race(**{
-            f"{d}{i}": partial(client.post, path, data={"decision": d, "reason": f"{d} reason"})
-            for i, d in enumerate(decisions)})
+        results = race(
+            **{
+                f"{d}{i}": partial(client.post, path, data={"decision": d, "reason": f"{d} reason"})
+                for i, d in enumerate(decisions)
+            }
+        )
         codes = sorted(results.values())
         assert codes[0] == 200 and codes[1] in (409, 410), results
         decided = db.audit(rfc.id, outcome="ok")
@@ -390,9 +416,13 @@ def test_racing_link_and_api_decisions_exactly_one_wins(client, factory, team, d
         rfc = factory.in_status(team, "awaiting_approval")
         codes = race(
             link=partial(client.post, link_of(db, rfc), data={"decision": "approve"}),
-            api=partial(client.post, f"/api/v1/rfcs/{rfc.id}/decision",
-                        json={"decision": "reject", "reason": "No."},
-                        headers=factory.auth(team.sponsor)))
+            api=partial(
+                client.post,
+                f"/api/v1/rfcs/{rfc.id}/decision",
+                json={"decision": "reject", "reason": "No."},
+                headers=factory.auth(team.sponsor),
+            ),
+        )
         assert sorted(codes.values())[0] == 200, codes
         assert sorted(codes.values())[1] in (409, 410), codes
         made = [e for e in db.audit(rfc.id, outcome="ok") if e.action in ("approve", "reject")]
@@ -403,10 +433,13 @@ def _lock_waiters(dbname: str) -> int:
     import psycopg
     from support.databases import PG_HOST, PG_PORT, PG_USER
 
-    with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=dbname,
-                         autocommit=True) as conn:
-        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
-                            "AND wait_event_type = 'Lock'", (dbname,)).fetchone()[0]
+    with psycopg.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=dbname, autocommit=True
+    ) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+            (dbname,),
+        ).fetchone()[0]
 
 
 def _wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -438,8 +471,11 @@ def test_link_and_app_in_lock_step_do_not_deadlock(client, factory, team, db, db
 
     def by_app() -> None:
         if other == "decision":
-            r = client.post(f"/api/v1/rfcs/{rfc.id}/decision",
-                            json={"decision": "reject", "reason": "No."}, headers=headers)
+            r = client.post(
+                f"/api/v1/rfcs/{rfc.id}/decision",
+                json={"decision": "reject", "reason": "No."},
+                headers=headers,
+            )
         else:
             r = client.post(f"/api/v1/rfcs/{rfc.id}/withdraw", headers=headers)
         codes["app"] = r.status_code
@@ -449,16 +485,21 @@ def test_link_and_app_in_lock_step_do_not_deadlock(client, factory, team, db, db
 
     holder = psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=dbname)
     try:
-        holder.execute("SELECT id FROM step WHERE subject_type = 'rfc' AND subject_id = %s "
-                       "AND closed_at IS NULL "
-                       "FOR UPDATE", (rfc.id,))
+        holder.execute(
+            "SELECT id FROM step WHERE subject_type = 'rfc' AND subject_id = %s "
+            "AND closed_at IS NULL "
+            "FOR UPDATE",
+            (rfc.id,),
+        )
         app_thread = threading.Thread(target=by_app)
         app_thread.start()
         _wait_for(lambda: _lock_waiters(dbname) >= 1, "the app request to wait")
         link_thread = threading.Thread(target=by_link)
         link_thread.start()
-        _wait_for(lambda: _lock_waiters(dbname) >= 2 or not link_thread.is_alive(),
-                  "the link request to wait")
+        _wait_for(
+            lambda: _lock_waiters(dbname) >= 2 or not link_thread.is_alive(),
+            "the link request to wait",
+        )
     finally:
         holder.rollback()
         holder.close()
@@ -466,8 +507,9 @@ def test_link_and_app_in_lock_step_do_not_deadlock(client, factory, team, db, db
     link_thread.join(60)
     assert sorted(codes.values())[0] == 200, codes
     assert sorted(codes.values())[1] in (409, 410), codes
-    made = [e for e in db.audit(rfc.id, outcome="ok")
-            if e.action in ("approve", "reject", "withdraw")]
+    made = [
+        e for e in db.audit(rfc.id, outcome="ok") if e.action in ("approve", "reject", "withdraw")
+    ]
     assert len(made) == 1
 
 
@@ -484,8 +526,13 @@ def test_edit_racing_the_link_decision_never_500s(client, factory, team, db):
         rfc = factory.in_status(team, "awaiting_approval")
         codes = race(
             link=partial(client.post, link_of(db, rfc), data={"decision": "approve"}),
-            edit=partial(client.patch, f"/api/v1/rfcs/{rfc.id}", json={"title": "Raced edit"},
-                         headers=factory.auth(team.officer)))
+            edit=partial(
+                client.patch,
+                f"/api/v1/rfcs/{rfc.id}",
+                json={"title": "Raced edit"},
+                headers=factory.auth(team.officer),
+            ),
+        )
         row = db.rfc(rfc.id)
         if row.status == "approved":  # the decision won: the edit came too late
             assert codes == {"link": 200, "edit": 409}, codes
@@ -495,16 +542,19 @@ def test_edit_racing_the_link_decision_never_500s(client, factory, team, db):
             assert row.status == "awaiting_approval" and row.title == "Raced edit"
 
 
-def test_resent_link_is_built_from_base_url_not_the_host_header(client, team, db, smtp,
-                                                                 awaiting):
+def test_resent_link_is_built_from_base_url_not_the_host_header(client, team, db, smtp, awaiting):
     path = link_of(db, awaiting)
     with frozen(later(days=15)):
-        foreign = client.post(path + "/resend", data={"email": team.sponsor.email},
-                              headers={"Host": "evil.example"})
+        foreign = client.post(
+            path + "/resend", data={"email": team.sponsor.email}, headers={"Host": "evil.example"}
+        )
         assert foreign.status_code == 400  # a foreign Host gets no page and sends nothing
         assert deliver().sent == 0
-        r = client.post(path + "/resend", data={"email": team.sponsor.email},
-                        headers={"X-Forwarded-Host": "evil.example"})
+        r = client.post(
+            path + "/resend",
+            data={"email": team.sponsor.email},
+            headers={"X-Forwarded-Host": "evil.example"},
+        )
         assert r.status_code == 200
         assert deliver().sent >= 1
     mail = [m for m in smtp.to(team.sponsor.email) if "new link you asked for" in m.text][-1]
@@ -526,8 +576,11 @@ def _sign_in_link(factory, person, at: datetime):  # type: ignore[no-untyped-def
     with frozen(at):
         factory.call(people.request_sign_in, email=person.email)
     with read_session() as s:
-        row = s.exec(select(ActionToken).where(ActionToken.purpose == "sign_in",
-                                               ActionToken.person_id == person.id)).one()
+        row = s.exec(
+            select(ActionToken).where(
+                ActionToken.purpose == "sign_in", ActionToken.person_id == person.id
+            )
+        ).one()
     return row, factory.raw_link(row)
 
 
@@ -541,8 +594,7 @@ def test_an_expired_sign_in_link_is_gone_and_signs_nobody_in(client, factory, te
 
     with frozen(late.expires_at):
         before = db.snapshot()
-        r = client.post(f"/sign-in/{late_raw}", data={"csrf_token": token},
-                        follow_redirects=False)
+        r = client.post(f"/sign-in/{late_raw}", data={"csrf_token": token}, follow_redirects=False)
         after = db.snapshot()
     assert r.status_code == 410, r.text
     assert "signoff_session" not in r.headers.get("set-cookie", "")
@@ -550,8 +602,7 @@ def test_an_expired_sign_in_link_is_gone_and_signs_nobody_in(client, factory, te
     assert after["action_token"] == before["action_token"]  # not marked used either
 
     with frozen(just.expires_at - timedelta(seconds=1)):  # the last second it still works
-        ok = client.post(f"/sign-in/{just_raw}", data={"csrf_token": token},
-                         follow_redirects=False)
+        ok = client.post(f"/sign-in/{just_raw}", data={"csrf_token": token}, follow_redirects=False)
     assert ok.status_code == 303 and "signoff_session=" in ok.headers["set-cookie"]
     assert len(db.snapshot()["web_session"]) == 1
 
@@ -562,14 +613,15 @@ def test_a_used_or_replaced_sign_in_link_signs_nobody_in(client, factory, team, 
     first, first_raw = _sign_in_link(factory, team.officer, start)
     token = re.search(r'name="csrf_token" value="([^"]*)"', client.get("/sign-in").text).group(1)
     with frozen(start + timedelta(minutes=1)):
-        ok = client.post(f"/sign-in/{first_raw}", data={"csrf_token": token},
-                         follow_redirects=False)
+        ok = client.post(
+            f"/sign-in/{first_raw}", data={"csrf_token": token}, follow_redirects=False
+        )
         assert ok.status_code == 303
         client.cookies.delete("signoff_session")  # the same browser, signed out again
-        again = client.post(f"/sign-in/{first_raw}", data={"csrf_token": token},
-                            follow_redirects=False)
-    assert again.status_code == 410 and "signoff_session" not in again.headers.get(
-        "set-cookie", "")
+        again = client.post(
+            f"/sign-in/{first_raw}", data={"csrf_token": token}, follow_redirects=False
+        )
+    assert again.status_code == 410 and "signoff_session" not in again.headers.get("set-cookie", "")
     assert len(db.snapshot()["web_session"]) == 1
 
     old, old_raw = _sign_in_link(factory, team.manager, start)
@@ -577,8 +629,9 @@ def test_a_used_or_replaced_sign_in_link_signs_nobody_in(client, factory, team, 
 
     with frozen(start + timedelta(minutes=10)):  # past the reuse window: a new link replaces it
         factory.call(people.request_sign_in, email=team.manager.email)
-        replaced = client.post(f"/sign-in/{old_raw}", data={"csrf_token": token},
-                               follow_redirects=False)
+        replaced = client.post(
+            f"/sign-in/{old_raw}", data={"csrf_token": token}, follow_redirects=False
+        )
     assert replaced.status_code == 410
     assert len(db.snapshot()["web_session"]) == 1
 
@@ -595,8 +648,9 @@ def test_an_approval_email_is_not_sent_once_its_link_has_expired(factory, team, 
         assert len(sent) == (0 if late else 1), (late, [m.subject for m in smtp.messages])
 
 
-def test_links_are_built_from_the_base_url_with_or_without_its_trailing_slash(env, monkeypatch,
-                                                                               factory, team):
+def test_links_are_built_from_the_base_url_with_or_without_its_trailing_slash(
+    env, monkeypatch, factory, team
+):
     from core.db import read_session
     from core.settings import get_settings
     from models import ActionToken
@@ -609,6 +663,7 @@ def test_links_are_built_from_the_base_url_with_or_without_its_trailing_slash(en
         with read_session() as s:
             token = s.query(ActionToken).filter_by(subject_id=rfc.id).one()
             url = action_links.url_for(token)
-        assert re.fullmatch(r"https://signoff\.example\.gov\.uk/approvals/[A-Za-z0-9_-]{43}",
-                            url), url
+        assert re.fullmatch(
+            r"https://signoff\.example\.gov\.uk/approvals/[A-Za-z0-9_-]{43}", url
+        ), url
     get_settings.cache_clear()

@@ -46,9 +46,12 @@ def test_security_migration_keeps_live_rows_and_goes_back(db_url, env):
     upgrade(db_url, "head")
     assert _rows(db_url, "SELECT code, open_to_all_officers FROM project") == [("CSE", False)]
     assert _rows(db_url, "SELECT label, expires_at, revoked_at FROM api_token") == [
-        ("laptop", None, None)]
+        ("laptop", None, None)
+    ]
     assert [r[0] for r in _rows(db_url, "SELECT action FROM audit_event ORDER BY id")] == [
-        "create", "create"]
+        "create",
+        "create",
+    ]
     tables = inspect(create_engine(db_url)).get_table_names()
     assert "throttle" in tables
 
@@ -72,13 +75,19 @@ def test_append_only_migration_chains_live_rows_and_locks_the_table(db_url, env)
     with engine.begin() as conn:
         for sql in LIVE_ROWS:
             conn.execute(text(sql))
-        conn.execute(text(
-            "INSERT INTO audit_event (id, at, actor_id, actor_role, actor_address, subject_type,"
-            " subject_id, subject_version, action, from_status, to_status, outcome, detail)"
-            " VALUES (:id, :at, NULL, 'system', '', 'rfc', 1, 1, 'remind', 'draft', 'draft',"
-            " 'ok', :detail)"),
-            [{"id": i, "at": f"2010-03-01 09:{i % 60:02d}:00.{i:06d}", "detail": f"n°{i} ✓"}
-             for i in range(3, 1004)])
+        conn.execute(
+            text(
+                "INSERT INTO audit_event (id, at, actor_id, actor_role, actor_address,"
+                " subject_type, subject_id, subject_version, action, from_status, to_status,"
+                " outcome, detail)"
+                " VALUES (:id, :at, NULL, 'system', '', 'rfc', 1, 1, 'remind', 'draft', 'draft',"
+                " 'ok', :detail)"
+            ),
+            [
+                {"id": i, "at": f"2010-03-01 09:{i % 60:02d}:00.{i:06d}", "detail": f"n°{i} ✓"}
+                for i in range(3, 1004)
+            ],
+        )
     engine.dispose()
     assert _rows(db_url, "SELECT count(*) FROM audit_event WHERE row_hash = ''") == [(1003,)]
 
@@ -89,8 +98,10 @@ def test_append_only_migration_chains_live_rows_and_locks_the_table(db_url, env)
             result = verify_chain(session)
         assert (result.intact, result.events) == (True, 1003), result.problem
         assert _rows(db_url, "SELECT prev_hash FROM audit_event WHERE id = 1") == [(GENESIS,)]
-        for sql in ("UPDATE audit_event SET detail = 'x' WHERE id = 2",
-                    "DELETE FROM audit_event WHERE id = 1003"):
+        for sql in (
+            "UPDATE audit_event SET detail = 'x' WHERE id = 2",
+            "DELETE FROM audit_event WHERE id = 1003",
+        ):
             with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
                 conn.execute(text(sql))
     finally:
@@ -111,7 +122,8 @@ def test_append_only_migration_chains_live_rows_and_locks_the_table(db_url, env)
 
 
 def test_platform_migration_keeps_an_rfcs_steps_links_and_queued_mail_working(
-        db_url, env, smtp, client):
+    db_url, env, smtp, client
+):
     """0004 turns approval_task into step and rfc_id into subject columns on a database where
     an RFC waits for its sponsor: after the upgrade the queued emails go out (the reminder as a
     digest), the emailed link decides the RFC, and its step closes."""
@@ -130,54 +142,92 @@ def test_platform_migration_keeps_an_rfcs_steps_links_and_queued_mail_working(
     with engine.begin() as conn:
         for sql in LIVE_ROWS[:3]:
             conn.execute(text(sql))
-        conn.execute(text(
-            "INSERT INTO rfc (id, project_id, number, ref, title, description, expected_benefits,"
-            " requester_id, raised_on, days_of_work, products_affected, cost_pence,"
-            " extends_timescale, needs_extra_resources, recommendation, impact_by_id, impact_at,"
-            " classification, approver_id, status, version, created_at, updated_at) VALUES "
-            "(1, 1, 3, 'CSE-RFC-003', 'Extend stage 1', 'Combine tasks', 'A month', 1,"
-            " '2010-02-26', 20, 'Plan', 0, true, false, 'Approve', 1, '2010-03-01 10:00:00',"
-            " 'major', 2, 'awaiting_approval', 3, '2010-02-26 10:00:00', '2010-03-01 10:00:00')"))
-        conn.execute(text(
-            "INSERT INTO approval_task (id, rfc_id, rfc_version, kind, owner_id, created_at,"
-            " due_on, reminded_at, reminder_count, escalated_at, closed_at, outcome) VALUES "
-            "(7, 1, 3, 'impact_analysis', 1, '2010-02-26 10:00:00', '2010-03-05', NULL, 0, NULL,"
-            " '2010-03-01 10:00:00', 'awaiting_approval'),"
-            "(8, 1, 3, 'decision', 2, '2010-03-01 10:00:00', '2010-03-08',"
-            " '2010-03-09 09:00:00', 1, NULL, NULL, NULL)"))
-        conn.execute(text(
-            "INSERT INTO action_token (id, purpose, subject_type, subject_id, subject_version,"
-            " person_id, salt, token_hash, created_at, expires_at) VALUES "
-            "(5, 'approve_rfc', 'rfc', 1, 3, 2, :salt, :hash, '2010-03-09 09:00:00',"
-            " '2010-03-23 09:00:00')"), {"salt": salt, "hash": digest})
-        conn.execute(text(
-            "INSERT INTO outbox_message (id, idempotency_key, template, to_person_id, context,"
-            " rfc_id, expect_rfc_status, action_token_id, status, attempts, next_attempt_at,"
-            " created_at) VALUES "
-            "(1, 'rfc_reminder:task8:n1', 'rfc_reminder', 2,"
-            " '{\"kind\": \"decision\", \"number\": 1, \"due_text\": \"Monday 8 March 2010\"}',"
-            " 1, 'awaiting_approval', 5, 'queued', 0, '2010-03-09 09:00:00',"
-            " '2010-03-09 09:00:00'),"
-            "(2, 'rfc_submitted:rfc1:v2:p1', 'rfc_submitted', 1, '{}', 1, 'impact_analysis',"
-            " NULL, 'queued', 0, '2010-02-26 10:00:00', '2010-02-26 10:00:00')"))
+        conn.execute(
+            text(
+                "INSERT INTO rfc (id, project_id, number, ref, title, description,"
+                " expected_benefits, requester_id, raised_on, days_of_work, products_affected,"
+                " cost_pence,"
+                " extends_timescale, needs_extra_resources, recommendation, impact_by_id,"
+                " impact_at, classification, approver_id, status, version, created_at,"
+                " updated_at) VALUES "
+                "(1, 1, 3, 'CSE-RFC-003', 'Extend stage 1', 'Combine tasks', 'A month', 1,"
+                " '2010-02-26', 20, 'Plan', 0, true, false, 'Approve', 1, '2010-03-01 10:00:00',"
+                " 'major', 2, 'awaiting_approval', 3, '2010-02-26 10:00:00', '2010-03-01 10:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO approval_task (id, rfc_id, rfc_version, kind, owner_id, created_at,"
+                " due_on, reminded_at, reminder_count, escalated_at, closed_at, outcome) VALUES "
+                "(7, 1, 3, 'impact_analysis', 1, '2010-02-26 10:00:00', '2010-03-05', NULL, 0,"
+                " NULL, '2010-03-01 10:00:00', 'awaiting_approval'),"
+                "(8, 1, 3, 'decision', 2, '2010-03-01 10:00:00', '2010-03-08',"
+                " '2010-03-09 09:00:00', 1, NULL, NULL, NULL)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO action_token (id, purpose, subject_type, subject_id, subject_version,"
+                " person_id, salt, token_hash, created_at, expires_at) VALUES "
+                "(5, 'approve_rfc', 'rfc', 1, 3, 2, :salt, :hash, '2010-03-09 09:00:00',"
+                " '2010-03-23 09:00:00')"
+            ),
+            {"salt": salt, "hash": digest},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO outbox_message (id, idempotency_key, template, to_person_id, context,"
+                " rfc_id, expect_rfc_status, action_token_id, status, attempts, next_attempt_at,"
+                " created_at) VALUES "
+                "(1, 'rfc_reminder:task8:n1', 'rfc_reminder', 2,"
+                ' \'{"kind": "decision", "number": 1, "due_text": "Monday 8 March 2010"}\','
+                " 1, 'awaiting_approval', 5, 'queued', 0, '2010-03-09 09:00:00',"
+                " '2010-03-09 09:00:00'),"
+                "(2, 'rfc_submitted:rfc1:v2:p1', 'rfc_submitted', 1, '{}', 1, 'impact_analysis',"
+                " NULL, 'queued', 0, '2010-02-26 10:00:00', '2010-02-26 10:00:00')"
+            )
+        )
         if conn.dialect.name == "postgresql":  # rows given ids: move the sequences past them
-            for table in ("person", "project", "rfc", "approval_task", "action_token",
-                          "outbox_message", "audit_event", "api_token"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                                  f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"))
+            for table in (
+                "person",
+                "project",
+                "rfc",
+                "approval_task",
+                "action_token",
+                "outbox_message",
+                "audit_event",
+                "api_token",
+            ):
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                        f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+                    )
+                )
     engine.dispose()
 
     upgrade(db_url, "head")
-    steps = [(*r[:6], str(r[6]), str(r[7]), r[8], bool(r[9])) for r in _rows(
-        db_url, "SELECT id, subject_type, subject_id, subject_version, kind, owner_id, due_on,"
-                " next_chase_on, reminder_count, closed_at IS NULL FROM step ORDER BY id")]
+    steps = [
+        (*r[:6], str(r[6]), str(r[7]), r[8], bool(r[9]))
+        for r in _rows(
+            db_url,
+            "SELECT id, subject_type, subject_id, subject_version, kind, owner_id, due_on,"
+            " next_chase_on, reminder_count, closed_at IS NULL FROM step ORDER BY id",
+        )
+    ]
     # A step reminded on 9 March is next looked at 5 working days on (the project's interval).
-    assert steps == [(7, "rfc", 1, 3, "impact_analysis", 1, "2010-03-05", "2010-03-05", 0, False),
-                     (8, "rfc", 1, 3, "decision", 2, "2010-03-08", "2010-03-16", 1, True)]
-    assert _rows(db_url, "SELECT id, template, subject_type, subject_id, expect_status"
-                         " FROM outbox_message ORDER BY id") == [
+    assert steps == [
+        (7, "rfc", 1, 3, "impact_analysis", 1, "2010-03-05", "2010-03-05", 0, False),
+        (8, "rfc", 1, 3, "decision", 2, "2010-03-08", "2010-03-16", 1, True),
+    ]
+    assert _rows(
+        db_url,
+        "SELECT id, template, subject_type, subject_id, expect_status"
+        " FROM outbox_message ORDER BY id",
+    ) == [
         (1, "chase_digest", None, None, None),  # a digest: its item says what it is about
-        (2, "rfc_submitted", "rfc", 1, "impact_analysis")]
+        (2, "rfc_submitted", "rfc", 1, "impact_analysis"),
+    ]
 
     with clock.frozen(datetime(2010, 3, 10, 9, tzinfo=UTC)):
         report = deliver()
@@ -188,18 +238,18 @@ def test_platform_migration_keeps_an_rfcs_steps_links_and_queued_mail_working(
     assert link.endswith(Factory.raw_link(ActionToken(salt=salt)))
     with clock.frozen(datetime(2010, 3, 10, 10, tzinfo=UTC)):
         path = link.replace("http://testserver", "").split("://", 1)[-1]
-        path = path[path.index("/approvals/"):]
+        path = path[path.index("/approvals/") :]
         page = client.get(path)
         assert page.status_code == 200 and "CSE-RFC-003" in page.text
         csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-        done = client.post(path, data={"decision": "approve", "reason": "",
-                                       "csrf_token": csrf})
+        done = client.post(path, data={"decision": "approve", "reason": "", "csrf_token": csrf})
     assert done.status_code == 200, done.text
     assert _rows(db_url, "SELECT status FROM rfc") == [("approved",)]
     assert _rows(db_url, "SELECT outcome FROM step WHERE id = 8") == [("approved",)]
 
     downgrade(db_url, "0003")  # and back: the RFC's steps are approval tasks again
     assert _rows(db_url, "SELECT id, rfc_id, kind, outcome FROM approval_task ORDER BY id") == [
-        (7, 1, "impact_analysis", "awaiting_approval"), (8, 1, "decision", "approved")]
+        (7, 1, "impact_analysis", "awaiting_approval"),
+        (8, 1, "decision", "approved"),
+    ]
     upgrade(db_url, "head")
-

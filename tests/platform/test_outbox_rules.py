@@ -60,8 +60,9 @@ def test_a_claim_lapses_only_after_its_lease_so_a_dead_deliverer_delays_mail_not
 
 
 @pytest.mark.parametrize(("attempts", "base"), [(0, 30.0), (3, 240.0), (12, 3600.0)])
-def test_a_temporary_failure_waits_longer_each_time_up_to_an_hour(three, monkeypatch, attempts,
-                                                                   base):
+def test_a_temporary_failure_waits_longer_each_time_up_to_an_hour(
+    three, monkeypatch, attempts, base
+):
     from core.settings import get_settings
 
     monkeypatch.setenv("SIGNOFF_OUTBOX_MAX_ATTEMPTS", "20")
@@ -94,15 +95,22 @@ def test_errors_are_kept_to_a_thousand_characters(three):
 
 def test_re_sending_touches_only_the_failed_message_asked_for(client, factory, db, three):
     with write_session() as s:
-        s.execute(update(OutboxMessage).where(OutboxMessage.id.in_(three[:2]))  # type: ignore[union-attr]
-                  .values(status="failed", attempts=8, last_error="550 no such user"))
-        s.execute(update(OutboxMessage).where(OutboxMessage.id == three[2])
-                  .values(status="sent", attempts=1))
+        s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(three[:2]))  # type: ignore[union-attr]
+            .values(status="failed", attempts=8, last_error="550 no such user")
+        )
+        s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == three[2])
+            .values(status="sent", attempts=1)
+        )
     client.cookies.set("signoff_session", factory.sign_in(factory.admin()))
     token = re.search(r'name="csrf_token" value="([^"]*)"', client.get("/sign-out").text).group(1)
 
-    r = client.post(f"/admin/outbox/{three[0]}/requeue", data={"csrf_token": token},
-                    follow_redirects=False)
+    r = client.post(
+        f"/admin/outbox/{three[0]}/requeue", data={"csrf_token": token}, follow_redirects=False
+    )
     assert r.status_code == 303
     assert (row(three[0]).status, row(three[0]).attempts) == ("queued", 0)
     assert (row(three[1]).status, row(three[1]).attempts) == ("failed", 8)
@@ -118,8 +126,11 @@ def test_re_sending_touches_only_the_failed_message_asked_for(client, factory, d
 
 def test_the_outbox_page_lists_newest_first_by_status_and_pages_on(client, factory, db, three):
     with write_session() as s:
-        s.execute(update(OutboxMessage).where(OutboxMessage.id == three[1])
-                  .values(status="failed", last_error="550 no such user"))
+        s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == three[1])
+            .values(status="failed", last_error="550 no such user")
+        )
     with read_session() as s:
         assert [m.id for m in outbox.list_messages(s)] == three[::-1]
         assert [m.id for m in outbox.list_messages(s, status="failed")] == [three[1]]
@@ -145,4 +156,6 @@ def test_a_deliverer_whose_lease_ran_out_does_not_overwrite_the_next_ones_claim(
     with frozen(later), write_session() as s:
         outbox.settle(s, [outbox.sent(again, "<sent-by-the-second@x>")])
     assert (row(stalled.id).status, row(stalled.id).message_id) == (
-        "sent", "<sent-by-the-second@x>")
+        "sent",
+        "<sent-by-the-second@x>",
+    )

@@ -13,8 +13,10 @@ PLAN_V2 = steps.Subject("plan_version", 41, 2)
 
 def open_rows() -> list[tuple]:
     with read_session() as s:
-        return [(r.subject_version, r.owner_id, r.outcome) for r in
-                s.query(Step).filter_by(subject_type="plan_version").order_by(Step.id)]
+        return [
+            (r.subject_version, r.owner_id, r.outcome)
+            for r in s.query(Step).filter_by(subject_type="plan_version").order_by(Step.id)
+        ]
 
 
 def test_all_of_n_signatories_each_owe_a_step_and_the_version_is_done_when_all_signed(factory):
@@ -31,8 +33,7 @@ def test_all_of_n_signatories_each_owe_a_step_and_the_version_is_done_when_all_s
         assert steps.outcomes(s, subject=PLAN_V1, kind="sign") == ["signed"] * 3
 
 
-def test_a_new_version_supersedes_the_open_steps_and_signatures_stay_with_their_version(
-        factory):
+def test_a_new_version_supersedes_the_open_steps_and_signatures_stay_with_their_version(factory):
     a, b = (factory.person(f"Signatory {n}").id for n in "AB")
     with write_session() as s:
         steps.open_steps(s, subject=PLAN_V1, kind="sign", owners=[a, b], due_on=_day())
@@ -60,13 +61,15 @@ def test_a_persons_open_subjects_are_those_they_owe_a_step_on(factory):
     a, b = (factory.person(f"Person {n}").id for n in "AB")
     with write_session() as s:
         steps.open_steps(s, subject=PLAN_V1, kind="sign", owners=[a], due_on=_day())
-        steps.open_steps(s, subject=steps.Subject("plan_version", 42, 1), kind="sign",
-                         owners=[b], due_on=_day())
+        steps.open_steps(
+            s, subject=steps.Subject("plan_version", 42, 1), kind="sign", owners=[b], due_on=_day()
+        )
         owed = steps.open_subject_ids(s, subject_type="plan_version", owner_id=a)
         assert list(s.exec(owed)) == [41]
         steps.complete(s, subject=PLAN_V1, kind="sign", owner_id=a, outcome="signed")
-        assert list(s.exec(steps.open_subject_ids(s, subject_type="plan_version",
-                                                  owner_id=a))) == []
+        assert (
+            list(s.exec(steps.open_subject_ids(s, subject_type="plan_version", owner_id=a))) == []
+        )
 
 
 def _day():  # type: ignore[no-untyped-def]

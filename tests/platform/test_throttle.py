@@ -45,8 +45,10 @@ def throttle_rows() -> list[tuple]:
     from core.db import read_session
 
     with read_session() as s:
-        return [tuple(r) for r in s.execute(
-            text("SELECT bucket, key, hits FROM throttle ORDER BY bucket, key"))]
+        return [
+            tuple(r)
+            for r in s.execute(text("SELECT bucket, key, hits FROM throttle ORDER BY bucket, key"))
+        ]
 
 
 def csrf(client: Any) -> str:
@@ -66,10 +68,16 @@ def live_links(purpose: str, person_id: int) -> list[Any]:
     from models import ActionToken
 
     with read_session() as s:
-        rows = s.exec(select(ActionToken).where(ActionToken.purpose == purpose,
-                                                ActionToken.person_id == person_id))
-        return [t for t in rows if t.used_at is None and t.revoked_at is None
-                and t.expires_at > clock.now()]
+        rows = s.exec(
+            select(ActionToken).where(
+                ActionToken.purpose == purpose, ActionToken.person_id == person_id
+            )
+        )
+        return [
+            t
+            for t in rows
+            if t.used_at is None and t.revoked_at is None and t.expires_at > clock.now()
+        ]
 
 
 def mail_count(db: Any, template: str) -> int:
@@ -85,8 +93,7 @@ def test_a_hit_counts_in_its_window_and_starts_again_after_it(db):
     window = timedelta(minutes=10)
     start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     with frozen(start):
-        counts = [throttle.hit(bucket="t", value="192.0.2.7", window=window).hits
-                  for _ in range(3)]
+        counts = [throttle.hit(bucket="t", value="192.0.2.7", window=window).hits for _ in range(3)]
         other = throttle.hit(bucket="t", value="192.0.2.8", window=window)
         seen = throttle.current(bucket="t", value="192.0.2.7", window=window)
     assert counts == [1, 2, 3] and other.hits == 1 and seen.hits == 3
@@ -146,14 +153,22 @@ def _miss(client: Any, route: str) -> Any:
     return client.post(f"/approvals/{UNKNOWN}/resend", data={"email": "x@council.example"})
 
 
-ROUTES = ["GET /sign-in", "HEAD /sign-in", "POST /sign-in", "GET /approvals",
-          "HEAD /approvals", "POST /approvals", "POST /resend"]
+ROUTES = [
+    "GET /sign-in",
+    "HEAD /sign-in",
+    "POST /sign-in",
+    "GET /approvals",
+    "HEAD /approvals",
+    "POST /approvals",
+    "POST /resend",
+]
 MISS_STATUS = {"POST /resend": 200, "POST /sign-in": 410}
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_unknown_links_past_the_limit_get_429_on_every_link_route(client, factory, team, db,
-                                                                  monkeypatch, route):
+def test_unknown_links_past_the_limit_get_429_on_every_link_route(
+    client, factory, team, db, monkeypatch, route
+):
     settings(monkeypatch, link_misses_per_client=3)
     rfc = factory.in_status(team, "awaiting_approval")
     (approval,) = [t for t in db.tokens(rfc.id) if t.revoked_at is None]
@@ -207,8 +222,9 @@ def test_expired_links_count_like_unknown_ones(client, factory, team, db, monkey
 # --- sign-in per address --------------------------------------------------------------------
 
 
-def test_repeated_sign_in_requests_send_one_email_and_answer_the_same(client, factory, db,
-                                                                      monkeypatch):
+def test_repeated_sign_in_requests_send_one_email_and_answer_the_same(
+    client, factory, db, monkeypatch
+):
     settings(monkeypatch, sign_in_response_ms=0)  # the timing floor has its own test
     person = factory.person()
     start = datetime.now(UTC)
@@ -218,8 +234,9 @@ def test_repeated_sign_in_requests_send_one_email_and_answer_the_same(client, fa
             r = client.post("/sign-in", data={"email": person.email, "csrf_token": csrf(client)})
             assert r.status_code == 200
             answers.append(normalised(r.text))
-        unknown = client.post("/sign-in", data={"email": "nobody@council.example",
-                                                "csrf_token": csrf(client)})
+        unknown = client.post(
+            "/sign-in", data={"email": "nobody@council.example", "csrf_token": csrf(client)}
+        )
     assert mail_count(db, "sign_in") == 1
     (first,) = live_links("sign_in", person.id)
     # Later than the reuse window: the old link is replaced, never a second live one.
@@ -239,8 +256,9 @@ def test_at_most_n_sign_in_emails_per_address_per_hour(client, factory, db, monk
     start = datetime.now(UTC)
     for n in range(10):  # every 6 minutes: each one past the reuse window
         with frozen(start + timedelta(minutes=6 * n)):
-            r = client.post("/sign-in", data={"email": person.email.upper(),
-                                              "csrf_token": csrf(client)})
+            r = client.post(
+                "/sign-in", data={"email": person.email.upper(), "csrf_token": csrf(client)}
+            )
             assert r.status_code == 200
             assert len(live_links("sign_in", person.id)) <= 1  # links last 20 minutes
     assert mail_count(db, "sign_in") == 5
@@ -312,8 +330,7 @@ def _children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         found += [int(c) for c in (task / "children").read_text().split()]
-    return [c for c in found
-            if b"resource_tracker" not in Path(f"/proc/{c}/cmdline").read_bytes()]
+    return [c for c in found if b"resource_tracker" not in Path(f"/proc/{c}/cmdline").read_bytes()]
 
 
 def _cpu_ticks(pid: int) -> int:
@@ -337,20 +354,30 @@ def web(tmp_path_factory) -> Iterator[dict[str, Any]]:  # type: ignore[no-untype
         "SIGNOFF_SIGN_IN_RESPONSE_MS": "250",
     }
     py = sys.executable
-    for command in (["db", "upgrade"],
-                    ["users", "add", "--name", "Known Person", "--email", "known@council.example"]):
-        subprocess.run([py, "-m", "cli.main", *command], env=env, cwd=ROOT, check=True,
-                       capture_output=True)
+    for command in (
+        ["db", "upgrade"],
+        ["users", "add", "--name", "Known Person", "--email", "known@council.example"],
+    ):
+        subprocess.run(
+            [py, "-m", "cli.main", *command], env=env, cwd=ROOT, check=True, capture_output=True
+        )
     log = tmp / "web.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([py, "-m", "cli.main", "web", "--port", str(port), "--workers",
-                                 "2"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [py, "-m", "cli.main", "web", "--port", str(port), "--workers", "2"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{base}/sign-in", timeout=1).status_code == 200 \
-                    and len(_children(proc.pid)) >= 2:
+            if (
+                httpx.get(f"{base}/sign-in", timeout=1).status_code == 200
+                and len(_children(proc.pid)) >= 2
+            ):
                 break
         except httpx.HTTPError:
             pass
@@ -370,8 +397,7 @@ def test_known_and_unknown_addresses_answer_sign_in_in_the_same_time(web):
     with httpx.Client(base_url=web["base"], timeout=10) as c:
         page = c.get("/sign-in")
         token = re.search(r'name="csrf_token" value="([^"]*)"', page.text).group(1)  # type: ignore[union-attr]
-        times: dict[str, list[float]] = {"known@council.example": [],
-                                         "unknown@council.example": []}
+        times: dict[str, list[float]] = {"known@council.example": [], "unknown@council.example": []}
         for i in range(64):
             email = list(times)[i % 2]
             started = time.perf_counter()

@@ -17,9 +17,15 @@ ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Without the background-networking flags Chromium dials out at start, on a closed network.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
@@ -33,8 +39,9 @@ def require(condition: bool, why: str) -> None:
 def require_chromium() -> None:
     require(CHROMIUM is not None, "Debian's chromium is not installed (make browser)")
     require(AXE.exists(), "axe-core is not installed (npm ci)")
-    require((ROOT / "static/assets/govuk-frontend.min.css").exists(),
-            "assets not built (make assets)")
+    require(
+        (ROOT / "static/assets/govuk-frontend.min.css").exists(), "assets not built (make assets)"
+    )
 
 
 def free_port() -> int:

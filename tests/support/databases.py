@@ -11,6 +11,7 @@ import pytest
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", int(os.environ.get("TEST_PG_PORT", "5432")), "postgres"
 SECRET = "test-secret-key-0123456789-abcdefghijklmnop"  # noqa: S105 - tests only
 
+
 def _tables() -> tuple[str, ...]:
     """Every table of every domain, from the metadata, in foreign-key order (each refers only
     to tables before it)."""
@@ -30,8 +31,14 @@ def pg_url(name: str) -> str:
 def _pg_admin():  # type: ignore[no-untyped-def]
     import psycopg
 
-    return psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres",
-                           autocommit=True, connect_timeout=5)
+    return psycopg.connect(
+        host=PG_HOST,
+        port=PG_PORT,
+        user=PG_USER,
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=5,
+    )
 
 
 def _unavailable(why: str) -> None:

@@ -43,7 +43,8 @@ class Db:
         with read_session() as s:
             return {
                 t: [tuple(r) for r in s.execute(text(f"SELECT * FROM {t} ORDER BY {ORDER[t]}"))]  # noqa: S608
-                for t in TABLES if t != "throttle"
+                for t in TABLES
+                if t != "throttle"
             }
 
     def rfc(self, rfc_id: int):  # type: ignore[no-untyped-def]
@@ -62,8 +63,9 @@ class Db:
         from models import AuditEvent
 
         with read_session() as s:
-            stmt = select(AuditEvent).where(AuditEvent.subject_type == "rfc",
-                                            AuditEvent.subject_id == rfc_id)
+            stmt = select(AuditEvent).where(
+                AuditEvent.subject_type == "rfc", AuditEvent.subject_id == rfc_id
+            )
             if outcome:
                 stmt = stmt.where(AuditEvent.outcome == outcome)
             if action:
@@ -79,8 +81,9 @@ class Db:
         with read_session() as s:
             stmt = select(OutboxMessage)
             if rfc_id is not None:
-                stmt = stmt.where(OutboxMessage.subject_type == "rfc",
-                                  OutboxMessage.subject_id == rfc_id)
+                stmt = stmt.where(
+                    OutboxMessage.subject_type == "rfc", OutboxMessage.subject_id == rfc_id
+                )
             if template is not None:
                 stmt = stmt.where(OutboxMessage.template == template)
             return list(s.exec(stmt.order_by(OutboxMessage.id)))  # type: ignore[arg-type]
@@ -92,8 +95,9 @@ class Db:
         from models import ActionToken
 
         with read_session() as s:
-            stmt = select(ActionToken).where(ActionToken.subject_type == "rfc",
-                                             ActionToken.subject_id == rfc_id)
+            stmt = select(ActionToken).where(
+                ActionToken.subject_type == "rfc", ActionToken.subject_id == rfc_id
+            )
             return list(s.exec(stmt.order_by(ActionToken.id)))  # type: ignore[arg-type]
 
     def tasks(self, rfc_id: int) -> list:
@@ -123,12 +127,22 @@ class Team:
         return self.project.code
 
 
-MAJOR = {"days_of_work": 20, "products_affected": "Stage 1 plan", "cost_pence": 0,
-         "extends_timescale": True, "needs_extra_resources": False,
-         "recommendation": "Approve the change request."}
-MINOR = {"days_of_work": 1.5, "products_affected": "", "cost_pence": 0,
-         "extends_timescale": False, "needs_extra_resources": False,
-         "recommendation": "Easy to accommodate."}
+MAJOR = {
+    "days_of_work": 20,
+    "products_affected": "Stage 1 plan",
+    "cost_pence": 0,
+    "extends_timescale": True,
+    "needs_extra_resources": False,
+    "recommendation": "Approve the change request.",
+}
+MINOR = {
+    "days_of_work": 1.5,
+    "products_affected": "",
+    "cost_pence": 0,
+    "extends_timescale": False,
+    "needs_extra_resources": False,
+    "recommendation": "Easy to accommodate.",
+}
 
 
 class Factory:
@@ -156,8 +170,10 @@ class Factory:
 
         i = self.n()
         data = PersonCreate(
-            name=name or f"Officer {i}", email=email or f"officer{i}.{self.run}@council.example",
-            job_title="Officer", is_admin=admin,
+            name=name or f"Officer {i}",
+            email=email or f"officer{i}.{self.run}@council.example",
+            job_title="Officer",
+            is_admin=admin,
         )
         return self.call(people.add_person, data=data)
 
@@ -167,8 +183,14 @@ class Factory:
             self._admin = self.person(f"Admin {self.n()}", admin=True)
         return self._admin
 
-    def team(self, *, alternate: bool = True, tolerance: int = 0, code: str | None = None,
-             sponsor: Any = None) -> Team:
+    def team(
+        self,
+        *,
+        alternate: bool = True,
+        tolerance: int = 0,
+        code: str | None = None,
+        sponsor: Any = None,
+    ) -> Team:
         from models.change_control.projects import ProjectCreate
         from services.change_control import projects
 
@@ -178,14 +200,22 @@ class Factory:
         officer = self.person(f"Requester {self.n()}")
         stranger = self.person(f"Stranger {self.n()}")
         data = ProjectCreate(
-            code=code or f"P{self.n()}", name=f"Project {self.n()}", sponsor_email=sponsor.email,
-            manager_email=manager.email, alternate_approver_email=alt.email if alt else None,
+            code=code or f"P{self.n()}",
+            name=f"Project {self.n()}",
+            sponsor_email=sponsor.email,
+            manager_email=manager.email,
+            alternate_approver_email=alt.email if alt else None,
             cost_tolerance_pence=tolerance,
         )
         project = self.call(projects.create_project, actor=self.actor(self.admin()), data=data)
         # The officer who raises RFCs is one of the project's people; the stranger is not.
-        self.call(projects.add_project_member, actor=self.actor(self.admin()), code=project.code,
-                  email=officer.email, role="Work Stream Leader")
+        self.call(
+            projects.add_project_member,
+            actor=self.actor(self.admin()),
+            code=project.code,
+            email=officer.email,
+            role="Work Stream Leader",
+        )
         return Team(project, sponsor, manager, alt, officer, stranger)
 
     def rfc(self, team: Team, *, requester: Any = None, **fields: Any):  # type: ignore[no-untyped-def]
@@ -193,10 +223,19 @@ class Factory:
         from services.change_control import rfcs
 
         requester = requester or team.officer
-        data = RfcCreate(**({"title": f"Change {self.n()}", "description": "Merge two tasks.",
-                             "expected_benefits": "Less duplication."} | fields))
-        return self.call(rfcs.create_rfc, actor=self.actor(requester), project_code=team.code,
-                         data=data)
+        data = RfcCreate(
+            **(
+                {
+                    "title": f"Change {self.n()}",
+                    "description": "Merge two tasks.",
+                    "expected_benefits": "Less duplication.",
+                }
+                | fields
+            )
+        )
+        return self.call(
+            rfcs.create_rfc, actor=self.actor(requester), project_code=team.code, data=data
+        )
 
     @staticmethod
     def actor(person: Any, address: str = "192.0.2.10"):  # type: ignore[no-untyped-def]
@@ -213,15 +252,23 @@ class Factory:
         from models.change_control.rfcs import ImpactInput
         from services.change_control import rfcs
 
-        return self.call(rfcs.record_impact, actor=self.actor(by), rfc_id=rfc.id,
-                         data=ImpactInput(**(MAJOR | impact)))
+        return self.call(
+            rfcs.record_impact,
+            actor=self.actor(by),
+            rfc_id=rfc.id,
+            data=ImpactInput(**(MAJOR | impact)),
+        )
 
     def decide(self, rfc: Any, by: Any, decision: str = "approve", reason: str = "Agreed."):  # type: ignore[no-untyped-def]
         from models.change_control.rfcs import DecisionInput
         from services.change_control import rfcs
 
-        return self.call(rfcs.decide, actor=self.actor(by), rfc_id=rfc.id,
-                         data=DecisionInput(decision=decision, reason=reason))
+        return self.call(
+            rfcs.decide,
+            actor=self.actor(by),
+            rfc_id=rfc.id,
+            data=DecisionInput(decision=decision, reason=reason),
+        )
 
     def withdraw(self, rfc: Any, by: Any):  # type: ignore[no-untyped-def]
         from services.change_control import rfcs
@@ -232,8 +279,12 @@ class Factory:
         from models.change_control.rfcs import RfcUpdate
         from services.change_control import rfcs
 
-        return self.call(rfcs.edit_rfc, actor=self.actor(by), rfc_id=rfc.id,
-                         data=RfcUpdate(**(fields or {"title": f"Edited change {self.n()}"})))
+        return self.call(
+            rfcs.edit_rfc,
+            actor=self.actor(by),
+            rfc_id=rfc.id,
+            data=RfcUpdate(**(fields or {"title": f"Edited change {self.n()}"})),
+        )
 
     def in_status(self, team: Team, status: str, *, requester: Any = None, major: bool = True):  # type: ignore[no-untyped-def]
         """An RFC brought to `status` by the people allowed to do each step."""
@@ -273,9 +324,11 @@ class Factory:
 
         self.call(people.request_sign_in, email=person.email)
         with read_session() as s:
-            row = s.exec(select(ActionToken).where(ActionToken.purpose == "sign_in",
-                                                   ActionToken.person_id == person.id)
-                         .order_by(ActionToken.id.desc())).first()  # type: ignore[union-attr]
+            row = s.exec(
+                select(ActionToken)
+                .where(ActionToken.purpose == "sign_in", ActionToken.person_id == person.id)
+                .order_by(ActionToken.id.desc())
+            ).first()  # type: ignore[union-attr]
         _, raw_session = self.call(people.complete_sign_in, raw=tokens.derive_token(row.salt))
         return raw_session
 

@@ -17,5 +17,12 @@ def signoff(url: str, smtp_port: int, *args: str) -> subprocess.CompletedProcess
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNOFF_")}
     env |= env_vars(url, smtp_port)
     command = [str(SIGNOFF)] if SIGNOFF.exists() else ["uv", "run", "signoff"]
-    return subprocess.run([*command, *args], env=env, cwd=ROOT, capture_output=True,  # noqa: S603
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [*command, *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,  # noqa: S603
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -141,8 +141,9 @@ class SmtpRecorder:
         self.handler = RecordingHandler()
         self.host = host
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname=host, port=self.port,
-                                     enable_SMTPUTF8=smtputf8)
+        self.controller = Controller(
+            self.handler, hostname=host, port=self.port, enable_SMTPUTF8=smtputf8
+        )
 
     def start(self) -> SmtpRecorder:
         self.controller.start()
