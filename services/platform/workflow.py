@@ -11,7 +11,7 @@ of two racing moves exactly one matches the row; the other gets a Conflict.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -64,13 +64,10 @@ class Workflow:
     forbidden: Callable[[Any, str, set[str]], str]  # (row, action, roles) -> message
     not_now: Callable[[Any, str], str]  # (row, action) -> "it cannot be ... now" message
     actions: tuple[str, ...]  # in the order pages offer them
-    may_ever: dict[str, frozenset[str]] = field(init=False)
 
-    def __post_init__(self) -> None:
-        ever: dict[str, frozenset[str]] = {}
-        for (_status, action), move in self.moves.items():
-            ever[action] = ever.get(action, frozenset()) | move.roles
-        object.__setattr__(self, "may_ever", ever)
+    def may_ever(self, action: str) -> frozenset[str]:
+        """The roles that may make this action in some status."""
+        return frozenset().union(*(m.roles for (_, a), m in self.moves.items() if a == action))
 
     def allowed_actions(self, row: Any, roles: set[str]) -> list[str]:
         """The moves this person may make now (drives which buttons a page shows)."""
@@ -97,7 +94,7 @@ class Workflow:
         )
         # Permission before state: someone who could never make this move is told so, and
         # learns nothing about where the subject is now.
-        if not roles & self.may_ever.get(action, frozenset()):
+        if not roles & self.may_ever(action):
             raise Forbidden(self.forbidden(row, action, roles), refusal=refusal)
         if move is None:
             raise Conflict(self.not_now(row, action), refusal=refusal)

@@ -237,7 +237,7 @@ def test_apply_refuses_a_stale_copy(factory, team, db):
         session.expunge(stale)
     factory.edit(rfc, team.officer, title="Changed meanwhile")
     snapshot = db.snapshot()
-    with pytest.raises(Conflict, match="changed by someone else"):
+    with pytest.raises(Conflict, match="changed by someone else") as raised:
         with write_session() as session:
             rfc_workflow.apply(
                 session,
@@ -247,6 +247,17 @@ def test_apply_refuses_a_stale_copy(factory, team, db):
                 actor=factory.actor(team.officer),
             )
     assert db.snapshot() == snapshot
+    # The lost attempt is still recorded, as the API records it, with its role and status.
+    from services.platform import audit
+
+    assert raised.value.refusal is not None
+    audit.record_refusal(raised.value.refusal, raised.value.message)
+    (row,) = db.audit(rfc.id, outcome="refused")
+    assert (row.action, row.actor_role, row.from_status) == (
+        "withdraw",
+        "requester",
+        "impact_analysis",
+    )
 
 
 def test_unknown_action_is_a_conflict_not_a_crash(factory, team, db):
@@ -377,30 +388,56 @@ def test_a_move_is_recorded_when_it_happened_and_under_the_role_that_allows_it(f
     assert (row.actor_role, row.at) == ("requester", moment)
 
 
-def test_a_move_lost_to_a_race_is_audited_as_refused(factory, team, db):
-    from core.db import write_session
-    from services.change_control import rfc_workflow
-    from services.change_control.rfcs import get_rfc
-    from services.platform import audit
+def test_the_pages_offer_each_person_the_moves_the_table_allows_them_now(factory, team):
+    from services.change_control.rfc_workflow import allowed_actions
+    from services.change_control.roles import roles_on
 
-    rfc = factory.in_status(team, "impact_analysis")
-    with write_session() as session:
-        stale, project = get_rfc(session, rfc_id=rfc.id)
-        session.expunge(stale)
-    factory.edit(rfc, team.officer, title="Changed meanwhile")
-    with pytest.raises(Conflict) as raised, write_session() as session:
-        rfc_workflow.apply(
-            session,
-            rfc=stale,
-            project=project,
-            action="withdraw",
-            actor=factory.actor(team.officer),
-        )
-    assert raised.value.refusal is not None
-    audit.record_refusal(raised.value.refusal, raised.value.message)  # as the API does
-    (row,) = db.audit(rfc.id, outcome="refused")
-    assert (row.action, row.actor_role, row.from_status) == (
+    draft = factory.rfc(team, requester=team.officer)
+    waiting = factory.in_status(team, "awaiting_approval")
+    project = team.project
+    assert allowed_actions(draft, roles_on(draft, project, team.officer.id)) == [
+        "edit",
+        "submit",
         "withdraw",
-        "requester",
-        "impact_analysis",
-    )
+    ]
+    assert allowed_actions(draft, roles_on(draft, project, team.manager.id)) == []
+    assert allowed_actions(waiting, roles_on(waiting, project, team.sponsor.id)) == [
+        "approve",
+        "reject",
+    ]
+    assert allowed_actions(waiting, roles_on(waiting, project, team.manager.id)) == [
+        "edit",
+        "withdraw",
+        "record_impact",
+    ]
+
+
+@pytest.mark.parametrize(("who", "told"), [("officer", {"manager"}), ("manager", set())])
+def test_submitting_tells_the_pm_unless_the_pm_submits(factory, team, db, who, told):
+    rfc = factory.rfc(team, requester=getattr(team, who))
+    factory.submit(rfc, getattr(team, who))
+    emailed = {m.to_person_id for m in db.outbox(rfc_id=rfc.id, template="rfc_submitted")}
+    assert emailed == {getattr(team, w).id for w in told}
+
+
+def test_withdrawing_tells_everyone_waiting_on_it_but_the_person_withdrawing(factory, team, db):
+    rfc = factory.in_status(team, "awaiting_approval")
+    factory.withdraw(rfc, team.officer)
+    emailed = {m.to_person_id for m in db.outbox(rfc_id=rfc.id, template="rfc_withdrawn")}
+    assert emailed == {team.manager.id, team.sponsor.id}
+
+
+def test_each_step_is_closed_with_what_became_of_it(factory, team, db):
+    """A step records why it closed: superseded by the next, or the decision made."""
+    rfc = factory.in_status(team, "awaiting_approval")
+    factory.edit(rfc, team.officer, title="Asked again after an edit")
+    factory.decide(rfc, team.sponsor, decision="reject", reason="Not this year.")
+    outcomes = [(t.kind, t.outcome) for t in db.tasks(rfc.id)]
+    assert outcomes == [
+        ("impact_analysis", "superseded"),
+        ("decision", "superseded"),
+        ("decision", "rejected"),
+    ]
+    other = factory.in_status(team, "impact_analysis")
+    factory.withdraw(other, team.officer)
+    assert [(t.kind, t.outcome) for t in db.tasks(other.id)] == [("impact_analysis", "withdrawn")]

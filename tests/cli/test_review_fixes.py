@@ -8,20 +8,16 @@ processes; only the clock is frozen.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from support.databases import env_vars
 from support.factories import deliver
+from support.processes import signoff as run_signoff
 
 from core import clock
 
 ROOT = Path(__file__).resolve().parents[2]
-SIGNOFF = Path(sys.executable).parent / "signoff"
 
 
 def at(day: str, hhmm: str = "09:00") -> datetime:
@@ -29,22 +25,8 @@ def at(day: str, hhmm: str = "09:00") -> datetime:
     return local.astimezone(UTC)
 
 
-def signoff(env, smtp, *args: str, code: str | None = None) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("SIGNOFF_")}
-    environ |= env_vars(env.database_url, smtp.port)
-    if code is not None:
-        command = [sys.executable, "-c", code]
-    else:
-        command = [str(SIGNOFF)] if SIGNOFF.exists() else [sys.executable, "-m", "cli.main"]
-    return subprocess.run(
-        [*command, *args],
-        env=environ,
-        cwd=ROOT,
-        capture_output=True,  # noqa: S603
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def signoff(env, smtp, *args: str, code: str | None = None):  # type: ignore[no-untyped-def]
+    return run_signoff(env.database_url, smtp.port, *args, code=code)
 
 
 # --- reminders run for a day ahead of the clock ----------------------------------------------

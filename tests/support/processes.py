@@ -13,15 +13,22 @@ ROOT = Path(__file__).resolve().parents[2]
 SIGNOFF = Path(sys.executable).parent / "signoff"
 
 
-def signoff(url: str, smtp_port: int, *args: str) -> subprocess.CompletedProcess[str]:
+def signoff(
+    url: str, smtp_port: int, *args: str, code: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`signoff ARGS` on this database and SMTP server; with `code`, `python -c CODE ARGS`
+    instead (to change one thing before the command runs)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNOFF_")}
     env |= env_vars(url, smtp_port)
-    command = [str(SIGNOFF)] if SIGNOFF.exists() else ["uv", "run", "signoff"]
-    return subprocess.run(
+    if code is not None:
+        command = [sys.executable, "-c", code]
+    else:
+        command = [str(SIGNOFF)] if SIGNOFF.exists() else [sys.executable, "-m", "cli.main"]
+    return subprocess.run(  # noqa: S603 - our own command, fixed arguments
         [*command, *args],
         env=env,
         cwd=ROOT,
-        capture_output=True,  # noqa: S603
+        capture_output=True,
         text=True,
         timeout=120,
         check=False,
