@@ -185,13 +185,9 @@ def allowed_actions(rfc: Rfc, roles: set[str]) -> list[str]:
     return WORKFLOW.allowed_actions(rfc, roles)
 
 
-def authorise(
-    rfc: Rfc, project: Project, *, action: str, actor: Actor, role: str | None = None
-) -> tuple[str, str, Refusal]:
+def authorise(rfc: Rfc, project: Project, *, action: str, actor: Actor) -> tuple[str, str, Refusal]:
     """Check the table for this move: (to status, acting role, refusal) or raise."""
-    move, acting_role, refusal = WORKFLOW.authorise(
-        rfc, project, action=action, actor=actor, role=role
-    )
+    move, acting_role, refusal = WORKFLOW.authorise(rfc, project, action=action, actor=actor)
     return move.to, acting_role, refusal
 
 
@@ -203,7 +199,6 @@ def apply(
     action: str,
     actor: Actor,
     changes: dict[str, Any] | None = None,
-    role: str | None = None,
     detail: str = "",
     link: Any = None,
 ) -> Rfc:
@@ -215,7 +210,6 @@ def apply(
         action=action,
         actor=actor,
         changes=changes,
-        role=role,
         detail=detail,
         link=link,
     )

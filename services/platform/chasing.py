@@ -188,10 +188,44 @@ def run(
             ):
                 continue
             _reissue_link(chase, policy, step, subject)
+    _add_the_rest_they_owe(chase, known)
     for person_id, items in chase.items.items():
         _queue_digest(session, person_id, items, today)
         report.digests += 1
     return report
+
+
+def _add_the_rest_they_owe(chase: _Run, known: dict[str, Policy]) -> None:
+    """A digest lists everything its reader owes: the steps chased today first, then their
+    other open steps ("also waiting for you"), in one query for every reader. Nobody gets a
+    digest only for steps that are not late."""
+    readers = list(chase.items)
+    if not readers:
+        return
+    listed = {i["step_id"] for items in chase.items.values() for i in items}
+    rest = [
+        s
+        for s in chase.session.exec(
+            select(Step)
+            .where(
+                col(Step.closed_at).is_(None),
+                col(Step.owner_id).in_(readers),
+                col(Step.subject_type).in_(list(known)),
+            )
+            .order_by(col(Step.due_on), col(Step.id))
+        )
+        if s.id not in listed
+    ]
+    for subject_type, policy in known.items():
+        mine = [s for s in rest if s.subject_type == subject_type]
+        subjects = policy.load(chase.session, sorted({s.subject_id for s in mine}))
+        for step in mine:
+            subject = subjects.get(step.subject_id)
+            if subject is not None and policy.status(subject) == policy.waiting.get(step.kind):
+                chase.tell(
+                    step.owner_id,
+                    _item(policy, step, "owed", also=True, due_text=long_date(step.due_on)),
+                )
 
 
 def _claim(session: Session, step: Step, **values: Any) -> bool:

@@ -168,11 +168,12 @@ def claim_due(session: Session, *, limit: int) -> list[OutboxMessage]:
 def still_relevant(reads: CachedReads, message: OutboxMessage) -> bool:
     """False when the email's reason has gone (its subject moved on, the link was superseded).
 
-    A digest (context "items") stays relevant while any of its items does.
+    A digest (context "items") stays relevant while any of its items does, not counting the
+    items it only lists alongside ("also": the reader's other open steps).
     """
     items = message.context.get("items")
     if items is not None:
-        return any(item_is_relevant(reads, item) for item in items)
+        return any(item_is_relevant(reads, i) for i in items if not i.get("also"))
     return _holds(
         reads,
         message.subject_type,

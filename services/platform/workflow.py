@@ -76,12 +76,12 @@ class Workflow:
         ]
 
     def authorise(
-        self, row: Any, context: Any, *, action: str, actor: Actor, role: str | None = None
+        self, row: Any, context: Any, *, action: str, actor: Actor
     ) -> tuple[Move, str, Refusal]:
         """Check the table for this move: (the move, acting role, refusal) or raise."""
         roles = self.roles(row, context, actor.person_id)
         move = self.moves.get((row.status, action))
-        acting_role = role or self.main_role((roles & move.roles if move else set()) or roles)
+        acting_role = self.main_role((roles & move.roles if move else set()) or roles)
         refusal = Refusal(
             self.subject_type,
             row.id or 0,
@@ -111,14 +111,11 @@ class Workflow:
         action: str,
         actor: Actor,
         changes: dict[str, Any] | None = None,
-        role: str | None = None,
         detail: str = "",
         link: ActionToken | None = None,
     ) -> Any:
         """Make one move: check, update conditionally, audit, then run its after-effects."""
-        move, acting_role, refusal = self.authorise(
-            row, context, action=action, actor=actor, role=role
-        )
+        move, acting_role, refusal = self.authorise(row, context, action=action, actor=actor)
         from_status = row.status
         values = dict(changes or {})
         values.update(status=move.to, version=row.version + 1, updated_at=clock.now())

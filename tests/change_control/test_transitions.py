@@ -385,7 +385,7 @@ def test_a_move_is_recorded_when_it_happened_and_under_the_role_that_allows_it(f
         factory.submit(rfc, team.sponsor)
     assert db.rfc(rfc.id).updated_at == moment
     (row,) = db.audit(rfc.id, action="submit")
-    assert (row.actor_role, row.at) == ("requester", moment)
+    assert (row.actor_role, row.at, row.detail) == ("requester", moment, "")
 
 
 def test_the_pages_offer_each_person_the_moves_the_table_allows_them_now(factory, team):

@@ -133,3 +133,41 @@ def test_the_due_test_is_one_query_however_many_steps_are_open(factory, team, en
     assert few == many, (few, many)
     with read_session() as s:
         assert s.query(Step).count() == 33
+
+
+def test_a_digest_also_lists_what_else_the_reader_owes_but_nobody_is_sent_one_for_that_alone(
+    factory, team, smtp
+):
+    with clock.frozen(at("2010-03-01", "10:00")):
+        late = factory.in_status(team, "awaiting_approval")
+    with clock.frozen(at("2010-03-08", "10:00")):
+        recent = factory.in_status(team, "awaiting_approval")  # due on the 15th: not late yet
+        factory.in_status(team, "impact_analysis")  # the PM's: not late either
+    deliver()
+    smtp.reset()
+    assert run("2010-03-09").digests == 1  # the sponsor's; the PM owes nothing late
+    with clock.frozen(at("2010-03-09", "09:05")):
+        deliver()
+    (mail,) = smtp.messages
+    assert mail.subject == f"Reminder: {late.ref} is waiting for your decision"
+    body = mail.text.split("Also waiting for you:", 1)
+    assert len(body) == 2 and recent.ref in body[1] and recent.ref not in body[0]
+    assert "due by 15 March 2010" in body[1]
+    assert len(mail.links()) >= 1
+
+
+def test_a_digest_whose_late_items_were_all_done_is_dropped_even_with_others_listed(
+    factory, team, smtp
+):
+    with clock.frozen(at("2010-03-01", "10:00")):
+        late = factory.in_status(team, "awaiting_approval")
+    with clock.frozen(at("2010-03-08", "10:00")):
+        factory.in_status(team, "awaiting_approval")
+    deliver()
+    smtp.reset()
+    with clock.frozen(at("2010-03-09")):
+        run("2010-03-09")
+        factory.decide(late, team.sponsor)
+        smtp.reset()
+        deliver()
+    assert not [m for m in smtp.messages if m.subject.startswith(("Reminder", "Signoff:"))]
