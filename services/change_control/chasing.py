@@ -80,6 +80,7 @@ chasing.register(
         interval=lambda c: c.project.reminder_working_days,
         escalate_to=escalation_contact,
         link_purpose=APPROVE_LINK,
+        link_kinds=frozenset({"decision"}),
         needs_link=_needs_link,
     )
 )

@@ -54,8 +54,10 @@ class Policy:
     ref: Callable[[Any], str]
     interval: Callable[[Any], int]  # working days between reminders for this subject
     escalate_to: Callable[[Session, Step, Any], Person | None]
-    # A step owed through an emailed link: its purpose, and which steps need one.
+    # A step owed through an emailed link: its purpose, the kinds of step that may need one
+    # (narrowed in SQL), and which of those do (e.g. not the PM's decisions, made in the app).
     link_purpose: str | None = None
+    link_kinds: frozenset[str] = frozenset()
     needs_link: Callable[[Step, Any], bool] = lambda step, subject: False
 
 
@@ -349,7 +351,8 @@ def _horizon(today: date) -> datetime:
 
 
 def _steps_without_a_lasting_link(session: Session, policy: Policy, today: date) -> list[Step]:
-    """Open steps of this domain whose owner holds no live link lasting past the horizon."""
+    """Open steps of this domain, of a kind acted on by link, whose owner holds no live link
+    lasting past the horizon: one query, which leaves out every step whose link is fine."""
     lasting = select(ActionToken.id).where(
         col(ActionToken.purpose) == policy.link_purpose,
         col(ActionToken.subject_type) == col(Step.subject_type),
@@ -365,6 +368,7 @@ def _steps_without_a_lasting_link(session: Session, policy: Policy, today: date)
             select(Step)
             .where(
                 col(Step.subject_type) == policy.subject_type,
+                col(Step.kind).in_(sorted(policy.link_kinds)),
                 col(Step.closed_at).is_(None),
                 ~lasting.exists(),
             )
