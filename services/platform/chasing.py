@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import update
@@ -246,16 +246,6 @@ def _claim(session: Session, step: Step, **values: Any) -> bool:
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def _as_of(today: date) -> datetime:
-    """When a reminder sent for `today` is recorded as sent: now, or, for a run given another
-    day (a catch-up, a drill), this time of day on that day."""
-    now = clock.now()
-    if today == clock.today():
-        return now
-    at = datetime.combine(today, now.astimezone(clock.local_tz()).time(), tzinfo=clock.local_tz())
-    return at.astimezone(UTC)
-
-
 def _item(policy: Policy, step: Step, action: str, **extra: Any) -> dict[str, Any]:
     """One line of a digest: what it is about, and what must still hold for it to be sent."""
     return {
@@ -277,7 +267,7 @@ def _remind(chase: _Run, policy: Policy, step: Step, subject: Any) -> bool:
         chase.session,
         step,
         reminder_count=number,
-        reminded_at=_as_of(chase.today),
+        reminded_at=clock.now(),
         next_chase_on=next_on,
     ):
         return False
@@ -390,32 +380,19 @@ def _issue_link(session: Session, policy: Policy, step: Step) -> ActionToken:
 
 
 def _reissue_link(chase: _Run, policy: Policy, step: Step, subject: Any) -> None:
-    """A fresh link when the owner's newest one lapses within two working days. Once it is
+    """A fresh link when the owner holds none lasting two working days. Once it is
     issued the owner holds a lasting link, so the next run does not issue another; two runs
     at once would queue the same digest key, so the email still goes once."""
-    newest = chase.session.exec(
-        select(ActionToken)
-        .where(
-            col(ActionToken.purpose) == policy.link_purpose,
-            col(ActionToken.subject_type) == step.subject_type,
-            col(ActionToken.subject_id) == step.subject_id,
-            col(ActionToken.subject_version) == step.subject_version,
-            col(ActionToken.person_id) == step.owner_id,
-            col(ActionToken.used_at).is_(None),
-        )
-        .order_by(col(ActionToken.id).desc())
-    ).first()
     token = _issue_link(chase.session, policy, step)
     chase.tell(step.owner_id, _item(policy, step, "link", action_token_id=token.id))
     owner = chase.session.get(Person, step.owner_id)
-    was = "expired" if newest is None or newest.expires_at <= clock.now() else "expiring"
     chase.report.steps.append(
         Done(
             "link_reissued",
             policy.ref(subject),
             _label(owner),
             *_owed(policy, step),
-            f"previous link {was}" + (f" {newest.expires_at:%Y-%m-%d}" if newest else ""),
+            f"no live link lasting past {_horizon(chase.today):%Y-%m-%d}",
         )
     )
 

@@ -547,3 +547,29 @@ def test_an_inactive_group_chair_is_passed_over(factory, team, smtp):
         factory.in_status(team, "awaiting_approval")
     (step,) = run(at("2010-03-09"), max_reminders=0).steps
     assert step.action == "escalated" and team.alternate.email in step.to
+
+
+def test_a_reminder_carrying_a_fresh_link_is_not_followed_by_a_second_link_the_same_day(
+    factory, team, smtp, monkeypatch
+):
+    """With reminders every 10 working days and links lasting 16 days, reminders fall due on
+    days the approver's last link is about to lapse (31 March, 20 May 2010): the reminder's
+    own fresh link is the only one sent."""
+    from core.settings import get_settings
+
+    monkeypatch.setenv("SIGNOFF_ACTION_LINK_DAYS", "16")
+    get_settings.cache_clear()
+    set_project(team.project.id, reminder_working_days=10)
+    with clock.frozen(at("2010-03-01", "10:00")):
+        rfc = factory.in_status(team, "awaiting_approval")
+    both_on_one_day = []
+    for day in days("2010-03-02", "2010-05-31"):
+        actions = [s.action for s in run(at(day.isoformat()), max_reminders=5).steps]
+        assert actions.count("link_reissued") <= 1
+        if "reminded" in actions and "link_reissued" in actions:
+            both_on_one_day.append(day)
+    assert both_on_one_day == []
+    with read_session() as s:
+        links = s.query(ActionToken).filter_by(subject_id=rfc.id, person_id=team.sponsor.id)
+        issued = sorted(t.created_at.date() for t in links)
+    assert len(issued) == len(set(issued))  # never two links for the sponsor on one day
