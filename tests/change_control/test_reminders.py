@@ -573,3 +573,60 @@ def test_a_reminder_carrying_a_fresh_link_is_not_followed_by_a_second_link_the_s
         links = s.query(ActionToken).filter_by(subject_id=rfc.id, person_id=team.sponsor.id)
         issued = sorted(t.created_at.date() for t in links)
     assert len(issued) == len(set(issued))  # never two links for the sponsor on one day
+
+
+@pytest.mark.parametrize(
+    "decoy",
+    [
+        "other_version",
+        "other_person",
+        "other_rfc",
+        "used",
+        "revoked",
+        "other_purpose",
+        "other_type",
+    ],
+)
+def test_only_the_approvers_own_live_link_for_this_version_stops_a_reissue(factory, team, decoy):
+    """A lasting link that differs in any one way (another version, person, RFC, purpose or
+    subject type, or one used or revoked) does not count: the approver still gets a fresh link
+    when theirs lapses. (Found by mutation testing: dropping any of those conditions from the
+    "no lasting link" query went unnoticed.)"""
+    from datetime import timedelta
+
+    from services.platform import action_links
+
+    with clock.frozen(at("2010-03-01", "10:00")):
+        rfc = factory.in_status(team, "awaiting_approval")
+        other = factory.in_status(team, "awaiting_approval")
+    with clock.frozen(at("2010-03-01", "10:00")), write_session() as s:
+        link = action_links.issue(
+            s,
+            purpose="approve_rfc",
+            subject_type="rfc",
+            subject_id=rfc.id,
+            subject_version=rfc.version,
+            person_id=team.sponsor.id,
+            lifetime=timedelta(days=60),
+        )
+        if decoy == "other_version":
+            link.subject_version = rfc.version - 1
+        elif decoy == "other_person":
+            link.person_id = team.alternate.id
+        elif decoy == "other_rfc":
+            link.subject_id = other.id
+        elif decoy == "used":
+            link.used_at = clock.now()
+        elif decoy == "revoked":
+            link.revoked_at = clock.now()
+        elif decoy == "other_purpose":
+            link.purpose = "sign_in"
+        else:
+            link.subject_type = "plan_version"
+    # No reminders (each would carry a link): the 14-day link of 1 March lapses on the 15th,
+    # so Friday 12 March is the last run before it does.
+    assert "link_reissued" not in [s.action for s in run(at("2010-03-11"), max_reminders=0).steps]
+    reissued = [
+        s.ref for s in run(at("2010-03-12"), max_reminders=0).steps if s.action == "link_reissued"
+    ]
+    assert rfc.ref in reissued
