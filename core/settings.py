@@ -47,6 +47,21 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=8, ge=1)
     # Reminders an owner gets for one late step before it is escalated (0: escalate at once).
     reminders_before_escalation: int = Field(default=2, ge=0, le=20)
+    # Performance figures: due on this day of the month after the period (moved on to the
+    # next working day), GREY in reports when still missing on the cut-off day.
+    figures_due_day: int = Field(default=15, ge=1, le=28)
+    report_cutoff_day: int = Field(default=21, ge=1, le=28)
+    # A value missing its target by up to this share of the target is AMBER, unless the
+    # measure sets its own tolerance.
+    amber_tolerance_percent: float = Field(default=10.0, ge=0, le=100)
+    # The chase of late figures: a reminder this many working days before the due date, then
+    # a chase every `figures_chase_interval` working days once late; the responsible officer
+    # is copied from the chase numbered `copy_responsible_from`, the line manager from
+    # `copy_manager_from`.
+    figures_remind_before: int = Field(default=3, ge=0, le=10)
+    figures_chase_interval: int = Field(default=3, ge=1, le=20)
+    copy_responsible_from: int = Field(default=2, ge=1, le=20)
+    copy_manager_from: int = Field(default=3, ge=1, le=20)
     prefect_api_url: str | None = None  # set: queued mail nudges the deliver-outbox deployment
     # Host names the app answers to besides BASE_URL's (comma-separated); others get 400.
     allowed_hosts: str = ""

@@ -21,6 +21,8 @@ class Person(PersonBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     is_admin: bool = False
     active: bool = True
+    # Their line manager: the chase of late figures copies them last.
+    manager_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 

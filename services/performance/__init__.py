@@ -1,0 +1,1 @@
+"""Performance data collection: scorecards, figures, RAG, and the chase of late figures."""
