@@ -290,7 +290,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="signoff", description="Signoff: council change control.")
+    parser = argparse.ArgumentParser(
+        prog="signoff",
+        description="Signoff: council change control and performance figures.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(
@@ -331,6 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", help="check the audit trail's hash chain, oldest event first"
     ).set_defaults(func=_audit_verify)
 
+    from cli.performance import add_parsers as add_performance_parsers
+
+    add_performance_parsers(sub)
     sub.add_parser("load-demo", help="load the CSE demo project").set_defaults(func=_load_demo)
 
     demo = sub.add_parser("demo", help="run the whole demo on embedded defaults")
@@ -352,6 +358,10 @@ def _users_parser(sub: Any) -> None:
         "--admin", action="store_true", help="make them an administrator (may register projects)"
     )
     add.set_defaults(func=_users_add)
+
+    from cli.performance import add_users_import
+
+    add_users_import(users)
 
     listing = users.add_parser("list", help="list everyone registered")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")

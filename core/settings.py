@@ -54,12 +54,12 @@ class Settings(BaseSettings):
     # A value missing its target by up to this share of the target is AMBER, unless the
     # measure sets its own tolerance.
     amber_tolerance_percent: float = Field(default=10.0, ge=0, le=100)
-    # The chase of late figures: a reminder this many working days before the due date, then
-    # a chase every `figures_chase_interval` working days once late; the responsible officer
-    # is copied from the chase numbered `copy_responsible_from`, the line manager from
-    # `copy_manager_from`.
+    # The chase of late figures: a notice this many working days before the due date; a chase
+    # on the first working day after it, and again whenever `figures_chase_interval` more
+    # working days have passed (2: every third working day); the responsible officer is copied
+    # from the chase numbered `copy_responsible_from`, the line manager from `copy_manager_from`.
     figures_remind_before: int = Field(default=3, ge=0, le=10)
-    figures_chase_interval: int = Field(default=3, ge=1, le=20)
+    figures_chase_interval: int = Field(default=2, ge=1, le=20)
     copy_responsible_from: int = Field(default=2, ge=1, le=20)
     copy_manager_from: int = Field(default=3, ge=1, le=20)
     prefect_api_url: str | None = None  # set: queued mail nudges the deliver-outbox deployment

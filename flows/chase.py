@@ -22,6 +22,7 @@ ACTION_LABELS = {
     "reminded": "Reminded",
     "escalated": "Escalated to",
     "link_reissued": "New link for",
+    "copied": "Copied to",
     "not_escalated": "Could not escalate",
 }
 
@@ -46,7 +47,7 @@ def summary(report: chasing.ChaseReport) -> str:
 @task(name="chase-overdue-steps", **TASK_OPTIONS)
 async def chase_steps(today: date | None) -> chasing.ChaseReport:
     with write_session() as session:
-        return chasing.run(session, today=today)
+        return chasing.run(session, today=today, subject_types=chasing.scheduled_with("chase"))
 
 
 @task(name="send-chase-mail", **TASK_OPTIONS)

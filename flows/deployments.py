@@ -31,4 +31,7 @@ DEPLOYMENTS = (
     Deployment("deliver-outbox", "flows/deliver_outbox.py:deliver_outbox", "* * * * *"),
     # Daily at 09:00 London time: every domain's late steps, one digest per person.
     Deployment("chase", "flows/chase.py:chase", "0 9 * * *"),
+    # Daily at 09:00 London time: open the month's returns of figures, chase late figures,
+    # and tell the performance team who is still late.
+    Deployment("performance-chase", "flows/performance_chase.py:performance_chase", "0 9 * * *"),
 )

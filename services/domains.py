@@ -6,3 +6,5 @@ platform never imports a domain by name. A new domain adds its `subject` module 
 
 import services.change_control.chasing  # noqa: F401
 import services.change_control.subject  # noqa: F401
+import services.performance.chasing  # noqa: F401
+import services.performance.subject  # noqa: F401

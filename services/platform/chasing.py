@@ -17,7 +17,7 @@ between reminders in working days, who hears of an escalation, and links.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -59,6 +59,14 @@ class Policy:
     link_purpose: str | None = None
     link_kinds: frozenset[str] = frozenset()
     needs_link: Callable[[Step, Any], bool] = lambda step, subject: False
+    # False: a late step is never escalated; it is reminded every interval until done, and
+    # `copies` names who is told alongside the owner as the reminders mount.
+    escalates: bool = True
+    # The deployment that chases these steps ("chase" is every domain's daily run; a domain
+    # chased at its own hour names its own flow).
+    schedule: str = "chase"
+    # (session, step, subject, number of the late reminder) -> people copied on it
+    copies: Callable[[Session, Step, Any, int], list[Person]] = lambda *args: []
 
 
 _POLICIES: dict[str, Policy] = {}
@@ -66,6 +74,11 @@ _POLICIES: dict[str, Policy] = {}
 
 def register(policy: Policy) -> None:
     _POLICIES[policy.subject_type] = policy
+
+
+def scheduled_with(schedule: str) -> list[str]:
+    """The subject types the deployment `schedule` chases."""
+    return [t for t, p in policies().items() if p.schedule == schedule]
 
 
 def policies() -> dict[str, Policy]:
@@ -79,7 +92,7 @@ def policies() -> dict[str, Policy]:
 class Done:
     """One thing a run did, for the run's summary."""
 
-    action: str  # reminded | escalated | link_reissued | not_escalated
+    action: str  # reminded | escalated | link_reissued | copied | not_escalated
     ref: str
     to: str  # "Name <email>" of the recipient ("" when nobody could be told)
     duty: str  # "decide"
@@ -94,6 +107,7 @@ class Done:
             "reminded": "Reminded",
             "escalated": "Escalated to",
             "link_reissued": "New link for",
+            "copied": "Copied to",
         }.get(self.action)
         if verb is None:  # not_escalated
             return f"Could not escalate {what}: {self.detail}"
@@ -120,6 +134,7 @@ class ChaseReport:
             "reminded": self.count("reminded"),
             "escalated": self.count("escalated"),
             "link_reissued": self.count("link_reissued"),
+            "copied": self.count("copied"),
             "not_escalated": self.count("not_escalated"),
             "digests": self.digests,
         }
@@ -152,10 +167,15 @@ def due_steps(today: date) -> Any:
 
 
 def run(
-    session: Session, *, today: date | None = None, max_reminders: int | None = None
+    session: Session,
+    *,
+    today: date | None = None,
+    max_reminders: int | None = None,
+    subject_types: Iterable[str] | None = None,
 ) -> ChaseReport:
     """Remind owners of overdue steps, escalate after `max_reminders`, re-issue expiring
-    links, and queue one digest per person told anything."""
+    links, and queue one digest per person told anything (only about `subject_types`' steps
+    when given: each domain's flow chases its own at its own hour)."""
     today = today or clock.today()
     limit = get_settings().reminders_before_escalation if max_reminders is None else max_reminders
     report = ChaseReport(today=today, working_day=clock.is_working_day(today))
@@ -163,6 +183,8 @@ def run(
         return report  # nobody is chased on a weekend or a bank holiday
     chase = _Run(session, today, limit, report)
     known = policies()
+    if subject_types is not None:
+        known = {t: p for t, p in known.items() if t in set(subject_types)}
     due = [s for s in session.exec(due_steps(today)) if s.subject_type in known]
     reminded: set[int] = set()
     for subject_type, policy in known.items():
@@ -175,7 +197,7 @@ def run(
             subject = subjects.get(step.subject_id)
             if subject is None or policy.status(subject) != policy.waiting.get(step.kind):
                 continue  # stale: the service that moved the subject on closes it
-            if step.reminder_count < limit:
+            if step.reminder_count < limit or not policy.escalates:
                 if _remind(chase, policy, step, subject):
                     reminded.add(step.id or 0)
             else:
@@ -237,6 +259,7 @@ def _claim(session: Session, step: Step, **values: Any) -> bool:
         .where(
             col(Step.id) == step.id,
             col(Step.reminder_count) == step.reminder_count,
+            col(Step.next_chase_on) == step.next_chase_on,
             col(Step.escalated_at).is_(None),
             col(Step.closed_at).is_(None),
         )
@@ -260,9 +283,13 @@ def _item(policy: Policy, step: Step, action: str, **extra: Any) -> dict[str, An
 
 
 def _remind(chase: _Run, policy: Policy, step: Step, subject: Any) -> bool:
-    number = step.reminder_count + 1
-    due = step.next_chase_on
-    next_on = clock.add_working_days(chase.today, policy.interval(subject))
+    """Remind the owner. Before the due date (a domain that opened the step with an earlier
+    first chase) it is a notice that does not count as a reminder, and the next chase is the
+    first working day after the due date; after it, reminders count and come every interval."""
+    due = step.due_on
+    early = chase.today <= due
+    number = step.reminder_count if early else step.reminder_count + 1
+    next_on = due if early else clock.add_working_days(chase.today, policy.interval(subject))
     if not _claim(
         chase.session,
         step,
@@ -277,7 +304,13 @@ def _remind(chase: _Run, policy: Policy, step: Step, subject: Any) -> bool:
     chase.tell(
         step.owner_id,
         _item(
-            policy, step, "remind", number=number, due_text=long_date(due), action_token_id=token_id
+            policy,
+            step,
+            "remind",
+            number=number,
+            early=early,
+            due_text=long_date(due),
+            action_token_id=token_id,
         ),
     )
     owner = chase.session.get(Person, step.owner_id)
@@ -287,10 +320,47 @@ def _remind(chase: _Run, policy: Policy, step: Step, subject: Any) -> bool:
             policy.ref(subject),
             _label(owner),
             *_owed(policy, step),
-            f"reminder {number}, due {due.isoformat()}" + (", fresh link" if token_id else ""),
+            (
+                f"before the due date {due.isoformat()}"
+                if early
+                else f"reminder {number}, due {due.isoformat()}"
+            )
+            + (", fresh link" if token_id else ""),
         )
     )
+    if not early:
+        _copy(chase, policy, step, subject, owner, number)
     return True
+
+
+def _copy(
+    chase: _Run, policy: Policy, step: Step, subject: Any, owner: Person | None, number: int
+) -> None:
+    """Tell the people the domain copies on this late reminder, in their own digests."""
+    for person in policy.copies(chase.session, step, subject, number):
+        if person.id is None or person.id == step.owner_id or not person.active:
+            continue
+        chase.tell(
+            person.id,
+            _item(
+                policy,
+                step,
+                "copy",
+                number=number,
+                owner_name=owner.name if owner else "",
+                owner_email=owner.email if owner else "",
+                due_text=long_date(step.due_on),
+            ),
+        )
+        chase.report.steps.append(
+            Done(
+                "copied",
+                policy.ref(subject),
+                _label(person),
+                *_owed(policy, step),
+                f"reminder {number}",
+            )
+        )
 
 
 def _escalate(chase: _Run, policy: Policy, step: Step, subject: Any) -> None:

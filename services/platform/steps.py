@@ -27,9 +27,17 @@ class Subject:
 
 
 def open_steps(
-    session: Session, *, subject: Subject, kind: str, owners: Iterable[int], due_on: date
+    session: Session,
+    *,
+    subject: Subject,
+    kind: str,
+    owners: Iterable[int],
+    due_on: date,
+    first_chase_on: date | None = None,
 ) -> None:
-    """One open step per owner, due on `due_on` (a working day the domain chose)."""
+    """One open step per owner, due on `due_on` (a working day the domain chose). The chase
+    first looks at it the day after `first_chase_on` (default the due date: a step is first
+    chased once late; a domain that reminds before the due date gives an earlier day)."""
     now = clock.now()
     rows = [
         {
@@ -40,7 +48,7 @@ def open_steps(
             "owner_id": owner,
             "opened_at": now,
             "due_on": due_on,
-            "next_chase_on": due_on,
+            "next_chase_on": first_chase_on or due_on,
             "reminder_count": 0,
         }
         for owner in dict.fromkeys(owners)
