@@ -138,6 +138,9 @@ def _prepare() -> None:
     with write_session() as session:
         project = load_demo(session)
         print(f"  demo project {project.code}: {project.name}", flush=True)
+    from services.performance.demo import load_demo as load_performance_demo
+
+    print(f"  {load_performance_demo()}", flush=True)
 
 
 def _deliver_now(api: str) -> None:

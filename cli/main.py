@@ -257,6 +257,9 @@ def _load_demo(args: argparse.Namespace) -> int:
         with write_session() as session:
             project = load_demo(session)
             print(f"demo project {project.code} loaded ({project.name})")
+        from services.performance.demo import load_demo as load_performance_demo
+
+        print(load_performance_demo())
     except DemoDataError as exc:  # nothing was loaded: the transaction rolled back
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -337,7 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli.performance import add_parsers as add_performance_parsers
 
     add_performance_parsers(sub)
-    sub.add_parser("load-demo", help="load the CSE demo project").set_defaults(func=_load_demo)
+    sub.add_parser(
+        "load-demo", help="load the CSE demo project and the CCS scorecard"
+    ).set_defaults(func=_load_demo)
 
     demo = sub.add_parser("demo", help="run the whole demo on embedded defaults")
     demo.add_argument("--host", default="127.0.0.1", help="address the web app listens on")

@@ -12,9 +12,9 @@ from api.rendering import csrf_ok
 MAX_FIELD = 20_000
 
 
-async def read_form(request: Request) -> dict[str, str]:
+async def read_form(request: Request, *, max_fields: int = 50) -> dict[str, str]:
     """Form fields as strings; a missing or wrong CSRF token is refused outright."""
-    raw = await request.form(max_files=0, max_fields=50)
+    raw = await request.form(max_files=0, max_fields=max_fields)
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
     if not csrf_ok(request, form.get("csrf_token")):
         raise HTTPException(403, "The form has expired. Go back, reload the page and try again.")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.pages import admin, auth, change_control, info
+from api.pages import admin, auth, change_control, info, performance, performance_reports
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, change_control, admin, info):
+for module in (auth, change_control, performance, performance_reports, admin, info):
     router.include_router(module.router)

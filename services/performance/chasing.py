@@ -142,15 +142,17 @@ def open_period(session: Session, *, period: str) -> int:
 
 
 def _officers_owing(session: Session, period: str) -> set[int]:
-    from models.performance import Figure, Measure
+    from models.performance import Figure, Measure, Scorecard
 
     rows = session.exec(
         select(Measure.data_source_officer_id, Measure.frequency)
+        .join(Scorecard, col(Scorecard.id) == col(Measure.scorecard_id))
         .outerjoin(
             Figure, (col(Figure.measure_id) == col(Measure.id)) & (col(Figure.period) == period)
         )
         .where(
             col(Measure.active),
+            col(Scorecard.year) == periods.financial_year(period),
             col(Measure.data_source_officer_id).is_not(None),
             col(Figure.id).is_(None),
         )

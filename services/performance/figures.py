@@ -75,11 +75,16 @@ class EntryErrors(Invalid):
 
 
 def items(session: Session, *, officer_id: int, period: str) -> list[Item]:
-    """Every figure the officer is the data source for in this period, in scorecard order."""
+    """Every figure the officer is the data source for in this period, in scorecard order:
+    the measures of the period's financial year's scorecards due that month."""
     rows = session.exec(
         select(Measure, Scorecard)
         .join(Scorecard, col(Scorecard.id) == col(Measure.scorecard_id))
-        .where(col(Measure.data_source_officer_id) == officer_id, col(Measure.active))
+        .where(
+            col(Measure.data_source_officer_id) == officer_id,
+            col(Measure.active),
+            col(Scorecard.year) == periods.financial_year(period),
+        )
         .order_by(col(Scorecard.code), col(Measure.aim), col(Measure.code))
     ).all()
     due = [(m, s) for m, s in rows if periods.is_due(m.frequency, period)]

@@ -1,0 +1,196 @@
+"""Entering performance figures: by the officer's emailed link (GET shows, POST submits) and
+signed in (My figures, a return's page). Reports are in api/pages/performance_reports.py."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api import throttling
+from api.deps import client_address
+from api.pages import forms
+from api.pages.common import actor_of, signed_in
+from api.rendering import render
+from core import clock
+from core.db import read_session, write_session
+from models import Person
+from services.performance import entry, periods
+from services.performance.figures import Entry, EntryErrors
+from services.platform.audit import record_refusal
+from services.platform.errors import NotFound, ServiceError
+
+router = APIRouter(include_in_schema=False)
+# Six fields a figure: a return of 80 figures still fits.
+MAX_FIELDS = 500
+_STATUS = {"live": 200, "used": 410, "submitted": 410}
+
+
+def entries_from(form: dict[str, str], view: entry.ReturnView) -> dict[int, Entry]:
+    """Each outstanding figure's fields, as typed (checked by the service)."""
+    out = {}
+    for item in view.outstanding:
+        key = f"f{item.measure.id}"
+        out[item.measure.id or 0] = Entry(
+            actual=form.get(f"{key}_actual", ""),
+            ytd_actual=form.get(f"{key}_ytd_actual", ""),
+            estimate=form.get(f"{key}_estimate", ""),
+            commentary=form.get(f"{key}_commentary", ""),
+            unavailable=form.get(f"{key}_unavailable") == "yes",
+            reason=form.get(f"{key}_reason", ""),
+        )
+    return out
+
+
+def _context(view: entry.ReturnView, **extra: object) -> dict[str, object]:
+    label = periods.label(view.ret.period)
+    return {
+        "title": f"Figures for {label}",
+        "view": view,
+        "period_label": label,
+        "today": clock.today(),
+        "errors": {},
+        "form": {},
+        **extra,
+    }
+
+
+def _errors(exc: EntryErrors) -> dict[str, str]:
+    return {f"f{mid}": msg[:1].upper() + msg[1:] for mid, msg in exc.errors.items()}
+
+
+# --- by link ----------------------------------------------------------------------------------
+
+
+def _link_page(
+    request: Request, raw: str, *, status: int | None = None, **extra: object
+) -> Response:
+    with read_session() as session:
+        try:
+            view: entry.ReturnView | None = entry.by_link(session, raw=raw)
+        except NotFound:
+            view = None
+    if view is None:
+        if (refused := throttling.missed(request)) is not None:
+            return refused  # unknown or expired: what guessing finds
+        return render(
+            request,
+            "pages/performance/entry_invalid.html",
+            {"title": "This link is not valid", "message": entry.NOT_VALID},
+            status_code=404,
+        )
+    context = _context(view, action=f"/figures/{raw}", csrf=False, by_link=True, **extra)
+    return render(
+        request, "pages/performance/entry.html", context, status_code=status or _STATUS[view.state]
+    )
+
+
+@router.api_route("/figures/{raw}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def link_page(request: Request, raw: str) -> Response:
+    return throttling.refused(request) or _link_page(request, raw)
+
+
+@router.post("/figures/{raw}", response_class=HTMLResponse)
+async def submit_by_link(request: Request, raw: str) -> Response:
+    if (refused := throttling.refused(request)) is not None:
+        return refused
+    form = dict((await request.form(max_files=0, max_fields=MAX_FIELDS)).items())
+    typed = {k: v[: forms.MAX_FIELD] for k, v in form.items() if isinstance(v, str)}
+    try:
+        with write_session() as session:
+            view = entry.by_link(session, raw=raw)
+            count = entry.submit_by_link(
+                session, raw=raw, entries=entries_from(typed, view), address=client_address(request)
+            )
+            label = periods.label(view.ret.period)
+    except EntryErrors as exc:
+        return _link_page(request, raw, status=422, errors=_errors(exc), form=typed)
+    except ServiceError as exc:
+        if exc.refusal is not None:
+            record_refusal(exc.refusal, exc.message)
+        if exc.status_code == 404:
+            return _link_page(request, raw)
+        return _link_page(request, raw, status=exc.status_code, notice=exc.message)
+    return render(
+        request,
+        "pages/performance/entry_done.html",
+        {"title": "Figures submitted", "count": count, "period_label": label},
+    )
+
+
+# --- signed in --------------------------------------------------------------------------------
+
+
+@router.get("/performance/figures", response_class=HTMLResponse)
+def my_figures(request: Request, person: Person = Depends(signed_in)) -> Response:
+    with read_session() as session:
+        returns = [
+            {
+                "id": r.id,
+                "period_label": periods.label(r.period),
+                "due_on": r.due_on,
+                "status": r.status,
+            }
+            for r in entry.returns_of(session, person=person)
+        ]
+    return render(
+        request,
+        "pages/performance/my_figures.html",
+        {"title": "My figures", "returns": returns, "today": clock.today()},
+        person=person,
+    )
+
+
+def _return_page(
+    request: Request, person: Person, return_id: int, *, status: int = 200, **extra: object
+) -> Response:
+    with read_session() as session:
+        try:
+            view = entry.for_person(session, return_id=return_id, person=person)
+        except NotFound:
+            raise HTTPException(404, "No such return of figures.") from None
+    context = _context(
+        view,
+        action=f"/performance/returns/{return_id}",
+        csrf=True,
+        by_link=False,
+        section="/performance/figures",
+        **extra,
+    )
+    return render(
+        request, "pages/performance/entry.html", context, status_code=status, person=person
+    )
+
+
+@router.get("/performance/returns/{return_id}", response_class=HTMLResponse)
+def return_page(request: Request, return_id: int, person: Person = Depends(signed_in)) -> Response:
+    return _return_page(request, person, return_id)
+
+
+@router.post("/performance/returns/{return_id}", response_class=HTMLResponse)
+async def submit_return(
+    request: Request, return_id: int, person: Person = Depends(signed_in)
+) -> Response:
+    form = await forms.read_form(request, max_fields=MAX_FIELDS)
+    try:
+        with write_session() as session:
+            view = entry.for_person(session, return_id=return_id, person=person)
+            count = entry.submit_signed_in(
+                session,
+                return_id=return_id,
+                entries=entries_from(form, view),
+                actor=actor_of(request, person),
+                person=person,
+            )
+            label = periods.label(view.ret.period)
+    except EntryErrors as exc:
+        return _return_page(request, person, return_id, status=422, errors=_errors(exc), form=form)
+    except NotFound:
+        raise HTTPException(404, "No such return of figures.") from None
+    except ServiceError as exc:
+        return _return_page(request, person, return_id, status=exc.status_code, notice=exc.message)
+    return render(
+        request,
+        "pages/performance/entry_done.html",
+        {"title": "Figures submitted", "count": count, "period_label": label},
+        person=person,
+    )
