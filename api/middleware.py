@@ -7,6 +7,8 @@ import secrets
 from typing import Any
 
 MAX_BODY_BYTES = 256 * 1024
+# Uploads of files to import (a scorecard as CSV or XLSX) may be larger; nothing else is.
+UPLOAD_PATHS = {"/performance/import": 5 * 1024 * 1024}
 
 _HEADERS = [
     (b"referrer-policy", b"no-referrer"),
@@ -30,10 +32,11 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = UPLOAD_PATHS.get(scope.get("path", ""), self.limit)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None:
-            if not declared.isdigit() or int(declared) > self.limit:
-                await _reject(scope, send, self.limit)
+            if not declared.isdigit() or int(declared) > limit:
+                await _reject(scope, send, limit)
                 return
             await self.app(scope, receive, send)
             return
@@ -45,8 +48,8 @@ class BodyLimitMiddleware:
                 await self.app(scope, _replay([message]), send)
                 return
             size += len(message.get("body", b""))
-            if size > self.limit:
-                await _reject(scope, send, self.limit)
+            if size > limit:
+                await _reject(scope, send, limit)
                 return
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
