@@ -36,7 +36,7 @@ def _scorecards_import(args: argparse.Namespace) -> int:
         return _fail(exc.message)
     print(
         f"{report.scorecard}: {report.created} measures created, {report.updated} updated, "
-        f"{report.figures} figures for {report.period}"
+        f"{report.figures} figures as at {report.period}"
     )
     for name in report.unknown:
         print(f"unknown officer: {name} (register them, then import again)")

@@ -9,15 +9,16 @@ from fastapi.responses import HTMLResponse, Response
 from api import throttling
 from api.deps import client_address
 from api.pages import forms
-from api.pages.common import actor_of, signed_in
+from api.pages.common import actor_of, see_other, signed_in
 from api.rendering import render
 from core import clock
 from core.db import read_session, write_session
 from models import Person
-from services.performance import entry, periods
+from models.performance import Rag
+from services.performance import access, entry, figure_views, figures, periods
 from services.performance.figures import Entry, EntryErrors
 from services.platform.audit import record_refusal
-from services.platform.errors import NotFound, ServiceError
+from services.platform.errors import Forbidden, NotFound, ServiceError
 
 router = APIRouter(include_in_schema=False)
 # Six fields a figure: a return of 80 figures still fits.
@@ -194,3 +195,142 @@ async def submit_return(
         {"title": "Figures submitted", "count": count, "period_label": label},
         person=person,
     )
+
+
+# --- one figure: enter or revise it, override its colours -------------------------------------
+
+
+def _figure_page(
+    request: Request,
+    person: Person,
+    measure_id: int,
+    period: str,
+    *,
+    status: int = 200,
+    **extra: object,
+) -> Response:
+    with read_session() as session:
+        try:
+            view = figure_views.view(
+                session, measure_id=measure_id, period=period, actor=actor_of(request, person)
+            )
+        except NotFound:
+            raise HTTPException(404, "No such figure.") from None
+    context = {
+        "title": f"{view.measure.code} for {periods.label(view.period)}",
+        "view": view,
+        "period_label": periods.label(view.period),
+        "section": "/performance",
+        "errors": {},
+        "form": {},
+        **extra,
+    }
+    return render(
+        request, "pages/performance/figure.html", context, status_code=status, person=person
+    )
+
+
+@router.get("/performance/figures/{measure_id}/{period}", response_class=HTMLResponse)
+def figure_page(
+    request: Request, measure_id: int, period: str, person: Person = Depends(signed_in)
+) -> Response:
+    return _figure_page(request, person, measure_id, period)
+
+
+@router.post("/performance/figures/{measure_id}/{period}", response_class=HTMLResponse)
+async def enter_figure(
+    request: Request, measure_id: int, period: str, person: Person = Depends(signed_in)
+) -> Response:
+    form = await forms.read_form(request)
+    version = forms.parse_int(form.get("version"))
+    entered = Entry(
+        actual=form.get("actual", ""),
+        ytd_actual=form.get("ytd_actual", ""),
+        estimate=form.get("estimate", ""),
+        commentary=form.get("commentary", ""),
+        unavailable=form.get("unavailable") == "yes",
+        reason=form.get("unavailable_reason", ""),
+    )
+    try:
+        with write_session() as session:
+            view = figure_views.view(
+                session, measure_id=measure_id, period=period, actor=actor_of(request, person)
+            )
+            figures.enter_one(
+                session,
+                measure=view.measure,
+                period=view.period,
+                entry=entered,
+                reason=form.get("reason", ""),
+                version=version if isinstance(version, int) else None,
+                actor=actor_of(request, person),
+            )
+    except figures.FigureInvalid as exc:
+        return _figure_page(
+            request,
+            person,
+            measure_id,
+            period,
+            status=422,
+            form=form,
+            errors={exc.field: exc.message.split(": ", 1)[-1]},
+        )
+    except NotFound:
+        raise HTTPException(404, "No such figure.") from None
+    except ServiceError as exc:
+        return _figure_page(
+            request,
+            person,
+            measure_id,
+            period,
+            status=exc.status_code,
+            notice=exc.message,
+            form=form,
+        )
+    return see_other(f"/performance/figures/{measure_id}/{period}", "The figure is saved.")
+
+
+@router.post("/performance/figures/{measure_id}/{period}/override", response_class=HTMLResponse)
+async def override_colours(
+    request: Request, measure_id: int, period: str, person: Person = Depends(signed_in)
+) -> Response:
+    form = await forms.read_form(request)
+    wanted = {}
+    for which in ("current", "projected"):
+        value = form.get(which, "")
+        if value not in ("", "amber", "red"):
+            raise HTTPException(400, "Choose AMBER, RED or no override.")
+        wanted[which] = Rag(value) if value else None
+    actor = actor_of(request, person)
+    try:
+        with write_session() as session:
+            view = figure_views.view(session, measure_id=measure_id, period=period, actor=actor)
+            if not view.may_override:
+                raise Forbidden(access.MAY_NOT_OVERRIDE)
+            if view.figure is None:
+                raise NotFound("No such figure.")
+            figures.override(
+                session,
+                figure=view.figure,
+                computed_current=view.current.computed,
+                computed_projected=view.projected.computed,
+                current=wanted["current"],
+                projected=wanted["projected"],
+                reason=form.get("override_reason", ""),
+                actor=actor,
+            )
+    except NotFound:
+        raise HTTPException(404, "No such figure.") from None
+    except Forbidden as exc:
+        raise HTTPException(403, exc.message) from None
+    except ServiceError as exc:
+        return _figure_page(
+            request,
+            person,
+            measure_id,
+            period,
+            status=exc.status_code,
+            form=form,
+            errors={"override_reason": exc.message},
+        )
+    return see_other(f"/performance/figures/{measure_id}/{period}", "The override is saved.")
