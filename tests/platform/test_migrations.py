@@ -253,3 +253,56 @@ def test_platform_migration_keeps_an_rfcs_steps_links_and_queued_mail_working(
         (8, 1, "decision", "approved"),
     ]
     upgrade(db_url, "head")
+
+
+def test_performance_migration_keeps_people_and_goes_back_with_figures_in(db_url, env):
+    """0005 adds the performance tables and person.manager_id on a database holding people
+    and an RFC; everyone stays, with no manager; back down again with a scorecard, a figure
+    and a line manager recorded, the platform's rows are untouched."""
+    downgrade(db_url, "base")
+    upgrade(db_url, "0004")
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        for sql in LIVE_ROWS[:3]:
+            conn.execute(text(sql))
+    engine.dispose()
+    upgrade(db_url, "0005")
+    assert _rows(db_url, "SELECT id, name, manager_id FROM person ORDER BY id") == [
+        (1, "Paul Knight", None),
+        (2, "Steve Hampson", None),
+    ]
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE person SET manager_id = 2 WHERE id = 1"))
+        conn.execute(
+            text(
+                "INSERT INTO scorecard (id, code, name, year, portfolio, created_at) VALUES "
+                "(1, 'CCS-0910', 'Community and Customer Services 09/10', 2009, '', "
+                "'2010-01-04 09:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO measure (id, scorecard_id, code, name, aim, approach, frequency,"
+                " responsible_name, data_source_name, data_source_officer_id, unit, polarity,"
+                " active, updated_at) VALUES (1, 1, 'PP18', 'CorVu', 'Policy', '', 'quarterly',"
+                " '', 'Paul Knight', 1, 'percentage', 'higher', true, '2010-01-04 09:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO figure (id, measure_id, period, state, actual, commentary,"
+                " unavailable_reason, first_entered_at, entered_at, version, override_reason)"
+                " VALUES (1, 1, '2009-12', 'entered', 75, '', '', '2010-01-12 10:00:00',"
+                " '2010-01-12 10:00:00', 1, '')"
+            )
+        )
+    engine.dispose()
+    downgrade(db_url, "0004")
+    assert "scorecard" not in inspect(create_engine(db_url)).get_table_names()
+    assert _rows(db_url, "SELECT id, name FROM person ORDER BY id") == [
+        (1, "Paul Knight"),
+        (2, "Steve Hampson"),
+    ]
+    assert _rows(db_url, "SELECT code FROM project") == [("CSE",)]
+    upgrade(db_url, "head")
