@@ -7,17 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import delete
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from core import clock
 from core.settings import ROOT
-from models import OutboxMessage
 from models.change_control import Project, Stage
 from models.change_control.projects import ProjectCreate
 from models.change_control.rfcs import ImpactInput, RfcCreate
 from services.change_control import projects, rfc_workflow, rfcs
-from services.platform import people
+from services.platform import outbox, people
 from services.platform.actors import Actor
 
 DEMO_FILE = ROOT / "data" / "cse_project.yaml"
@@ -148,13 +146,8 @@ def _load_rfc3(session: Session, project: Project, ex: dict[str, Any], by_name: 
     # email is dropped as no longer relevant), and the step is due from today.
     rfc_workflow.ask_approver(session, rfc=rfc, project=project, actor=pm)
     # The 2010 request for that long-expired link was never sent: it is not mail to show.
-    session.execute(
-        delete(OutboxMessage).where(
-            col(OutboxMessage.subject_type) == "rfc",
-            col(OutboxMessage.subject_id) == rfc.id,
-            col(OutboxMessage.created_at) < clock.now() - timedelta(days=1),
-        )
-    )
+    yesterday = clock.now() - timedelta(days=1)
+    outbox.discard_queued(session, created_before=yesterday, subject_type="rfc", subject_id=rfc.id)
 
 
 def _d(value: Any) -> date | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, update
+from sqlalchemy import and_, bindparam, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -124,6 +124,27 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
     )
     if added.rowcount:  # type: ignore[attr-defined]
         after_commit(session, nudge_delivery)  # deliver now rather than at the next minute
+
+
+def discard_queued(
+    session: Session,
+    *,
+    created_before: datetime,
+    subject_type: str | None = None,
+    subject_id: int | None = None,
+) -> None:
+    """Delete mail still queued from before `created_before` (about one subject, if given):
+    the demos replay 2010 with the clock frozen, and mail queued then, with links long
+    expired, is not mail to send now."""
+    stmt = delete(OutboxMessage).where(
+        col(OutboxMessage.status) == OutboxStatus.queued,
+        col(OutboxMessage.created_at) < created_before,
+    )
+    if subject_type is not None:
+        stmt = stmt.where(col(OutboxMessage.subject_type) == subject_type)
+    if subject_id is not None:
+        stmt = stmt.where(col(OutboxMessage.subject_id) == subject_id)
+    session.execute(stmt)
 
 
 def claim_due(session: Session, *, limit: int) -> list[OutboxMessage]:

@@ -90,7 +90,14 @@ def live_app(tmp_path_factory):
         )
         assert done.returncode == 0, done.stderr
 
-    yield {"base": base, "maildir": maildir, "deliver": deliver}
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [py, "-m", "cli.main", *args], env=env, cwd=ROOT, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    yield {"base": base, "maildir": maildir, "deliver": deliver, "cli": cli}
     for proc in (web, smtp):
         proc.terminate()
         proc.wait(timeout=10)

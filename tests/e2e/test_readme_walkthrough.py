@@ -50,12 +50,13 @@ def sign_in(page, base: str, email: str, deliver, checked) -> None:  # type: ign
 
 def test_the_readme_walkthrough_works_as_written(live_app, browser):  # noqa: F811
     base, deliver = live_app["base"], live_app["deliver"]
-    officer, pm, sponsor, admin = people()
-    assert (officer, pm, sponsor, admin) == (
+    officer, pm, sponsor, admin, late_officer = people()
+    assert (officer, pm, sponsor, admin, late_officer) == (
         "richard.may@scambs.example",
         "paul.knight@scambs.example",
         "steve.hampson@scambs.example",
         "emma.george@scambs.example",
+        "ian.salter@scambs.example",
     )
     checked: dict[str, list] = {}
     page = browser.new_context(bypass_csp=True).new_page()  # to inject axe-core
@@ -130,3 +131,59 @@ def test_the_readme_walkthrough_works_as_written(live_app, browser):  # noqa: F8
     history = page.inner_text("#history ~ table")
     assert "Approved by Steve Hampson (via emailed link)" in history, history
     assert "Raised by Paul Knight" in history and "26 February 2010" in history
+
+    page.click("a:has-text('Sign out')")
+    page.click("button:has-text('Sign out')")
+
+    # 5. A late officer enters their figures from the chase's link, without signing in.
+    officer_page = browser.new_context(bypass_csp=True).new_page()
+    officer_page.goto(f"{base}/mailbox")
+    subject = said("Late: your performance figures for December 2009")
+    officer_page.locator("tr", has_text=late_officer).locator(
+        f"a:has-text('{subject}')"
+    ).first.click()
+    officer_page.locator("a", has_text="/figures/").first.click()
+    assert "Enter your figures for December 2009" in officer_page.inner_text("h1")
+    assert "six late figures" in step(5)
+    actuals = officer_page.locator("input[name$='_actual']:not([name$='ytd_actual'])")
+    assert actuals.count() == 6
+    _check(officer_page, checked)
+    submit = said("Submit 6 figures")
+    actuals.first.fill("lots")
+    officer_page.click(f"button:has-text('{submit}')")
+    assert "must be a number" in officer_page.inner_text(".govuk-error-summary")
+    _check(officer_page, checked)
+    for field in officer_page.locator("input[name$='_actual'], input[name$='_estimate']").all():
+        if not field.get_attribute("name").endswith("ytd_actual"):
+            field.fill("100")
+    officer_page.click(f"button:has-text('{submit}')")
+    assert said("Figures submitted") in officer_page.inner_text("h1")
+    _check(officer_page, checked)
+    officer_page.go_back()
+    officer_page.reload()
+    assert "have been submitted" in officer_page.inner_text("h1")
+
+    # 6. The reports, signed in as the officer of step 1.
+    sign_in(page, base, officer, deliver, checked)
+    page.click("a:has-text('Performance')")
+    page.click("a:has-text('Community and Customer Services 09/10')")
+    detail = page.inner_text("main")
+    assert "December 2009" in detail and "GREY" in detail
+    _check(page, checked)
+    for report in (said("RAG summary"), said("Completeness"), said("Late figures")):
+        page.click(f"a:has-text('{report}')")
+        _check(page, checked)
+    assert "Paul Knight" in page.inner_text("main")  # the late figures, by officer
+
+    # 7. A chase happens on a later working day: the late officer, the responsible officer and
+    # the line manager are told, and the performance team gets the list; once only.
+    from datetime import date
+
+    from core import clock
+
+    later = clock.add_working_days(date.today(), 3)
+    out = live_app["cli"]("performance", "chase", "--today", later.isoformat())
+    assert "Reminded Paul Knight" in out and "Copied to Paul Swift" in out
+    assert "Copied to Richard May" in out
+    again = live_app["cli"]("performance", "chase", "--today", later.isoformat())
+    assert "Reminded" not in again and "Copied" not in again
