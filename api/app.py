@@ -127,11 +127,15 @@ def create_app() -> FastAPI:
         return render_error(request, "Page not found", status_code=404)
 
     from api.actions.change_control import router as approvals_router
+    from api.actions.performance import router as figures_link_router
     from api.api_v1.change_control import router as api_router
+    from api.api_v1.performance import router as performance_api_router
     from api.pages.routes import router as pages_router
 
     app.include_router(api_router)
+    app.include_router(performance_api_router)
     app.include_router(approvals_router)
+    app.include_router(figures_link_router)
     app.include_router(pages_router)
     if settings.mailbox_enabled:
         from api.pages.mailbox import router as mailbox_router

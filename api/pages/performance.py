@@ -1,13 +1,12 @@
-"""Entering performance figures: by the officer's emailed link (GET shows, POST submits) and
-signed in (My figures, a return's page). Reports are in api/pages/performance_reports.py."""
+"""Entering performance figures signed in: My figures, a return's page, one figure's page
+(enter, revise, override). The emailed link's pages are api/actions/performance.py; reports
+are api/pages/performance_reports.py; the performance team's import, performance_admin.py."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api import throttling
-from api.deps import client_address
 from api.pages import forms
 from api.pages.common import actor_of, see_other, signed_in
 from api.rendering import render
@@ -17,13 +16,11 @@ from models import Person
 from models.performance import Rag
 from services.performance import access, entry, figure_views, figures, periods
 from services.performance.figures import Entry, EntryErrors
-from services.platform.audit import record_refusal
 from services.platform.errors import Forbidden, NotFound, ServiceError
 
 router = APIRouter(include_in_schema=False)
 # Six fields a figure: a return of 80 figures still fits.
 MAX_FIELDS = 500
-_STATUS = {"live": 200, "used": 410, "submitted": 410}
 
 
 def entries_from(form: dict[str, str], view: entry.ReturnView) -> dict[int, Entry]:
@@ -42,7 +39,7 @@ def entries_from(form: dict[str, str], view: entry.ReturnView) -> dict[int, Entr
     return out
 
 
-def _context(view: entry.ReturnView, **extra: object) -> dict[str, object]:
+def return_context(view: entry.ReturnView, **extra: object) -> dict[str, object]:
     label = periods.label(view.ret.period)
     return {
         "title": f"Figures for {label}",
@@ -55,67 +52,8 @@ def _context(view: entry.ReturnView, **extra: object) -> dict[str, object]:
     }
 
 
-def _errors(exc: EntryErrors) -> dict[str, str]:
+def entry_errors(exc: EntryErrors) -> dict[str, str]:
     return {f"f{mid}": msg[:1].upper() + msg[1:] for mid, msg in exc.errors.items()}
-
-
-# --- by link ----------------------------------------------------------------------------------
-
-
-def _link_page(
-    request: Request, raw: str, *, status: int | None = None, **extra: object
-) -> Response:
-    with read_session() as session:
-        try:
-            view: entry.ReturnView | None = entry.by_link(session, raw=raw)
-        except NotFound:
-            view = None
-    if view is None:
-        if (refused := throttling.missed(request)) is not None:
-            return refused  # unknown or expired: what guessing finds
-        return render(
-            request,
-            "pages/performance/entry_invalid.html",
-            {"title": "This link is not valid", "message": entry.NOT_VALID},
-            status_code=404,
-        )
-    context = _context(view, action=f"/figures/{raw}", csrf=False, by_link=True, **extra)
-    return render(
-        request, "pages/performance/entry.html", context, status_code=status or _STATUS[view.state]
-    )
-
-
-@router.api_route("/figures/{raw}", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def link_page(request: Request, raw: str) -> Response:
-    return throttling.refused(request) or _link_page(request, raw)
-
-
-@router.post("/figures/{raw}", response_class=HTMLResponse)
-async def submit_by_link(request: Request, raw: str) -> Response:
-    if (refused := throttling.refused(request)) is not None:
-        return refused
-    form = dict((await request.form(max_files=0, max_fields=MAX_FIELDS)).items())
-    typed = {k: v[: forms.MAX_FIELD] for k, v in form.items() if isinstance(v, str)}
-    try:
-        with write_session() as session:
-            view = entry.by_link(session, raw=raw)
-            count = entry.submit_by_link(
-                session, raw=raw, entries=entries_from(typed, view), address=client_address(request)
-            )
-            label = periods.label(view.ret.period)
-    except EntryErrors as exc:
-        return _link_page(request, raw, status=422, errors=_errors(exc), form=typed)
-    except ServiceError as exc:
-        if exc.refusal is not None:
-            record_refusal(exc.refusal, exc.message)
-        if exc.status_code == 404:
-            return _link_page(request, raw)
-        return _link_page(request, raw, status=exc.status_code, notice=exc.message)
-    return render(
-        request,
-        "pages/performance/entry_done.html",
-        {"title": "Figures submitted", "count": count, "period_label": label},
-    )
 
 
 # --- signed in --------------------------------------------------------------------------------
@@ -149,7 +87,7 @@ def _return_page(
             view = entry.for_person(session, return_id=return_id, person=person)
         except NotFound:
             raise HTTPException(404, "No such return of figures.") from None
-    context = _context(
+    context = return_context(
         view,
         action=f"/performance/returns/{return_id}",
         csrf=True,
@@ -184,7 +122,9 @@ async def submit_return(
             )
             label = periods.label(view.ret.period)
     except EntryErrors as exc:
-        return _return_page(request, person, return_id, status=422, errors=_errors(exc), form=form)
+        return _return_page(
+            request, person, return_id, status=422, errors=entry_errors(exc), form=form
+        )
     except NotFound:
         raise HTTPException(404, "No such return of figures.") from None
     except ServiceError as exc:
