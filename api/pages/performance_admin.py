@@ -40,9 +40,8 @@ def import_form(request: Request, person: Person = Depends(admin)) -> Response:
 
 async def _upload(request: Request) -> tuple[dict[str, str], UploadFile | None]:
     raw = await request.form(max_files=1, max_fields=10, max_part_size=MAX_UPLOAD)
-    if not csrf_ok(
-        request, raw.get("csrf_token") if isinstance(raw.get("csrf_token"), str) else None
-    ):  # type: ignore[arg-type]
+    token = raw.get("csrf_token")
+    if not csrf_ok(request, token if isinstance(token, str) else None):
         raise HTTPException(403, "The form has expired. Go back, reload the page and try again.")
     fields = {k: v[:200] for k, v in raw.items() if isinstance(v, str) and k != "csrf_token"}
     upload = raw.get("file")
@@ -114,7 +113,7 @@ async def confirm_alias(request: Request, person: Person = Depends(admin)) -> Re
     except ServiceError as exc:
         raise HTTPException(exc.status_code, exc.message) from None
     with read_session() as session:
-        who = session.get(Person, person_id)
+        who = people.by_ids(session, [person_id]).get(person_id)
     return see_other(
         "/performance/import",
         f"{form.get('name', '')[:120]} is now matched to {who.name if who else 'them'}: "

@@ -5,8 +5,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.pages import admin, auth, change_control, info, performance, performance_reports
+from api.pages import (
+    admin,
+    auth,
+    change_control,
+    info,
+    performance,
+    performance_admin,
+    performance_reports,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, change_control, performance, performance_reports, admin, info):
+for module in (
+    auth,
+    change_control,
+    performance,
+    performance_admin,
+    performance_reports,
+    admin,
+    info,
+):
     router.include_router(module.router)

@@ -23,8 +23,9 @@ class Frequency(StrEnum):
 
 
 class Polarity(StrEnum):
-    higher = "higher"  # higher is better
-    lower = "lower"  # lower is better (NI014 avoidable contact)
+    # Not named `lower`: a str enum member of that name would hide str.lower.
+    higher_better = "higher"
+    lower_better = "lower"  # NI014 avoidable contact
 
 
 class Rag(StrEnum):

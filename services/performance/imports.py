@@ -34,10 +34,10 @@ _FREQUENCIES = {f.value: f for f in Frequency} | {
     "quarter": Frequency.quarterly,
 }
 _POLARITIES = {
-    "higher": Polarity.higher,
-    "high": Polarity.higher,
-    "lower": Polarity.lower,
-    "low": Polarity.lower,
+    "higher": Polarity.higher_better,
+    "high": Polarity.higher_better,
+    "lower": Polarity.lower_better,
+    "low": Polarity.lower_better,
 }
 
 

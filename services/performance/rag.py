@@ -34,7 +34,7 @@ def judge(
     if value is None or target is None:
         return Rag.grey
     v, t = _d(value), _d(target)
-    miss = t - v if Polarity(polarity) is Polarity.higher else v - t
+    miss = t - v if Polarity(polarity) is Polarity.higher_better else v - t
     if miss <= 0:
         return Rag.green
     if miss <= tolerance(target, own):

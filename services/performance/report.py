@@ -62,10 +62,10 @@ def rows(
     figures = _by_measure_period(session, Figure, ids, wanted)
     out = []
     for m in measures:
-        p = shown[m.id]
-        target = targets.get((m.id, p))
+        p, key = shown[m.id], (m.id or 0, shown[m.id])
+        target = targets.get(key)
         out.append(
-            _row(m, p, p != period, figures.get((m.id, p)), target.value if target else None, today)
+            _row(m, p, p != period, figures.get(key), target.value if target else None, today)
         )
     return out
 
@@ -189,3 +189,30 @@ def officers(session: Session, measures: Iterable[Measure]) -> dict[int, Person]
     if not ids:
         return {}
     return {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(ids))) if p.id}
+
+
+def history(
+    session: Session, *, measure: Measure, year: int, today: date | None = None
+) -> list[Row]:
+    """One measure at each of its periods, oldest first: every period of its frequency in the
+    financial year starting in `year`, and any other period it has a target or a figure for
+    (a yearly measure's figure for last March). Two queries: targets, figures."""
+    today = today or clock.today()
+    targets = {
+        t.period: t.value
+        for t in session.exec(
+            select(MeasureTarget).where(col(MeasureTarget.measure_id) == measure.id)
+        )
+    }
+    figures = {
+        f.period: f
+        for f in session.exec(select(Figure).where(col(Figure.measure_id) == measure.id))
+    }
+    first = periods.of(year, 4)
+    due = {
+        p
+        for p in (periods.shift(first, n) for n in range(12))
+        if periods.is_due(measure.frequency, p)
+    }
+    shown = sorted(due | targets.keys() | figures.keys())
+    return [_row(measure, p, False, figures.get(p), targets.get(p), today) for p in shown]

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
+from support.performance import CARD_FILE, PERIOD, small_scorecard
 from test_outsiders import app_routes
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -30,6 +31,7 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 class Case:
     who: str | None  # a key of the world fixture, or None for a pre-sign-in form (anyone)
     form: dict[str, str] = field(default_factory=dict)
+    files: dict[str, tuple[str, bytes]] | None = None  # a multipart upload
 
 
 # Posted by someone who may make the move, with a form that succeeds given the right token.
@@ -72,6 +74,23 @@ CSRF_REFUSED = {
     ),
     ("POST", "/rfcs/{rfc_id}/decision"): Case("manager", {"decision": "approve", "reason": ""}),
     ("POST", "/admin/outbox/{message_id}/requeue"): Case("admin"),
+    ("POST", "/performance/returns/{return_id}"): Case(
+        "officer", {"f{measure_id}_actual": "100", "f{measure_id}_estimate": "100"}
+    ),
+    ("POST", "/performance/figures/{measure_id}/{period}"): Case(
+        "officer", {"actual": "100", "estimate": "100"}
+    ),
+    ("POST", "/performance/figures/{measure_id}/{period}/override"): Case(
+        "officer", {"current": "amber", "override_reason": "The next issue makes it up."}
+    ),
+    ("POST", "/performance/import"): Case(
+        "admin",
+        {"code": "CCS-0910", "period": "2009-12"},
+        files={"file": ("card.csv", CARD_FILE.read_bytes())},
+    ),
+    ("POST", "/performance/aliases"): Case(
+        "admin", {"name": "O. Fficer", "person_id": "{officer_id}"}
+    ),
 }
 
 # Deliberately without a CSRF token, and why that is safe.
@@ -90,6 +109,12 @@ CSRF_FREE = {
     ): "Asks for a fresh link to be sent to the registered address only; it changes no decision "
     "and an attacker learns nothing, as the link goes to that person's mailbox. It needs the "
     "old token in the URL, like the link itself.",
+    (
+        "POST",
+        "/figures/{raw}",
+    ): "The emailed figures link: its authority is the 256-bit token in the URL, bound to one "
+    "officer's return for one period, single use, not a cookie. A forged cross-site POST has "
+    "no ambient credential to borrow, and the officer may open the link in any browser.",
 }
 
 # Which RFC each route acts on (the status it must be in for the move to be allowed).
@@ -100,6 +125,8 @@ RFC_FOR = {
     "/rfcs/{rfc_id}/impact": "impact_analysis",
     "/rfcs/{rfc_id}/decision": "awaiting_minor",
 }
+# Which measure each performance route acts on: the override needs the RED figure.
+MEASURE_FOR = {"/performance/figures/{measure_id}/{period}/override": "red_measure_id"}
 
 
 def page_routes_that_change_state() -> set[tuple[str, str]]:
@@ -153,9 +180,11 @@ def world(factory, db):  # type: ignore[no-untyped-def]
     factory.call(people.request_sign_in, email=member.email)
     with read_session() as s:
         link = s.exec(select(ActionToken).where(ActionToken.purpose == "sign_in")).one()
+    card = small_scorecard(officer_id=team.officer.id)
     return {
         "team": team,
         "member": member,
+        "card": card,
         "rfcs": rfcs,
         "message_id": db.outbox()[0].id,
         "sign_in_raw": factory.raw_link(link),
@@ -170,6 +199,9 @@ def _path(route: str, world: dict) -> str:
         .replace("{rfc_id}", str(rfc.id if rfc else ""))
         .replace("{message_id}", str(world["message_id"]))
         .replace("{raw}", world["sign_in_raw"])
+        .replace("{return_id}", str(world["card"]["return_id"]))
+        .replace("{measure_id}", str(world["card"][MEASURE_FOR.get(route, "measure_id")]))
+        .replace("{period}", PERIOD)
     )
 
 
@@ -180,8 +212,10 @@ def _form(case: Case, route: str, world: dict) -> dict[str, str]:
         "{stranger_email}": team.stranger.email,
         "{member_email}": world["member"].email,
         "{version}": str(rfc.version if rfc else ""),
+        "{officer_id}": str(team.officer.id),
     }
-    return {k: values.get(v, v) for k, v in case.form.items()}
+    measure = str(world["card"]["measure_id"])
+    return {k.replace("{measure_id}", measure): values.get(v, v) for k, v in case.form.items()}
 
 
 def _token(client, signed_in: bool) -> str:  # type: ignore[no-untyped-def]
@@ -210,13 +244,15 @@ def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing(
     for token in (None, "", _someone_elses_token()):
         before = db.snapshot()
         data = form if token is None else form | {"csrf_token": token}
-        r = client.post(path, data=data, follow_redirects=False)
+        r = client.post(path, data=data, files=case.files, follow_redirects=False)
         assert r.status_code == 403, (token, r.status_code, r.text[:300])
         assert "The form has expired" in r.text
         assert db.snapshot() == before, f"POST {path} without a valid token changed the database"
     # The same post with the right token goes through: the 403s above were the CSRF check.
     before = db.snapshot()
-    r = client.post(path, data=form | {"csrf_token": right}, follow_redirects=False)
+    r = client.post(
+        path, data=form | {"csrf_token": right}, files=case.files, follow_redirects=False
+    )
     assert r.status_code in (200, 303), (r.status_code, r.text[:300])
     assert db.snapshot() != before, f"POST {path} with its token changed nothing: a dead case"
 

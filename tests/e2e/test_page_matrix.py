@@ -181,6 +181,12 @@ def rfc_form(action: str):  # type: ignore[no-untyped-def]
     return check
 
 
+def scorecard_page(who: Any, case: str, w: World, url: str) -> Expected:
+    """Every signed-in person reads every scorecard's reports (performance data is shared
+    across the council's staff); a period that is not YYYY-MM is the request's fault."""
+    return {"bad period": 400, "unknown code": 404}.get(case, 200)
+
+
 def by_case(table: dict[str, int]):  # type: ignore[no-untyped-def]
     return lambda who, case, w, url: table[case]
 
@@ -203,6 +209,18 @@ def _rfc_urls(suffix: str) -> Callable[[World], dict[str, str]]:
 
 def _one(url: str) -> Callable[[World], dict[str, str]]:
     return lambda w: {"-": url}
+
+
+SCORECARD = "PERF-0910"
+
+
+def _scorecard_urls(suffix: str) -> Callable[[World], dict[str, str]]:
+    at = f"/performance/scorecards/{SCORECARD}{suffix}"
+    return lambda w: {
+        "plain": at + "?period=2009-12",
+        "bad period": at + "?period=" + quote("<b>2009-13</b>", safe=""),
+        "unknown code": f"/performance/scorecards/NOPE{suffix}",
+    }
 
 
 @dataclass(frozen=True)
@@ -258,6 +276,26 @@ PAGES: dict[str, Page] = {
     "/mailbox/{key}": Page(
         lambda w: {"caught": f"/mailbox/{w.mail_key}", "unknown": "/mailbox/no-such-message"},
         by_case({"caught": 200, "unknown": 404}),
+    ),
+    "/performance": Page(_one("/performance"), signed_in(anyone)),
+    "/performance/scorecards/{scorecard_code}": Page(
+        _scorecard_urls(""), signed_in(scorecard_page)
+    ),
+    "/performance/scorecards/{scorecard_code}/summary": Page(
+        _scorecard_urls("/summary"), signed_in(scorecard_page)
+    ),
+    "/performance/scorecards/{scorecard_code}/completeness": Page(
+        _scorecard_urls("/completeness"), signed_in(scorecard_page)
+    ),
+    "/performance/scorecards/{scorecard_code}/late": Page(
+        _scorecard_urls("/late"), signed_in(scorecard_page)
+    ),
+    "/performance/scorecards/{scorecard_code}/measures/{measure_code:path}": Page(
+        lambda w: {
+            "plain": f"/performance/scorecards/{SCORECARD}/measures/PP18",
+            "unknown code": f"/performance/scorecards/{SCORECARD}/measures/NOPE",
+        },
+        signed_in(scorecard_page),
     ),
     "/approvals/{raw}": Page(
         lambda w: {c: f"/approvals/{r}" for c, r in w.approval_links.items()},
@@ -460,6 +498,7 @@ def _build_data(smtp_port: int, maildir: Path) -> dict[str, Any]:
         raw = tokens.derive_token(row.salt)
         return _call(people.complete_sign_in, raw=raw)[1] if use else raw
 
+    _scorecard(who["stranger"].id)
     cookies = {name: sign_in(p) for name, p in who.items()}
     sign_in_links = {"live": sign_in(who["member"], use=False), "unknown": "0" * 43}
     sign_in_links["used"] = sign_in(who["alternate"], use=False)
@@ -529,6 +568,54 @@ def _build_data(smtp_port: int, maildir: Path) -> dict[str, Any]:
         "sign_in_links": sign_in_links,
         "mail_key": mail_key,
     }
+
+
+def _scorecard(officer_id: int) -> None:
+    """A scorecard whose measure, aim, commentary and officer names are hostile text, for the
+    performance reports (built through the tables: it has no workflow of its own to go
+    through)."""
+    from datetime import UTC, datetime
+
+    from core.db import write_session
+    from models.performance import Figure, Measure, MeasureTarget, Scorecard
+
+    at = datetime(2010, 1, 18, 10, tzinfo=UTC)
+    with write_session() as s:
+        card = Scorecard(
+            code=SCORECARD, name=HOSTILE_TITLE, year=2009, portfolio=HOSTILE_TITLE, created_at=at
+        )
+        s.add(card)
+        s.flush()
+        for code, officer in (("PP18", officer_id), ("PP19", None)):
+            m = Measure(
+                scorecard_id=card.id,
+                code=code,
+                name=HOSTILE_TITLE,
+                aim=HOSTILE_TITLE,
+                approach=HOSTILE_TEXT,
+                frequency="quarterly",
+                polarity="higher",
+                data_source_officer_id=officer,
+                data_source_name=HOSTILE_TITLE,
+                updated_at=at,
+            )
+            s.add(m)
+            s.flush()
+            s.add(MeasureTarget(measure_id=m.id, period="2009-12", value=50))
+        s.add(
+            Figure(
+                measure_id=m.id,
+                period="2009-12",
+                state="entered",
+                actual=30,
+                estimate=40,
+                commentary=HOSTILE_TEXT,
+                override_current="amber",
+                override_reason=HOSTILE_TEXT,
+                first_entered_at=at,
+                entered_at=at,
+            )
+        )
 
 
 def _page_routes() -> set[str]:
