@@ -11,10 +11,13 @@ caught-up run sends nothing twice.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -100,6 +103,7 @@ def open_period(session: Session, *, period: str) -> int:
     have = set(session.exec(select(FigureReturn.officer_id).where(FigureReturn.period == period)))
     owing = _officers_owing(session, period) - have
     now = clock.now()
+    opened = 0
     for officer_id in sorted(owing):
         ret = FigureReturn(
             officer_id=officer_id,
@@ -109,8 +113,13 @@ def open_period(session: Session, *, period: str) -> int:
             opened_at=now,
             updated_at=now,
         )
-        session.add(ret)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(ret)
+                session.flush()
+        except IntegrityError:
+            continue  # a run at the same moment opened it (and emails the officer)
+        opened += 1
         subject = steps.Subject(SUBJECT, ret.id or 0, ret.version)
         steps.open_steps(
             session,
@@ -138,14 +147,20 @@ def open_period(session: Session, *, period: str) -> int:
             expect_status=ReturnStatus.open,
             action_token_id=token.id,
         )
-    return len(owing)
+    return opened
 
 
 def _officers_owing(session: Session, period: str) -> set[int]:
+    return set(_outstanding(session, period))
+
+
+def _outstanding(session: Session, period: str) -> Counter[int]:
+    """Officer id -> how many figures they owe for the period (as `figures.items` counts
+    the outstanding ones), for every officer owing any: one query, counted in SQL."""
     from models.performance import Figure, Measure, Scorecard
 
     rows = session.exec(
-        select(Measure.data_source_officer_id, Measure.frequency)
+        select(Measure.data_source_officer_id, Measure.frequency, func.count())
         .join(Scorecard, col(Scorecard.id) == col(Measure.scorecard_id))
         .outerjoin(
             Figure, (col(Figure.measure_id) == col(Measure.id)) & (col(Figure.period) == period)
@@ -156,12 +171,13 @@ def _officers_owing(session: Session, period: str) -> set[int]:
             col(Measure.data_source_officer_id).is_not(None),
             col(Figure.id).is_(None),
         )
+        .group_by(col(Measure.data_source_officer_id), col(Measure.frequency))
     )
-    return {
-        officer
-        for officer, frequency in rows
-        if officer is not None and periods.is_due(frequency, period)
-    }
+    owed: Counter[int] = Counter()
+    for officer, frequency, count in rows:
+        if officer is not None and periods.is_due(frequency, period):
+            owed[officer] += count
+    return owed
 
 
 @dataclass
@@ -214,14 +230,10 @@ def late_returns(session: Session, *, today: date) -> list[dict[str, Any]]:
         )
     )
     people = by_ids(session, [r.officer_id for r, _ in rows])
+    owed = {period: _outstanding(session, period) for period in {r.period for r, _ in rows}}
     out = []
     for ret, step in rows:
         officer = people.get(ret.officer_id)
-        outstanding = [
-            i
-            for i in figures.items(session, officer_id=ret.officer_id, period=ret.period)
-            if i.outstanding
-        ]
         out.append(
             {
                 "return_id": ret.id,
@@ -229,7 +241,7 @@ def late_returns(session: Session, *, today: date) -> list[dict[str, Any]]:
                 "email": officer.email if officer else "",
                 "period": ret.period,
                 "period_label": periods.label(ret.period),
-                "figures": len(outstanding),
+                "figures": owed[ret.period][ret.officer_id],
                 "days_late": (today - ret.due_on).days,
                 "chases": step.reminder_count,
             }

@@ -172,6 +172,40 @@ def test_chase_chases_once_and_says_whom_in_an_artifact(prefect_api, factory, te
     assert rfc.ref in first and team.manager.name in first and "Reminded" in first
 
 
+def test_performance_chase_opens_returns_chases_and_says_whom(prefect_api, factory, smtp):
+    """The real December 2009 scorecard: SX057 (Gemma Barron) and NI016 (Neil Weston) have no
+    figure. Monday 4 January opens their returns; Monday 18 January chases them."""
+    from support.performance import at, import_card, import_people
+
+    from flows.performance_chase import performance_chase
+
+    with clock.frozen(at("2009-12-31", "12:00")):
+        import_people()
+        import_card()
+        team = factory.person("Performance Team", admin=True)
+    with clock.frozen(at("2010-01-04")):
+        opened = run(performance_chase, today=date(2010, 1, 4))
+    assert (opened["opened"], opened["emails_sent"]) == ({"2009-12": 2}, 2)
+    assert sorted(m.rcpt_tos[0] for m in smtp.messages) == [
+        "gemma.barron@scambs.example",
+        "neil.weston@scambs.example",
+    ]
+    smtp.reset()
+    with clock.frozen(at("2010-01-18")):
+        chased = run(performance_chase, today=date(2010, 1, 18))
+        again = run(performance_chase, today=date(2010, 1, 18))
+    said = (chased["chase"]["reminded"], chased["late_officers"], chased["emails_sent"])
+    assert said == (2, 2, 3)  # two chases, and the performance team's summary
+    assert (again["chase"]["reminded"], again["emails_sent"]) == (0, 0)
+    assert sorted(m.rcpt_tos[0] for m in smtp.messages) == sorted(
+        ["gemma.barron@scambs.example", "neil.weston@scambs.example", team.email]
+    )
+    on_18th, on_4th = artifacts("performance-chase")[1:3]  # newest first
+    assert "| Gemma Barron | December 2009 | 1 | 3 | 1 |" in on_18th
+    assert "| Neil Weston, December 2009 | Reminded |" in on_18th
+    assert "Returns opened for 2009-12: 2." in on_4th
+
+
 # --- faults ---------------------------------------------------------------------------------
 
 
