@@ -8,7 +8,7 @@ figure is not GREEN. Every write of a figure appends a revision (who, when, why)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import update
@@ -249,39 +249,6 @@ def _write(
     return figure
 
 
-def revise(
-    session: Session,
-    *,
-    figure: Figure,
-    measure: Measure,
-    entry: Entry,
-    reason: str,
-    actor: Actor,
-    target: float | None,
-) -> Figure:
-    """Change a figure already in; the reason is kept with the revision."""
-    why = free_text(reason or "").strip()
-    if not why:
-        raise Invalid("Say why the figure is being revised.")
-    if len(why) > REASON_MAX:
-        raise Invalid(f"Keep the reason to {REASON_MAX} characters.")
-    scorecard = session.get(Scorecard, measure.scorecard_id)
-    assert scorecard is not None
-    try:
-        values = check(Item(measure, scorecard, target, figure), entry)
-    except ValueError as exc:
-        raise Invalid(str(exc)[:1].upper() + str(exc)[1:] + ".") from None
-    return _write(
-        session,
-        measure=measure,
-        period=figure.period,
-        figure=figure,
-        values=values,
-        by_id=actor.person_id,
-        reason=why,
-    )
-
-
 def record_from_file(
     session: Session, *, measure: Measure, period: str, values: dict[str, Any], by_id: int | None
 ) -> int:
@@ -347,11 +314,6 @@ def override(
         f"projected {computed_projected}->{projected or '-'}: {why}"[:2000],
     )
     return figure
-
-
-@dataclass
-class History:
-    revisions: list[FigureRevision] = field(default_factory=list)
 
 
 def revisions(session: Session, *, figure_id: int) -> list[FigureRevision]:

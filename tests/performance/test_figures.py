@@ -234,7 +234,7 @@ def test_data_unavailable_with_a_reason_counts_as_in_and_is_not_chased(salter, p
 
 def test_a_revision_keeps_who_when_and_why(salter, people, db):
     submit(salter, good_entries())
-    manager = people["Richard May"]
+    manager = people["Paul Swift"]  # PP22's responsible officer
     with read_session() as s:
         measure = s.get(type(measures()["PP22"]), ids()["PP22"])
     before = db.snapshot()
@@ -258,10 +258,17 @@ def test_a_revision_keeps_who_when_and_why(salter, people, db):
 
 
 def revise(code: str, measure: Any, entry: Entry, reason: str, by: Any) -> Figure:
+    f = figure(code)
+    assert f is not None
     with write_session() as s:
-        f = s.get(Figure, figure(code).id)  # type: ignore[union-attr]
-        return figures.revise(
-            s, figure=f, measure=measure, entry=entry, reason=reason, actor=actor(by), target=50
+        return figures.enter_one(
+            s,
+            measure=measure,
+            period=f.period,
+            entry=entry,
+            reason=reason,
+            version=f.version,
+            actor=actor(by),
         )
 
 
