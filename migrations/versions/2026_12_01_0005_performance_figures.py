@@ -138,6 +138,7 @@ def upgrade() -> None:
             "unavailable_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False
         ),
         sa.Column("first_entered_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("imported", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("entered_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("entered_by_id", sa.Integer(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),

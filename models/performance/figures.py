@@ -36,6 +36,9 @@ class Figure(SQLModel, table=True):
     commentary: str = Field(default="", max_length=COMMENTARY_MAX)
     unavailable_reason: str = Field(default="", max_length=REASON_MAX)
     first_entered_at: datetime = Field(sa_type=UTCDateTime)  # lateness and GREY read this
+    # First came from an import file: when it was really entered is not known, so it is never
+    # counted late (a yearly measure's March figure imported in January).
+    imported: bool = False
     entered_at: datetime = Field(sa_type=UTCDateTime)
     entered_by_id: int | None = Field(default=None, foreign_key="person.id")
     version: int = 1

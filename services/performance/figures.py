@@ -261,6 +261,8 @@ def record_from_file(
         return 0
     if figure is not None:
         full["commentary"] = figure.commentary
+    else:
+        full["imported"] = True
     _write(
         session,
         measure=measure,

@@ -62,6 +62,11 @@ def financial_year(period: str) -> int:
     return year if month >= 4 else year - 1
 
 
+def year_start(year: int) -> str:
+    """The first period of the financial year starting in `year` (its April)."""
+    return of(year, 4)
+
+
 def year_end(year: int) -> str:
     """The last period of the financial year starting in `year` (March of the next)."""
     return of(year + 1, 3)

@@ -96,7 +96,7 @@ def _row(
         grey = Colour(Rag.grey)
         return Row(m, p, carried, None, target, due, cutoff, grey, grey, state, late)
     arrived = figure.first_entered_at.astimezone(clock.local_tz()).date()
-    late = max(0, (arrived - due).days)
+    late = 0 if figure.imported else max(0, (arrived - due).days)
     if figure.state is FigureState.unavailable:
         grey = Colour(Rag.grey)
         return Row(m, p, carried, figure, target, due, cutoff, grey, grey, "unavailable", late)

@@ -162,6 +162,12 @@ class Card:
         return periods.shift(self.period, 1)
 
 
-def default_period(scorecard: Scorecard, today: date) -> str:
-    """The last period ended, or the scorecard's last period when its year is over."""
-    return min(periods.ended_by(today), periods.year_end(scorecard.year))
+def default_period(scorecard: Scorecard, today: date, latest_figure: str | None = None) -> str:
+    """The period a scorecard opens at: the last period ended (or its year's last, when its
+    year is over), unless no figure at all is in for it yet; then the last period with a
+    figure in, so a report opens on the newest picture there is (December's in January,
+    until the first of the next quarter's figures arrive)."""
+    last = min(periods.ended_by(today), periods.year_end(scorecard.year))
+    if latest_figure is not None and periods.year_start(scorecard.year) <= latest_figure < last:
+        return latest_figure
+    return last

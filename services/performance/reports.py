@@ -17,7 +17,7 @@ from itertools import groupby
 from sqlmodel import Session, col, func, select
 
 from core import clock
-from models.performance import Measure, Scorecard
+from models.performance import Figure, FigureState, Measure, Scorecard
 from services.performance import periods, report
 from services.performance.report import Row, Tally
 from services.performance.report_lines import Card, Line, default_period, line, period_asked
@@ -34,6 +34,15 @@ def find_scorecard(session: Session, code: str) -> Scorecard:
     return found
 
 
+def _default(session: Session, scorecard: Scorecard, today: date) -> str:
+    latest = session.exec(
+        select(func.max(Figure.period))
+        .join(Measure, col(Measure.id) == col(Figure.measure_id))
+        .where(col(Measure.scorecard_id) == scorecard.id, col(Figure.state) == FigureState.entered)
+    ).one()
+    return default_period(scorecard, today, latest)
+
+
 def _card(scorecard: Scorecard, period: str) -> Card:
     return Card(scorecard.code, scorecard.name, scorecard.year, scorecard.portfolio, period)
 
@@ -42,7 +51,7 @@ def _at(
     session: Session, code: str, period_text: str | None, today: date
 ) -> tuple[Scorecard, Card]:
     scorecard = find_scorecard(session, code)
-    period = period_asked(period_text, default=default_period(scorecard, today))
+    period = period_asked(period_text, default=_default(session, scorecard, today))
     return scorecard, _card(scorecard, period)
 
 
@@ -82,7 +91,7 @@ def listing(session: Session, *, period_text: str | None, today: date | None = N
         period,
         chosen,
         [
-            (_card(s, period if chosen else default_period(s, today)), counts.get(s.id or 0, 0))
+            (_card(s, period if chosen else _default(session, s, today)), counts.get(s.id or 0, 0))
             for s in cards
         ],
     )
@@ -324,4 +333,4 @@ def history(
     if measure is None:
         raise NotFound(f"{scorecard.name} has no measure with the code {measure_code[:40]}.")
     rows = report.history(session, measure=measure, year=scorecard.year, today=today)
-    return History(_card(scorecard, default_period(scorecard, today)), _lines(session, rows))
+    return History(_card(scorecard, _default(session, scorecard, today)), _lines(session, rows))

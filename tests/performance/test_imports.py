@@ -154,6 +154,20 @@ def test_yearly_figures_land_on_last_march_and_quarterly_on_december(card):
 
 
 @sqlite_only
+def test_an_imported_figure_is_never_counted_late(card):
+    """The file does not say when a figure was entered: a yearly measure's March 2009 figure
+    imported in December is history, not 264 days late."""
+    from models.performance import Scorecard
+    from services.performance import report
+
+    with read_session() as s:
+        scorecard = s.exec(select(Scorecard)).one()
+        rows = {r.measure.code: r for r in report.rows(s, scorecard=scorecard, period=PERIOD)}
+    assert rows["SX056"].period == "2009-03" and rows["SX056"].figure is not None
+    assert rows["SX056"].figure.imported and rows["SX056"].days_late == 0
+    assert rows["C4"].days_late == 0
+
+
 def test_targets_are_stored_for_the_period_they_are_for(card):
     rows = file_rows()
     assert targets() == {
