@@ -179,3 +179,52 @@ def test_a_digest_whose_late_items_were_all_done_is_dropped_even_with_others_lis
         smtp.reset()
         deliver()
     assert not [m for m in smtp.messages if m.subject.startswith(("Reminder", "Signoff:"))]
+
+
+def test_also_waiting_for_you_lists_the_readers_other_steps_soonest_due_first(factory, team):
+    """The rest of what the reader owes comes in due-date order, whatever order the steps were
+    opened in; a step already closed is not listed."""
+    from sqlalchemy import update
+
+    with clock.frozen(at("2010-03-01", "10:00")):
+        late = factory.in_status(team, "awaiting_approval")
+    with clock.frozen(at("2010-03-08", "10:00")):
+        later = factory.in_status(team, "awaiting_approval")
+        sooner = factory.in_status(team, "awaiting_approval")
+        done = factory.in_status(team, "awaiting_approval")
+    with write_session() as s:  # opened in that order, but `sooner` falls due first
+        for rfc, due in ((later, "2010-03-19"), (sooner, "2010-03-12")):
+            s.execute(
+                update(Step)
+                .where(Step.subject_id == rfc.id, Step.kind == "decision")  # type: ignore[arg-type]
+                .values(due_on=datetime.fromisoformat(due).date())
+            )
+    with clock.frozen(at("2010-03-08", "11:00")):
+        factory.decide(done, team.sponsor)
+    run("2010-03-09")
+    (digest,) = Db().outbox(template=DIGEST)
+    items = digest.context["items"]
+    ids = {r.id: r.ref for r in (late, later, sooner, done)}
+    listed = [(i["action"], ids[i["subject_id"]]) for i in items]
+    assert listed == [("remind", late.ref), ("owed", sooner.ref), ("owed", later.ref)]
+
+
+def test_a_domains_run_lists_only_its_own_steps(factory, team):
+    """Each domain's chase sends its own digest at its own hour: the RFC run's digest does not
+    list the sponsor's open return of performance figures, nor the other way round."""
+    from support.performance import small_scorecard
+
+    from services.performance import chasing as performance
+
+    small_scorecard(officer_id=team.sponsor.id)  # their December 2009 figures, due 15 January
+    with clock.frozen(at("2010-03-01", "10:00")):
+        late = factory.in_status(team, "awaiting_approval")
+    run("2010-03-09", subject_types=["rfc"])
+    (rfc_digest,) = [m for m in Db().outbox(template=DIGEST) if m.to_person_id == team.sponsor.id]
+    assert {i["subject_type"] for i in rfc_digest.context["items"]} == {"rfc"}
+    assert [i["subject_id"] for i in rfc_digest.context["items"]] == [late.id]
+    with clock.frozen(at("2010-03-09")), write_session() as session:
+        performance.run_day(session, today=datetime(2010, 3, 9).date())
+    digests = [m for m in Db().outbox(template=DIGEST) if m.to_person_id == team.sponsor.id]
+    (figures_digest,) = [m for m in digests if m.id != rfc_digest.id]
+    assert {i["subject_type"] for i in figures_digest.context["items"]} == {"figure_return"}
