@@ -34,7 +34,8 @@ def find_scorecard(session: Session, code: str) -> Scorecard:
     return found
 
 
-def _default(session: Session, scorecard: Scorecard, today: date) -> str:
+def opening_period(session: Session, scorecard: Scorecard, today: date) -> str:
+    """The period a scorecard's reports open at when none is asked for (report_lines)."""
     latest = session.exec(
         select(func.max(Figure.period))
         .join(Measure, col(Measure.id) == col(Figure.measure_id))
@@ -51,7 +52,7 @@ def _at(
     session: Session, code: str, period_text: str | None, today: date
 ) -> tuple[Scorecard, Card]:
     scorecard = find_scorecard(session, code)
-    period = period_asked(period_text, default=_default(session, scorecard, today))
+    period = period_asked(period_text, default=opening_period(session, scorecard, today))
     return scorecard, _card(scorecard, period)
 
 
@@ -91,7 +92,10 @@ def listing(session: Session, *, period_text: str | None, today: date | None = N
         period,
         chosen,
         [
-            (_card(s, period if chosen else _default(session, s, today)), counts.get(s.id or 0, 0))
+            (
+                _card(s, period if chosen else opening_period(session, s, today)),
+                counts.get(s.id or 0, 0),
+            )
             for s in cards
         ],
     )
@@ -333,4 +337,6 @@ def history(
     if measure is None:
         raise NotFound(f"{scorecard.name} has no measure with the code {measure_code[:40]}.")
     rows = report.history(session, measure=measure, year=scorecard.year, today=today)
-    return History(_card(scorecard, _default(session, scorecard, today)), _lines(session, rows))
+    return History(
+        _card(scorecard, opening_period(session, scorecard, today)), _lines(session, rows)
+    )

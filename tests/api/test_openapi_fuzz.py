@@ -25,7 +25,8 @@ TOKEN: dict[str, str] = {}
 
 @pytest.fixture(scope="module", autouse=True)
 def fuzz_database(tmp_path_factory):
-    """The app on its own migrated SQLite file with the CSE demo and an admin's API token."""
+    """The app on its own migrated SQLite file with the CSE demo, the CCS scorecard and an
+    admin's API token."""
     mp = pytest.MonkeyPatch()
     folder = tmp_path_factory.mktemp("fuzz")
     mp.setenv("SIGNOFF_ENV", "test")
@@ -37,10 +38,21 @@ def fuzz_database(tmp_path_factory):
     templating.environment.cache_clear()
     upgrade()
     from services.change_control.demo import load_demo
-    from services.platform import people
+    from services.performance import imports
+    from services.platform import people, people_import, tabular
 
     with write_session() as session:
         load_demo(session)
+        # The CCS scorecard too, so the schema's examples (CCS-0910, NI016, 2009-12) reach rows.
+        data = core_settings.ROOT / "data"
+        people_import.import_people(session, rows=tabular.read(data / "ccs_people.csv"))
+        imports.import_scorecard(
+            session,
+            rows=tabular.read(data / "scorecard_ccs_2009-10_q3.csv"),
+            code="CCS-0910",
+            period="2009-12",
+            actor_id=None,
+        )
         TOKEN["admin"] = people.create_api_token(session, email="emma.george@scambs.example")
     yield
     mp.undo()

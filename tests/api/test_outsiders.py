@@ -10,10 +10,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from support.performance import small_scorecard
 
 # What an outsider gets, per route. 404: the project or RFC does not exist for them (checked
 # before anything about its state). 403: a page for administrators only. "open": a route for
-# anyone (signed out too) that exposes no project's data: its own tests cover it.
+# anyone (signed out too) that exposes no project's data: its own tests cover it. "staff": a
+# page for every signed-in person (performance data is shared across the council's staff):
+# 200 to the outsider, and the sign-in redirect to someone signed out; an API route of that
+# kind answers every token holder, and 401 without a token.
+FIGURE = "/api/v1/scorecards/{scorecard_code}/measures/{measure_code:path}/figures/{period}"
 OUTSIDER = {
     ("GET", "/api/v1/projects"): "empty",
     ("POST", "/api/v1/projects"): 403,
@@ -46,6 +51,28 @@ OUTSIDER = {
     ("GET", "/rfcs/{rfc_id}/decision"): 404,
     ("POST", "/rfcs/{rfc_id}/decision"): 404,
     ("GET", "/rfcs/{rfc_id}/print"): 404,
+    ("GET", "/performance"): "staff",
+    ("GET", "/performance/scorecards/{scorecard_code}"): "staff",
+    ("GET", "/performance/scorecards/{scorecard_code}/summary"): "staff",
+    ("GET", "/performance/scorecards/{scorecard_code}/completeness"): "staff",
+    ("GET", "/performance/scorecards/{scorecard_code}/late"): "staff",
+    ("GET", "/performance/scorecards/{scorecard_code}/measures/{measure_code:path}"): "staff",
+    ("GET", "/api/v1/scorecards"): "staff",
+    ("GET", "/api/v1/scorecards/{scorecard_code}/rag-summary"): "staff",
+    ("GET", "/api/v1/scorecards/{scorecard_code}/measures"): "staff",
+    ("GET", "/api/v1/scorecards/{scorecard_code}/measures/{measure_code:path}"): "staff",
+    # Only a measure's officers and administrators write its figures and colours.
+    ("PUT", FIGURE): 403,
+    ("POST", f"{FIGURE}/override"): 403,
+    ("GET", "/performance/figures"): "staff",  # the outsider's own returns: none
+    ("GET", "/performance/returns/{return_id}"): 404,  # someone else's return
+    ("POST", "/performance/returns/{return_id}"): 404,
+    ("GET", "/performance/figures/{measure_id}/{period}"): "staff",
+    ("POST", "/performance/figures/{measure_id}/{period}"): 403,
+    ("POST", "/performance/figures/{measure_id}/{period}/override"): 403,
+    ("GET", "/performance/import"): 403,
+    ("POST", "/performance/import"): 403,
+    ("POST", "/performance/aliases"): 403,
     ("GET", "/admin/rfcs"): 403,
     ("GET", "/admin/outbox"): 403,
     ("POST", "/admin/outbox/{message_id}/requeue"): 403,
@@ -62,6 +89,8 @@ OUTSIDER = {
     ("GET", "/approvals/{raw}"): "open",
     ("POST", "/approvals/{raw}"): "open",
     ("POST", "/approvals/{raw}/resend"): "open",
+    ("GET", "/figures/{raw}"): "open",  # the figures link: the token is its authority
+    ("POST", "/figures/{raw}"): "open",
     ("GET", "/accessibility"): "open",
     ("GET", "/privacy"): "open",
     ("GET", "/cookies"): "open",
@@ -87,6 +116,8 @@ BODIES = {
         "recommendation": "Go",
     },
     "/api/v1/rfcs/{rfc}/decision": {"decision": "approve", "reason": ""},
+    FIGURE: {"actual": 50, "commentary": "Let me in."},
+    f"{FIGURE}/override": {"current": "amber", "reason": "Let me in."},
 }
 FORMS = {
     "/projects/{code}/members": {"email": "z@council.example", "role": "Member"},
@@ -149,7 +180,40 @@ def world(factory, db):  # type: ignore[no-untyped-def]
     with write_session() as s:
         s.execute(update(OutboxMessage).values(status="failed"))
     message_id = db.outbox()[0].id
+    _scorecard()
+    global CARD
+    CARD = small_scorecard(officer_id=member.id)
     return {"team": team, "states": states, "member": member, "message_id": message_id}
+
+
+SCORECARD, MEASURE = "PERF-0910", "PP18"
+# The member's return and measure (small_scorecard), filled into the routes that name them.
+CARD: dict[str, int] = {}
+
+
+def _scorecard() -> None:
+    """A scorecard with one measure, for the performance reports' routes."""
+    from core import clock
+    from core.db import write_session
+    from models.performance import Measure, Scorecard
+
+    with write_session() as s:
+        card = Scorecard(
+            code=SCORECARD, name="Performance 09/10", year=2009, created_at=clock.now()
+        )
+        s.add(card)
+        s.flush()
+        s.add(
+            Measure(
+                scorecard_id=card.id,
+                code=MEASURE,
+                name="A measure",
+                aim="An aim",
+                frequency="quarterly",
+                polarity="higher",
+                updated_at=clock.now(),
+            )
+        )
 
 
 def _fill(path: str, *, code: str, rfc: object, member: str, message_id: int) -> str:
@@ -159,6 +223,11 @@ def _fill(path: str, *, code: str, rfc: object, member: str, message_id: int) ->
         .replace("{rfc_id}", str(getattr(rfc, "id", "")))
         .replace("{email}", member)
         .replace("{message_id}", str(message_id))
+        .replace("{scorecard_code}", SCORECARD)
+        .replace("{measure_code:path}", MEASURE)
+        .replace("{period}", "2009-12")
+        .replace("{return_id}", str(CARD.get("return_id", 0)))
+        .replace("{measure_id}", str(CARD.get("measure_id", 0)))
     )
 
 
@@ -203,7 +272,7 @@ def test_an_outsider_learns_nothing_and_changes_nothing(client, factory, db, wor
         after["audit_event"] = [row for row in after["audit_event"] if "refused" not in row]
         before["audit_event"] = [row for row in before["audit_event"] if "refused" not in row]
         after.pop("web_session"), before.pop("web_session")
-        want = 200 if expected == "empty" else expected
+        want = 200 if expected in ("empty", "staff") else expected
         leaked = [s for s in secrets if s in r.text and s not in path]  # echoes are no leak
         if r.status_code != want or after != before or leaked:
             changed = [t for t in after if after[t] != before[t]]
@@ -212,3 +281,17 @@ def test_an_outsider_learns_nothing_and_changes_nothing(client, factory, db, wor
                 f"changed {changed}; leaked {leaked}"
             )
     assert not failures, "\n".join(failures)
+
+
+def test_staff_pages_send_someone_signed_out_to_sign_in(client, world):
+    values = {"code": world["team"].code, "rfc": None, "member": "", "message_id": 0}
+    staff = [route for (method, route), expected in OUTSIDER.items() if expected == "staff"]
+    assert staff
+    for route in staff:
+        path = _fill(route, **values)
+        r = client.get(path, follow_redirects=False)
+        if route.startswith("/api/"):
+            assert r.status_code == 401, path
+            continue
+        assert r.status_code == 303, path
+        assert r.headers["location"] == "/sign-in?next=" + path.replace("/", "%2F"), path
