@@ -14,7 +14,7 @@ from core import clock
 from core.db import read_session, write_session
 from models import Person
 from models.performance import Rag
-from services.performance import access, entry, figure_views, figures, periods
+from services.performance import access, entry, figure_views, figures, one_figure, periods
 from services.performance.figures import Entry, EntryErrors
 from services.platform.errors import Forbidden, NotFound, ServiceError
 
@@ -196,7 +196,7 @@ async def enter_figure(
             view = figure_views.view(
                 session, measure_id=measure_id, period=period, actor=actor_of(request, person)
             )
-            figures.enter_one(
+            one_figure.enter_one(
                 session,
                 measure=view.measure,
                 period=view.period,
@@ -205,7 +205,7 @@ async def enter_figure(
                 version=version if isinstance(version, int) else None,
                 actor=actor_of(request, person),
             )
-    except figures.FigureInvalid as exc:
+    except one_figure.FigureInvalid as exc:
         return _figure_page(
             request,
             person,

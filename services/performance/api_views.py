@@ -38,7 +38,7 @@ from models.performance.public import (
     ScorecardPublic,
     TargetPublic,
 )
-from services.performance import access, figures, report, reports
+from services.performance import access, figures, one_figure, report, reports
 from services.performance.rag import Colour, judge
 from services.platform.actors import Actor
 from services.platform.errors import Forbidden, NotFound
@@ -94,7 +94,7 @@ def enter_figure(
 ) -> FigureEntered:
     """Enter or revise one figure as the entry page would, and settle the officer's return."""
     _, measure = _measure(session, code, measure_code)
-    figure = figures.enter_one(
+    figure = one_figure.enter_one(
         session,
         measure=measure,
         period=period,

@@ -30,7 +30,7 @@ from core import clock
 from core.db import read_session, write_session
 from models import AuditEvent, Step
 from models.performance import Figure, FigureReturn, Rag, ReturnStatus, Scorecard
-from services.performance import chasing, figures, report
+from services.performance import chasing, figures, one_figure, report
 from services.performance.figures import Entry, EntryErrors
 from services.platform.errors import Conflict, Invalid
 
@@ -261,7 +261,7 @@ def revise(code: str, measure: Any, entry: Entry, reason: str, by: Any) -> Figur
     f = figure(code)
     assert f is not None
     with write_session() as s:
-        return figures.enter_one(
+        return one_figure.enter_one(
             s,
             measure=measure,
             period=f.period,

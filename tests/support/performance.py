@@ -163,7 +163,7 @@ def small_scorecard(*, officer_id: int, code: str = "GUARD-0910") -> dict[str, i
 
     from core.db import write_session
     from models.performance import FigureReturn, Measure, MeasureTarget, Scorecard
-    from services.performance import chasing, figures
+    from services.performance import chasing, figures, one_figure
     from services.platform.actors import Actor
 
     with clock.frozen(at("2010-01-04")), write_session() as s:
@@ -192,7 +192,7 @@ def small_scorecard(*, officer_id: int, code: str = "GUARD-0910") -> dict[str, i
         s.flush()
         red = s.get(Measure, ids["PP2"])
         assert red is not None
-        figures.enter_one(
+        one_figure.enter_one(
             s,
             measure=red,
             period=PERIOD,
