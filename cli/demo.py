@@ -304,6 +304,12 @@ Try this (the README's walkthrough, step by step)
      follow its link (no sign-in needed) to approve or reject the major change.
   4. Sign in as the administrator, emma.george@scambs.example: All RFCs and the Outbox.
      In Prefect, see the deliver-outbox and chase runs and the signoff.rfc.* events.
+  5. Late figures: open "Late: your performance figures for December 2009" to Ian Salter in
+     the mailbox and follow its link (no sign-in needed) to enter his six figures.
+  6. Signed in, Performance -> Community and Customer Services 09/10: the detail report,
+     RAG summary, completeness and late figures as at December 2009 (Paul Knight's GREY).
+  7. See a chase happen: .venv/bin/signoff performance chase --today YYYY-MM-DD (a working
+     day three or more working days from today) and watch the mailbox.
 
 Press Ctrl-C to stop everything.
 """,
