@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -102,25 +102,36 @@ def open_period(session: Session, *, period: str) -> int:
     due = periods.due_on(period)
     have = set(session.exec(select(FigureReturn.officer_id).where(FigureReturn.period == period)))
     owing = _officers_owing(session, period) - have
+    if not owing:
+        return 0
     now = clock.now()
-    opened = 0
-    for officer_id in sorted(owing):
-        ret = FigureReturn(
-            officer_id=officer_id,
-            period=period,
-            due_on=due,
-            status=ReturnStatus.open,
-            opened_at=now,
-            updated_at=now,
-        )
-        try:
-            with session.begin_nested():
-                session.add(ret)
-                session.flush()
-        except IntegrityError:
-            continue  # a run at the same moment opened it (and emails the officer)
-        opened += 1
-        subject = steps.Subject(SUBJECT, ret.id or 0, ret.version)
+    table = FigureReturn.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    # Every return in one statement. A return a run at the same moment opened is left out
+    # (that run emails the officer); on PostgreSQL this waits for that run to commit first.
+    opened = sorted(
+        session.execute(
+            insert(table)
+            .on_conflict_do_nothing(index_elements=["officer_id", "period"])
+            .returning(table.c.id, table.c.officer_id, table.c.version),
+            [
+                {
+                    "officer_id": officer_id,
+                    "period": period,
+                    "due_on": due,
+                    "status": ReturnStatus.open,
+                    "version": 1,
+                    "opened_at": now,
+                    "updated_at": now,
+                }
+                for officer_id in sorted(owing)
+            ],
+        ).all(),
+        key=lambda row: row.officer_id,
+    )
+    for ret in opened:
+        officer_id = ret.officer_id
+        subject = steps.Subject(SUBJECT, ret.id, ret.version)
         steps.open_steps(
             session,
             subject=subject,
@@ -147,7 +158,7 @@ def open_period(session: Session, *, period: str) -> int:
             expect_status=ReturnStatus.open,
             action_token_id=token.id,
         )
-    return opened
+    return len(opened)
 
 
 def _officers_owing(session: Session, period: str) -> set[int]:

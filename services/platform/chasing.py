@@ -254,17 +254,19 @@ def _add_the_rest_they_owe(chase: _Run, known: dict[str, Policy]) -> None:
 
 def _claim(session: Session, step: Step, **values: Any) -> bool:
     """Take this step for this run, unless another run (or an earlier one today) took it."""
+    # On the table, not the entity: the ORM's bulk UPDATE path costs ~0.1 ms more a step, and
+    # its session synchronisation was turned off anyway.
+    table = Step.__table__  # type: ignore[attr-defined]
     result = session.execute(
-        update(Step)
+        update(table)
         .where(
-            col(Step.id) == step.id,
-            col(Step.reminder_count) == step.reminder_count,
-            col(Step.next_chase_on) == step.next_chase_on,
-            col(Step.escalated_at).is_(None),
-            col(Step.closed_at).is_(None),
+            table.c.id == step.id,
+            table.c.reminder_count == step.reminder_count,
+            table.c.next_chase_on == step.next_chase_on,
+            table.c.escalated_at.is_(None),
+            table.c.closed_at.is_(None),
         )
         .values(**values)
-        .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
 

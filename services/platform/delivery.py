@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 
 from jinja2 import TemplateError
+from sqlmodel import Session, col, select
 
 from core.db import CachedReads, read_session, write_session
 from core.mail import (
@@ -24,7 +25,7 @@ from core.mail import (
     stable_message_id,
 )
 from core.settings import Settings, get_settings
-from models import OutboxMessage, OutboxStatus
+from models import ActionToken, OutboxMessage, OutboxStatus, Person
 from services.platform import emails, outbox
 
 log = logging.getLogger("signoff.delivery")
@@ -96,6 +97,7 @@ class _Batch:
         self.unsettled: list[outbox.Outcome] = []
         self.retried = 0
         self.error: BaseException | None = None
+        self.primed: list[object] = []
 
     async def deliver(
         self, claimed: list[OutboxMessage], pool: SmtpPool, settings: Settings
@@ -103,6 +105,8 @@ class _Batch:
         pending = iter(claimed)
         with read_session() as session:
             reads = CachedReads(session)
+            # Held for the batch: the session's identity map keeps rows only while referenced.
+            self.primed = _prime(session, claimed)
 
             async def sender() -> None:  # one per pooled connection
                 for message in pending:
@@ -114,6 +118,7 @@ class _Batch:
                         self.error = self.error or exc
 
             await asyncio.gather(*(sender() for _ in range(pool.size)))
+        self.primed = []
         try:
             self.settle()  # what was sent is recorded, even when a later message failed
         finally:
@@ -134,6 +139,24 @@ class _Batch:
             outbox.settle(session, outcomes)
         for outcome in outcomes:
             self.report.count(outcome)
+
+
+def _prime(session: Session, claimed: list[OutboxMessage]) -> list[object]:
+    """Read the batch's recipients and links in one query each (500 ids at a time), so that
+    `CachedReads.get` finds them in the session instead of asking one message at a time."""
+    people = sorted({m.to_person_id for m in claimed})
+    wanted = [m.action_token_id for m in claimed] + [
+        item.get("action_token_id") for m in claimed for item in m.context.get("items", ())
+    ]
+    links = sorted({int(i) for i in wanted if i is not None})
+    rows: list[object] = []
+    for start in range(0, len(people), 500):
+        chunk = people[start : start + 500]
+        rows += session.exec(select(Person).where(col(Person.id).in_(chunk))).all()
+    for start in range(0, len(links), 500):
+        chunk = links[start : start + 500]
+        rows += session.exec(select(ActionToken).where(col(ActionToken.id).in_(chunk))).all()
+    return rows
 
 
 async def _deliver_one(
