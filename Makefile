@@ -72,6 +72,8 @@ bench: install
 	$(UV) run python bench/rfc_lifecycle.py
 	$(UV) run python bench/decision_http.py
 	$(UV) run python bench/outbox.py
+	$(UV) run python bench/chase.py
+	$(UV) run python bench/rag_summary.py
 
 clean:
 	rm -rf static var .pytest_cache
