@@ -278,6 +278,21 @@ PAGES: dict[str, Page] = {
         by_case({"caught": 200, "unknown": 404}),
     ),
     "/performance": Page(_one("/performance"), signed_in(anyone)),
+    # The figure-entry pages' states are covered in tests/performance/test_entry_pages.py,
+    # test_figure_page.py and test_import_page.py; here, what every person gets for an
+    # unknown one, and the pages anyone signed in (or an administrator) opens.
+    "/performance/figures": Page(_one("/performance/figures"), signed_in(anyone)),
+    "/performance/import": Page(_one("/performance/import"), signed_in(admins)),
+    "/figures/{raw}": Page(
+        lambda w: {"unknown": "/figures/" + "0" * 43}, by_case({"unknown": 404})
+    ),
+    "/performance/returns/{return_id}": Page(
+        lambda w: {"unknown": "/performance/returns/999999"}, signed_in(lambda who, c, w, u: 404)
+    ),
+    "/performance/figures/{measure_id}/{period}": Page(
+        lambda w: {"unknown": "/performance/figures/999999/2009-12"},
+        signed_in(lambda who, c, w, u: 404),
+    ),
     "/performance/scorecards/{scorecard_code}": Page(
         _scorecard_urls(""), signed_in(scorecard_page)
     ),
