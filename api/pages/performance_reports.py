@@ -135,6 +135,7 @@ def completeness(
     request: Request,
     scorecard_code: str,
     period: str | None = Period,
+    fmt: str = Format,
     person: Person = Depends(signed_in),
 ) -> Response:
     with read_session() as session:
@@ -146,9 +147,15 @@ def completeness(
         "crumbs": _crumbs(found.card),
         "aim_bars": report_charts.bars(found.aims),
         "portfolio_bars": report_charts.bars(found.portfolios),
-        "section": SECTION,
     }
-    return render(request, "pages/performance/report_completeness.html", context, person=person)
+    return _answer(
+        request,
+        person,
+        fmt,
+        "report_completeness.html",
+        context,
+        lambda: report_files.completeness_sheet(found),
+    )
 
 
 @router.get("/performance/scorecards/{scorecard_code}/late", response_class=HTMLResponse)

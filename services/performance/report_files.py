@@ -17,7 +17,15 @@ from datetime import date
 
 from services.performance.rag import Colour
 from services.performance.report_lines import Line
-from services.performance.reports import COLOURS, Counted, Detail, History, Late, Summary
+from services.performance.reports import (
+    COLOURS,
+    Completeness,
+    Counted,
+    Detail,
+    History,
+    Late,
+    Summary,
+)
 
 Cell = str | int | float | date | None
 RISKY = ("=", "+", "-", "@", "\t", "\r")
@@ -171,6 +179,27 @@ def summary_sheet(report: Summary) -> Sheet:
     rows = [_counted(c) for c in [*report.aims, report.total]]
     card = report.card
     return Sheet("RAG summary", filename(card.code, card.period, "rag-summary"), headers, rows)
+
+
+def completeness_sheet(report: Completeness) -> Sheet:
+    """Per aim, then per portfolio across the year's scorecards, each with its total."""
+    headers = [
+        "Group",
+        "Name",
+        "Measures",
+        "Figures in",
+        "Awaiting",
+        "Missing (GREY)",
+        "Complete %",
+    ]
+    groups = [("Aim", c) for c in [*report.aims, report.total]]
+    groups += [("Portfolio", c) for c in [*report.portfolios, report.portfolio_total]]
+    rows: list[list[Cell]] = [
+        [group, c.label, c.measures, c.entered, c.awaiting, c.missing, c.percent]
+        for group, c in groups
+    ]
+    card = report.card
+    return Sheet("Completeness", filename(card.code, card.period, "completeness"), headers, rows)
 
 
 def _late(officer: str, matched: bool, ln: Line) -> list[Cell]:

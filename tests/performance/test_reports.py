@@ -312,6 +312,12 @@ def test_completeness_per_aim_and_per_portfolio_with_a_chart(officer, factory):
     ]
     after = by_first(get(officer, f"{BASE}/completeness?period=2009-12", AFTER_CUTOFF).text)
     assert after["Customer service"] == ["Customer service", "3", "2", "0", "1", "67%"]
+    # The download has the page's numbers, aims then portfolios.
+    table = _csv(get(officer, f"{BASE}/completeness?period=2009-12&format=csv"))
+    rows = {(r[0], r[1]): r[2:] for r in table[1:]}
+    assert rows[("Aim", "Customer service")] == ["3", "2", "1", "0", "67"]
+    assert rows[("Aim", "Total")] == ["6", "5", "1", "0", "83"]
+    assert rows[("Portfolio", "All portfolios")] == ["7", "5", "2", "0", "71"]
 
 
 def test_late_figures_by_officer_most_late_first(officer):
@@ -423,6 +429,7 @@ DOWNLOADS = {
     f"{BASE}?period=2009-12": "CCS-0910-2009-12-detail",
     f"{BASE}/summary?period=2009-12": "CCS-0910-2009-12-rag-summary",
     f"{BASE}/late?period=2009-12": "CCS-0910-2009-12-late",
+    f"{BASE}/completeness?period=2009-12": "CCS-0910-2009-12-completeness",
     f"{BASE}/measures/C2?": "CCS-0910-C2-history",
 }
 
