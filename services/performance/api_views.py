@@ -1,7 +1,7 @@
 """What the JSON API reads and writes of performance: scorecards, their RAG summary, measures
 with their targets and figures, entering a figure and overriding its colours.
 
-Colours come from the same rules as the reports (`rag.judge` over a figure and its target);
+Colours come from the same rule as the reports (`report.colours_of`);
 a test holds the API's colours to `report.rows`. A measure list costs four queries whatever
 the scorecard's size: measures, targets, figures, officers.
 """
@@ -18,10 +18,8 @@ from core import clock
 from models.performance import (
     Figure,
     FigureReturn,
-    FigureState,
     Measure,
     MeasureTarget,
-    Rag,
     Scorecard,
 )
 from models.performance.public import (
@@ -39,7 +37,7 @@ from models.performance.public import (
     TargetPublic,
 )
 from services.performance import access, figures, one_figure, report, reports
-from services.performance.rag import Colour, judge
+from services.performance.rag import Colour
 from services.platform.actors import Actor
 from services.platform.errors import Forbidden, NotFound
 
@@ -234,23 +232,10 @@ def _figure_public(session: Session, measure: Measure, figure: Figure) -> Figure
 
 def _shown(measure: Measure, figure: Figure, target: float | None) -> FigurePublic:
     """A figure with its colours, judged as `report.rows` judges them."""
-    current, projected = _colours(measure, figure, target)
+    current, projected = report.colours_of(measure, figure, target)
     return FigurePublic.model_validate(
         figure.model_dump()
         | {"target": target, "current": _colour(current), "projected": _colour(projected)}
-    )
-
-
-def _colours(measure: Measure, figure: Figure, target: float | None) -> tuple[Colour, Colour]:
-    if figure.state is FigureState.unavailable:
-        return Colour(Rag.grey), Colour(Rag.grey)
-    own, polarity = measure.amber_tolerance, measure.polarity
-    return (
-        Colour(judge(figure.actual, target, polarity=polarity, own=own), figure.override_current),
-        Colour(
-            judge(figure.estimate, measure.year_end_target, polarity=polarity, own=own),
-            figure.override_projected,
-        ),
     )
 
 

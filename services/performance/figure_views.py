@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from models import Person
-from models.performance import Figure, FigureRevision, Measure, MeasureTarget, Rag, Scorecard
-from services.performance import access, figures, periods
-from services.performance.rag import Colour, judge
+from models.performance import Figure, FigureRevision, Measure, MeasureTarget, Scorecard
+from services.performance import access, figures, periods, report
+from services.performance.rag import Colour
 from services.platform.actors import Actor
 from services.platform.errors import NotFound
 from services.platform.people import by_ids
@@ -57,18 +57,8 @@ def view(session: Session, *, measure_id: int, period: str, actor: Actor) -> Fig
             MeasureTarget.measure_id == measure.id, MeasureTarget.period == period
         )
     ).first()
-    current, projected = Colour(Rag.grey), Colour(Rag.grey)
+    current, projected = report.colours_of(measure, figure, target)
     revisions: list[FigureRevision] = []
-    if figure is not None and figure.state == "entered":
-        own = measure.amber_tolerance
-        current = Colour(
-            judge(figure.actual, target, polarity=measure.polarity, own=own),
-            figure.override_current,
-        )
-        projected = Colour(
-            judge(figure.estimate, measure.year_end_target, polarity=measure.polarity, own=own),
-            figure.override_projected,
-        )
     if figure is not None:
         revisions = figures.revisions(session, figure_id=figure.id or 0)
     ids = [r.by_id for r in revisions] + [figure.override_by_id if figure else None]

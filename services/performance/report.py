@@ -106,10 +106,22 @@ def _row(
         return Row(m, p, carried, None, target, due, cutoff, grey, grey, state, late)
     arrived = figure.first_entered_at.astimezone(clock.local_tz()).date()
     late = 0 if figure.imported else max(0, (arrived - due).days)
-    current, projected = _colours(
-        m.polarity,
-        m.amber_tolerance,
-        m.year_end_target,
+    current, projected = colours_of(m, figure, target)
+    state = "unavailable" if figure.state == FigureState.unavailable else "entered"
+    return Row(m, p, carried, figure, target, due, cutoff, current, projected, state, late)
+
+
+def colours_of(
+    measure: Measure, figure: Figure | None, target: float | None
+) -> tuple[Colour, Colour]:
+    """A figure's current and projected colours: the one rule pages, reports and the API use."""
+    if figure is None:
+        grey = Colour(Rag.grey)
+        return grey, grey
+    return _colours(
+        measure.polarity,
+        measure.amber_tolerance,
+        measure.year_end_target,
         target,
         figure.state,
         figure.actual,
@@ -117,8 +129,6 @@ def _row(
         figure.override_current,
         figure.override_projected,
     )
-    state = "unavailable" if figure.state == FigureState.unavailable else "entered"
-    return Row(m, p, carried, figure, target, due, cutoff, current, projected, state, late)
 
 
 def _colours(
