@@ -181,14 +181,17 @@ def world(factory, db):  # type: ignore[no-untyped-def]
         s.execute(update(OutboxMessage).values(status="failed"))
     message_id = db.outbox()[0].id
     _scorecard()
-    global CARD
-    CARD = small_scorecard(officer_id=member.id)
-    return {"team": team, "states": states, "member": member, "message_id": message_id}
+    card = small_scorecard(officer_id=member.id)  # the member's return and measures
+    return {
+        "team": team,
+        "states": states,
+        "member": member,
+        "message_id": message_id,
+        "card": card,
+    }
 
 
 SCORECARD, MEASURE = "PERF-0910", "PP18"
-# The member's return and measure (small_scorecard), filled into the routes that name them.
-CARD: dict[str, int] = {}
 
 
 def _scorecard() -> None:
@@ -216,7 +219,9 @@ def _scorecard() -> None:
         )
 
 
-def _fill(path: str, *, code: str, rfc: object, member: str, message_id: int) -> str:
+def _fill(
+    path: str, *, code: str, rfc: object, member: str, message_id: int, card: dict[str, int]
+) -> str:
     return (
         path.replace("{code}", code)
         .replace("{rfc}", getattr(rfc, "ref", ""))
@@ -226,8 +231,8 @@ def _fill(path: str, *, code: str, rfc: object, member: str, message_id: int) ->
         .replace("{scorecard_code}", SCORECARD)
         .replace("{measure_code:path}", MEASURE)
         .replace("{period}", "2009-12")
-        .replace("{return_id}", str(CARD.get("return_id", 0)))
-        .replace("{measure_id}", str(CARD.get("measure_id", 0)))
+        .replace("{return_id}", str(card["return_id"]))
+        .replace("{measure_id}", str(card["measure_id"]))
     )
 
 
@@ -249,6 +254,7 @@ def test_an_outsider_learns_nothing_and_changes_nothing(client, factory, db, wor
         "rfc": rfc,
         "member": world["member"].email,
         "message_id": world["message_id"],
+        "card": world["card"],
     }
     secrets = [rfc.title, rfc.ref, team.project.name, team.sponsor.email, team.manager.name]
     failures = []
@@ -284,7 +290,13 @@ def test_an_outsider_learns_nothing_and_changes_nothing(client, factory, db, wor
 
 
 def test_staff_pages_send_someone_signed_out_to_sign_in(client, world):
-    values = {"code": world["team"].code, "rfc": None, "member": "", "message_id": 0}
+    values = {
+        "code": world["team"].code,
+        "rfc": None,
+        "member": "",
+        "message_id": 0,
+        "card": world["card"],
+    }
     staff = [route for (method, route), expected in OUTSIDER.items() if expected == "staff"]
     assert staff
     for route in staff:
