@@ -53,7 +53,12 @@ def return_context(view: entry.ReturnView, **extra: object) -> dict[str, object]
 
 
 def entry_errors(exc: EntryErrors) -> dict[str, str]:
-    return {f"f{mid}": msg[:1].upper() + msg[1:] for mid, msg in exc.errors.items()}
+    """Each figure's message, named by its measure's code, so the error summary says which."""
+    named = {}
+    for mid, msg in exc.errors.items():
+        code = exc.codes.get(mid)
+        named[f"f{mid}"] = f"{code}: {msg}" if code else msg[:1].upper() + msg[1:]
+    return named
 
 
 # --- signed in --------------------------------------------------------------------------------

@@ -64,14 +64,16 @@ class Entry:
 
 
 class EntryErrors(Invalid):
-    """Some figures were not acceptable: measure id -> message; nothing was saved."""
+    """Some figures were not acceptable: measure id -> message; nothing was saved. `codes`
+    names each measure, for a page's error summary."""
 
-    def __init__(self, errors: dict[int, str]) -> None:
+    def __init__(self, errors: dict[int, str], codes: dict[int, str] | None = None) -> None:
         count = len(errors)
         super().__init__(
             f"{count} figure{'s' if count != 1 else ''} need{'s' if count == 1 else ''} correcting."
         )
         self.errors = errors
+        self.codes = codes or {}
 
 
 def items(session: Session, *, officer_id: int, period: str) -> list[Item]:
@@ -172,7 +174,7 @@ def submit_return(
         except ValueError as exc:
             errors[item.measure.id or 0] = str(exc)
     if errors:
-        raise EntryErrors(errors)
+        raise EntryErrors(errors, {i.measure.id or 0: i.measure.code for i in wanted})
     for item, values in checked:
         write(
             session,

@@ -139,6 +139,7 @@ def test_a_bad_figure_is_named_and_nothing_is_saved(client, db, opened, case, va
     assert r.status_code == 422
     assert message.lower() in r.text.lower()
     assert f'href="#f{item.measure.id}"' in r.text  # the error summary links to the figure
+    assert "PP18: " in r.text  # and names it
     assert _state(db) == before
     # What was typed is kept, so nothing the officer entered is lost.
     other = next(i for c, i in opened["items"].items() if c != "PP18")
