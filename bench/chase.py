@@ -28,7 +28,6 @@ Prints one JSON object. Goals (issue 9): Signoff's open + chase + deliver_digest
 its digests/s over those phases >= 70 % of the baseline's.
 
     uv run python bench/chase.py [--officers 5000] [--quick] [--postgres] [--profile]
-    uv run python bench/chase.py --variant prefetch   # diagnosis: bench/_variant_prefetch.py
 """
 
 from __future__ import annotations
@@ -36,7 +35,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import importlib
 import itertools
 import json
 import os
@@ -588,9 +586,6 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="500 officers, 10,000 measures")
     parser.add_argument("--postgres", action="store_true", help="127.0.0.1:5432, user postgres")
     parser.add_argument(
-        "--variant", choices=["prefetch"], help="patch Signoff for diagnosis: bench/_variant_*.py"
-    )
-    parser.add_argument(
         "--profile", action="store_true", help="cProfile Signoff's phases (times inflate)"
     )
     args = parser.parse_args()
@@ -604,8 +599,6 @@ def main() -> None:
             database(args.postgres, Path(tmp)) as url,
         ):
             configure(url, sink.port)
-            if args.variant:
-                importlib.import_module(f"_variant_{args.variant}").install()
             from core.migrate import upgrade
             from core.settings import get_settings
 
@@ -676,7 +669,6 @@ def main() -> None:
         "load_seconds_untimed": round(load_seconds, 1),
         "smtp_pool_size": pool,
         "profiled": profiles is not None,
-        "variant": args.variant,
         "signoff": {
             "phases": signoff_phases,
             "goal_seconds": round(goal_s, 2),  # open + chase + deliver_digests

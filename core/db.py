@@ -7,7 +7,7 @@ instead of failing when one upgrades a read snapshot; reads stay deferred and co
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +19,7 @@ from sqlmodel import Session
 from core.settings import get_settings
 
 T = TypeVar("T")
+V = TypeVar("V")
 _WRITE = "signoff_write"
 _AFTER_COMMIT = "signoff_after_commit"
 
@@ -94,17 +95,35 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
 
 
 class CachedReads:
-    """Rows read once for a batch of work, by primary key.
+    """Rows read once for a batch of work, by primary key, and what was worked out from them.
 
     The session's identity map holds rows weakly, so a batch that renders a hundred emails
     about one RFC would otherwise load the RFC, its project and its people a hundred times.
+    A batch that knows what it will need reads it in a few queries up front (`hold`,
+    `remember`), and the per-item code finds it here instead of asking one item at a time.
     """
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self._rows: dict[tuple[type, Any], Any] = {}
+        self._worked_out: dict[Hashable, Any] = {}
 
     def get(self, model: type[T], key: Any) -> T | None:
         if (model, key) not in self._rows:
             self._rows[model, key] = self.session.get(model, key)
         return self._rows[model, key]  # type: ignore[no-any-return]
+
+    def hold(self, model: type[T], rows: Iterable[T]) -> None:
+        """Rows already read (by `id`), so `get` finds them without a query."""
+        for row in rows:
+            self._rows[model, row.id] = row  # type: ignore[attr-defined]
+
+    def remember(self, key: Hashable, compute: Callable[[], V]) -> V:
+        """`compute()` once per key for the batch; `keep` may have answered it already."""
+        if key not in self._worked_out:
+            self._worked_out[key] = compute()
+        return self._worked_out[key]  # type: ignore[no-any-return]
+
+    def keep(self, key: Hashable, value: Any) -> None:
+        """An answer `remember(key, ...)` will give, worked out for many keys at once."""
+        self._worked_out[key] = value

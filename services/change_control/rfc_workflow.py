@@ -50,7 +50,7 @@ def _ask_approver(session: Session, moved: Moved) -> None:
 def send_approval_link(session: Session, *, rfc: Rfc, reason: str = "request") -> None:
     """Issue a fresh link for the current version and email it to the approver."""
     assert rfc.approver_id is not None
-    token = action_links.issue(
+    link_id = action_links.issue(
         session,
         purpose=APPROVE_LINK,
         subject_type="rfc",
@@ -62,10 +62,10 @@ def send_approval_link(session: Session, *, rfc: Rfc, reason: str = "request") -
         session,
         template="approval_request",
         to_person_id=rfc.approver_id,
-        key=f"approval_request:{token.id}",
+        key=f"approval_request:{link_id}",
         subject_type="rfc",
         subject_id=rfc.id,
-        action_token_id=token.id,
+        action_token_id=link_id,
         expect_status=S.awaiting_approval,
         context={"reason": reason},
     )

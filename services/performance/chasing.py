@@ -140,7 +140,7 @@ def open_period(session: Session, *, period: str) -> int:
             due_on=due,
             first_chase_on=notice_on(due) - timedelta(days=1),
         )
-        token = action_links.issue(
+        link_id = action_links.issue(
             session,
             purpose=ENTER_LINK,
             subject_type=SUBJECT,
@@ -156,7 +156,7 @@ def open_period(session: Session, *, period: str) -> int:
             subject_type=SUBJECT,
             subject_id=ret.id,
             expect_status=ReturnStatus.open,
-            action_token_id=token.id,
+            action_token_id=link_id,
         )
     return len(opened)
 

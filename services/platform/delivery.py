@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from jinja2 import TemplateError
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from core.db import CachedReads, read_session, write_session
 from core.mail import (
@@ -26,7 +28,7 @@ from core.mail import (
 )
 from core.settings import Settings, get_settings
 from models import ActionToken, OutboxMessage, OutboxStatus, Person
-from services.platform import emails, outbox
+from services.platform import emails, outbox, subjects
 
 log = logging.getLogger("signoff.delivery")
 
@@ -97,16 +99,14 @@ class _Batch:
         self.unsettled: list[outbox.Outcome] = []
         self.retried = 0
         self.error: BaseException | None = None
-        self.primed: list[object] = []
 
     async def deliver(
         self, claimed: list[OutboxMessage], pool: SmtpPool, settings: Settings
     ) -> None:
         pending = iter(claimed)
         with read_session() as session:
-            reads = CachedReads(session)
-            # Held for the batch: the session's identity map keeps rows only while referenced.
-            self.primed = _prime(session, claimed)
+            reads = CachedReads(session)  # holds the batch's rows until it is sent
+            _prime(reads, claimed)
 
             async def sender() -> None:  # one per pooled connection
                 for message in pending:
@@ -118,7 +118,6 @@ class _Batch:
                         self.error = self.error or exc
 
             await asyncio.gather(*(sender() for _ in range(pool.size)))
-        self.primed = []
         try:
             self.settle()  # what was sent is recorded, even when a later message failed
         finally:
@@ -141,22 +140,39 @@ class _Batch:
             self.report.count(outcome)
 
 
-def _prime(session: Session, claimed: list[OutboxMessage]) -> list[object]:
-    """Read the batch's recipients and links in one query each (500 ids at a time), so that
-    `CachedReads.get` finds them in the session instead of asking one message at a time."""
+def _prime(reads: CachedReads, claimed: list[OutboxMessage]) -> None:
+    """Read the batch's recipients and links in one query each (500 ids at a time), and let
+    each subject type read its subjects at once, so rendering finds them in `reads` instead
+    of asking one message at a time."""
     people = sorted({m.to_person_id for m in claimed})
     wanted = [m.action_token_id for m in claimed] + [
         item.get("action_token_id") for m in claimed for item in m.context.get("items", ())
     ]
     links = sorted({int(i) for i in wanted if i is not None})
-    rows: list[object] = []
-    for start in range(0, len(people), 500):
-        chunk = people[start : start + 500]
-        rows += session.exec(select(Person).where(col(Person.id).in_(chunk))).all()
-    for start in range(0, len(links), 500):
-        chunk = links[start : start + 500]
-        rows += session.exec(select(ActionToken).where(col(ActionToken.id).in_(chunk))).all()
-    return rows
+    for chunk in _chunks(people):
+        reads.hold(Person, reads.session.exec(select(Person).where(col(Person.id).in_(chunk))))
+    for chunk in _chunks(links):
+        reads.hold(
+            ActionToken,
+            reads.session.exec(select(ActionToken).where(col(ActionToken.id).in_(chunk))),
+        )
+    about: dict[str, set[int]] = defaultdict(set)
+    for m in claimed:
+        if m.subject_type and m.subject_id is not None:
+            about[m.subject_type].add(m.subject_id)
+        for item in m.context.get("items", ()):
+            if item.get("subject_type") and item.get("subject_id") is not None:
+                about[item["subject_type"]].add(int(item["subject_id"]))
+    for name, ids in about.items():
+        kind = subjects.get(name)
+        if kind.prefetch is not None:
+            for chunk in _chunks(sorted(ids)):
+                kind.prefetch(reads, chunk)
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 async def _deliver_one(

@@ -204,7 +204,7 @@ def request_sign_in(session: Session, *, email: str) -> None:
     if over_hourly_email_limit(session, bucket="sign_in_email", email=person.email):
         return
     action_links.revoke_for_person(session, **about)
-    token = action_links.issue(
+    link_id = action_links.issue(
         session,
         subject_version=0,
         **about,
@@ -214,8 +214,8 @@ def request_sign_in(session: Session, *, email: str) -> None:
         session,
         template="sign_in",
         to_person_id=person.id or 0,
-        key=f"sign_in:{token.id}",
-        action_token_id=token.id,
+        key=f"sign_in:{link_id}",
+        action_token_id=link_id,
     )
 
 

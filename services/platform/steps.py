@@ -26,6 +26,9 @@ class Subject:
     version: int
 
 
+_OPEN = insert(Step.__table__)  # type: ignore[attr-defined]  # Core: built once, no ORM
+
+
 def open_steps(
     session: Session,
     *,
@@ -54,7 +57,7 @@ def open_steps(
         for owner in dict.fromkeys(owners)
     ]
     if rows:
-        session.execute(insert(Step), rows)
+        session.execute(_OPEN, rows)
 
 
 def close_steps(

@@ -31,6 +31,9 @@ class SubjectType:
     # "impact_recorded"), and the resources an event relates to (its project).
     event_names: Mapping[str, str] = field(default_factory=dict)
     related: Callable[[CachedReads, Any], list[dict[str, str]]] = lambda reads, subject: []
+    # Optional: read many subjects (and what their emails list) at once, before a batch of
+    # emails about them is rendered; `load` and `email_context` then find them in `reads`.
+    prefetch: Callable[[CachedReads, list[int]], None] | None = None
 
 
 _TYPES: dict[str, SubjectType] = {}

@@ -600,14 +600,17 @@ def test_only_the_approvers_own_live_link_for_this_version_stops_a_reissue(facto
         rfc = factory.in_status(team, "awaiting_approval")
         other = factory.in_status(team, "awaiting_approval")
     with clock.frozen(at("2010-03-01", "10:00")), write_session() as s:
-        link = action_links.issue(
-            s,
-            purpose="approve_rfc",
-            subject_type="rfc",
-            subject_id=rfc.id,
-            subject_version=rfc.version,
-            person_id=team.sponsor.id,
-            lifetime=timedelta(days=60),
+        link = s.get(
+            ActionToken,
+            action_links.issue(
+                s,
+                purpose="approve_rfc",
+                subject_type="rfc",
+                subject_id=rfc.id,
+                subject_version=rfc.version,
+                person_id=team.sponsor.id,
+                lifetime=timedelta(days=60),
+            ),
         )
         if decoy == "other_version":
             link.subject_version = rfc.version - 1
