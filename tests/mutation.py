@@ -25,6 +25,7 @@ from pathlib import Path
 
 # module -> (the mutants to run, as a mutmut name pattern; the test files that cover it)
 CC, PL, API = "tests/change_control/", "tests/platform/", "tests/api/"
+PF = "tests/performance/"
 RULES: dict[str, tuple[str, list[str]]] = {
     # permissions and roles
     "services/change_control/roles.py": (
@@ -121,6 +122,31 @@ RULES: dict[str, tuple[str, list[str]]] = {
             API + "test_pages_hostile.py",
             API + "test_outsiders.py",
         ],
+    ),
+    # performance: what a figure may be, who may enter it, the one way to enter it, the chase
+    "services/performance/figures.py": (
+        "services.performance.figures.*",
+        [PF + "test_figures.py", PF + "test_entry_pages.py", PF + "test_figure_page.py"],
+    ),
+    "services/performance/one_figure.py": (
+        "services.performance.one_figure.*",
+        [PF + "test_figure_page.py", PF + "test_figures.py"],
+    ),
+    "services/performance/access.py": (
+        "services.performance.access.*",
+        [PF + "test_figure_page.py", PF + "test_reports.py", API + "test_outsiders.py"],
+    ),
+    "services/performance/entry.py": (
+        "services.performance.entry.*",
+        [PF + "test_entry_pages.py", PF + "test_figures.py"],
+    ),
+    "services/performance/rag.py": (
+        "services.performance.rag.*",
+        [PF + "test_rag.py", PF + "test_reports.py"],
+    ),
+    "services/performance/chasing.py": (
+        "services.performance.chasing.*",
+        [PF + "test_chase.py", PF + "test_cli_performance.py"],
     ),
     "api/pages/common.py": (
         "api.pages.common.*",

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from core.settings import get_settings
 from models.performance import Polarity, Rag
 
 
+@lru_cache(maxsize=65536)  # a scorecard's targets and tolerances repeat; values often do
 def _d(value: float) -> Decimal:
     return Decimal(repr(float(value)))
 
@@ -27,6 +29,9 @@ def tolerance(target: float, own: float | None) -> Decimal:
     return abs(_d(target)) * share
 
 
+_POLARITY = {p.value: p for p in Polarity}  # str or member (they hash alike) -> member
+
+
 def judge(
     value: float | None, target: float | None, *, polarity: Polarity | str, own: float | None
 ) -> Rag:
@@ -34,7 +39,7 @@ def judge(
     if value is None or target is None:
         return Rag.grey
     v, t = _d(value), _d(target)
-    miss = t - v if Polarity(polarity) is Polarity.higher_better else v - t
+    miss = t - v if _POLARITY[polarity] is Polarity.higher_better else v - t
     if miss <= 0:
         return Rag.green
     if miss <= tolerance(target, own):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import case, insert, or_, update
@@ -15,7 +16,23 @@ from services.platform import subjects
 subjects.register_link("sign_in", "/sign-in/")
 
 
-_ISSUE = insert(ActionToken.__table__).returning(ActionToken.__table__.c.id)  # type: ignore[attr-defined]
+# Built once. RETURNING gives each new id with its hash (unique), by which the ids are put
+# back in the order the links were asked for: asking the database to keep that order makes
+# SQLite insert one row per statement.
+_ISSUE = insert(ActionToken.__table__).returning(  # type: ignore[attr-defined]
+    ActionToken.__table__.c.id,  # type: ignore[attr-defined]
+    ActionToken.__table__.c.token_hash,  # type: ignore[attr-defined]
+)
+
+
+@dataclass(frozen=True)
+class For:
+    """Whom a link is for and what it is about."""
+
+    person_id: int
+    subject_type: str
+    subject_id: int
+    subject_version: int
 
 
 def issue(
@@ -29,26 +46,45 @@ def issue(
     lifetime: timedelta | None = None,
 ) -> int:
     """Create a token row and return its id; the raw token is derived again when the email
-    is built. One INSERT, built once: the chase issues a link per late officer."""
-    salt = tokens.new_salt()
+    is built."""
+    (link_id,) = issue_each(
+        session,
+        purpose=purpose,
+        links=[For(person_id, subject_type, subject_id, subject_version)],
+        lifetime=lifetime,
+    )
+    return link_id
+
+
+def issue_each(
+    session: Session, *, purpose: str, links: list[For], lifetime: timedelta | None = None
+) -> list[int]:
+    """Links of one purpose for many people and subjects in one INSERT: their ids, in order."""
+    if not links:
+        return []
     now = clock.now()
-    ttl = lifetime or timedelta(days=get_settings().action_link_days)
-    return int(
-        session.execute(
-            _ISSUE,
+    expires = now + (lifetime or timedelta(days=get_settings().action_link_days))
+    rows = []
+    for link in links:
+        salt = tokens.new_salt()
+        rows.append(
             {
                 "purpose": purpose,
-                "subject_type": subject_type,
-                "subject_id": subject_id,
-                "subject_version": subject_version,
-                "person_id": person_id,
+                "subject_type": link.subject_type,
+                "subject_id": link.subject_id,
+                "subject_version": link.subject_version,
+                "person_id": link.person_id,
                 "salt": salt,
                 "token_hash": tokens.hash_token(tokens.derive_token(salt)),
                 "created_at": now,
-                "expires_at": now + ttl,
-            },
-        ).scalar_one()
+                "expires_at": expires,
+            }
+        )
+    made = dict(
+        (row.token_hash, row.id)
+        for row in session.execute(_ISSUE, rows[0] if len(rows) == 1 else rows)
     )
+    return [int(made[row["token_hash"]]) for row in rows]
 
 
 def revoke_for_subject(

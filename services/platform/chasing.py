@@ -148,9 +148,30 @@ class _Run:
     report: ChaseReport
     # recipient id -> the items of their digest
     items: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # link purpose -> (whom and what for, the digest item that carries it), issued together
+    links: dict[str, list[tuple[action_links.For, dict[str, Any]]]] = field(default_factory=dict)
 
     def tell(self, person_id: int, item: dict[str, Any]) -> None:
         self.items.setdefault(person_id, []).append(item)
+
+    def tell_with_link(self, policy: Policy, step: Step, item: dict[str, Any]) -> None:
+        """Tell the step's owner, with a fresh link in the item (issued by `issue_links`)."""
+        assert policy.link_purpose is not None
+        bound = action_links.For(
+            step.owner_id, step.subject_type, step.subject_id, step.subject_version
+        )
+        self.links.setdefault(policy.link_purpose, []).append((bound, item))
+        self.tell(step.owner_id, item)
+
+    def issue_links(self) -> None:
+        """Every link this run gives, one INSERT per purpose, into the items that carry them."""
+        for purpose, wanted in self.links.items():
+            ids = action_links.issue_each(
+                self.session, purpose=purpose, links=[bound for bound, _ in wanted]
+            )
+            for (_, item), link_id in zip(wanted, ids, strict=True):
+                item["action_token_id"] = link_id
+        self.links = {}
 
 
 def due_steps(today: date) -> Any:
@@ -213,9 +234,11 @@ def run(
                 continue
             _reissue_link(chase, policy, step, subject)
     _add_the_rest_they_owe(chase, known)
-    for person_id, items in chase.items.items():
-        _queue_digest(session, person_id, items, today)
-        report.digests += 1
+    chase.issue_links()
+    outbox.queue_each(
+        session, [_digest(person_id, items, today) for person_id, items in chase.items.items()]
+    )
+    report.digests += len(chase.items)
     return report
 
 
@@ -306,21 +329,20 @@ def _remind(chase: _Run, policy: Policy, step: Step, subject: Any) -> bool:
         next_chase_on=next_on,
     ):
         return False
-    token_id = None
-    if policy.link_purpose and policy.needs_link(step, subject):
-        token_id = _issue_link(chase.session, policy, step)
-    chase.tell(
-        step.owner_id,
-        _item(
-            policy,
-            step,
-            "remind",
-            number=number,
-            early=early,
-            due_text=long_date(due),
-            action_token_id=token_id,
-        ),
+    item = _item(
+        policy,
+        step,
+        "remind",
+        number=number,
+        early=early,
+        due_text=long_date(due),
+        action_token_id=None,
     )
+    fresh_link = bool(policy.link_purpose and policy.needs_link(step, subject))
+    if fresh_link:
+        chase.tell_with_link(policy, step, item)
+    else:
+        chase.tell(step.owner_id, item)
     owner = chase.session.get(Person, step.owner_id)
     chase.report.steps.append(
         Done(
@@ -333,7 +355,7 @@ def _remind(chase: _Run, policy: Policy, step: Step, subject: Any) -> bool:
                 if early
                 else f"reminder {number}, due {due.isoformat()}"
             )
-            + (", fresh link" if token_id else ""),
+            + (", fresh link" if fresh_link else ""),
         )
     )
     if not early:
@@ -445,24 +467,11 @@ def _steps_without_a_lasting_link(session: Session, policy: Policy, today: date)
     )
 
 
-def _issue_link(session: Session, policy: Policy, step: Step) -> int:
-    assert policy.link_purpose is not None
-    return action_links.issue(
-        session,
-        purpose=policy.link_purpose,
-        subject_type=step.subject_type,
-        subject_id=step.subject_id,
-        subject_version=step.subject_version,
-        person_id=step.owner_id,
-    )
-
-
 def _reissue_link(chase: _Run, policy: Policy, step: Step, subject: Any) -> None:
     """A fresh link when the owner holds none lasting two working days. Once it is
     issued the owner holds a lasting link, so the next run does not issue another; two runs
     at once would queue the same digest key, so the email still goes once."""
-    link_id = _issue_link(chase.session, policy, step)
-    chase.tell(step.owner_id, _item(policy, step, "link", action_token_id=link_id))
+    chase.tell_with_link(policy, step, _item(policy, step, "link", action_token_id=None))
     owner = chase.session.get(Person, step.owner_id)
     chase.report.steps.append(
         Done(
@@ -475,18 +484,15 @@ def _reissue_link(chase: _Run, policy: Policy, step: Step, subject: Any) -> None
     )
 
 
-def _queue_digest(
-    session: Session, person_id: int, items: list[dict[str, Any]], today: date
-) -> None:
+def _digest(person_id: int, items: list[dict[str, Any]], today: date) -> outbox.Mail:
     """One email listing everything this run tells the person. Its key names the person, the
     day and the items, so a repeated run (which claims nothing new) queues nothing more."""
     keys = ",".join(f"{i['action']}:{i['step_id']}:{i.get('number', '')}" for i in items)
     digest = hashlib.sha256(keys.encode()).hexdigest()[:16]
-    outbox.queue(
-        session,
-        template=DIGEST,
-        to_person_id=person_id,
-        key=f"{DIGEST}:p{person_id}:{today.isoformat()}:{digest}",
+    return outbox.Mail(
+        DIGEST,
+        person_id,
+        f"{DIGEST}:p{person_id}:{today.isoformat()}:{digest}",
         context={"items": items},
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,19 +41,53 @@ def queue(
     reminder run) adds nothing. `expect_status`: the email is dropped at sending time unless
     its subject is still in that status.
     """
-    _insert(
+    queue_each(
         session,
         [
-            _new_row(
-                key,
+            Mail(
                 template,
                 to_person_id,
+                key,
                 context,
                 subject_type,
                 subject_id,
                 expect_status,
                 action_token_id,
             )
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One email for `queue_each`: what `queue` takes."""
+
+    template: str
+    to_person_id: int
+    key: str
+    context: dict[str, Any] | None = None
+    subject_type: str | None = None
+    subject_id: int | None = None
+    expect_status: str | None = None
+    action_token_id: int | None = None
+
+
+def queue_each(session: Session, mails: Iterable[Mail]) -> None:
+    """`queue` for many emails in one INSERT (each still idempotent by its own key)."""
+    _insert(
+        session,
+        [
+            _new_row(
+                m.key,
+                m.template,
+                m.to_person_id,
+                m.context,
+                m.subject_type,
+                m.subject_id,
+                m.expect_status,
+                m.action_token_id,
+            )
+            for m in mails
         ],
     )
 

@@ -41,6 +41,25 @@ def open_steps(
     """One open step per owner, due on `due_on` (a working day the domain chose). The chase
     first looks at it the day after `first_chase_on` (default the due date: a step is first
     chased once late; a domain that reminds before the due date gives an earlier day)."""
+    open_each(
+        session,
+        owed=[(subject, owner) for owner in dict.fromkeys(owners)],
+        kind=kind,
+        due_on=due_on,
+        first_chase_on=first_chase_on,
+    )
+
+
+def open_each(
+    session: Session,
+    *,
+    owed: Iterable[tuple[Subject, int]],
+    kind: str,
+    due_on: date,
+    first_chase_on: date | None = None,
+) -> None:
+    """`open_steps` for many subjects at once, one (subject, owner) pair per step, in one
+    statement: a month's returns open a step each for thousands of officers."""
     now = clock.now()
     rows = [
         {
@@ -54,7 +73,7 @@ def open_steps(
             "next_chase_on": first_chase_on or due_on,
             "reminder_count": 0,
         }
-        for owner in dict.fromkeys(owners)
+        for subject, owner in owed
     ]
     if rows:
         session.execute(_OPEN, rows)
