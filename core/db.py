@@ -6,7 +6,9 @@ instead of failing when one upgrades a read snapshot; reads stay deferred and co
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +22,7 @@ from core.settings import get_settings
 
 T = TypeVar("T")
 V = TypeVar("V")
+SQLITE_BUSY_SECONDS = 15  # how long a SQLite writer waits for the lock before giving up
 _WRITE = "signoff_write"
 _AFTER_COMMIT = "signoff_after_commit"
 
@@ -32,7 +35,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -47,7 +50,9 @@ def make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 15}, pool_size=20
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
+            pool_size=20,
         )
         _configure_sqlite(engine)
         return engine
@@ -73,17 +78,92 @@ def read_session() -> Iterator[Session]:
         yield session
 
 
+class WriterQueue:
+    """This process's SQLite writers, served first come, first served.
+
+    SQLite has one writer at a time. Left to its busy handler, a waiting writer sleeps and
+    retries with growing sleeps while later arrivals take the lock, so under ten concurrent
+    decisions some requests lost for seconds (bench/README.md, decision_http). Queued here,
+    each waits only for those who came before it.
+
+    A thread that already holds its place goes straight on (re-entrant). A wait is bounded by
+    `patience` seconds: a thread that holds a write transaction and waits for another thread
+    of this process that writes (a test calling the app inside its own transaction) would
+    otherwise wait for ever. Past the bound the writer goes on to SQLite's own busy handling,
+    which answers "database is locked" as it always did.
+    """
+
+    def __init__(self, patience: float) -> None:
+        self.patience = patience
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+        self._depth = 0
+        self._waiting: collections.deque[tuple[int, threading.Event]] = collections.deque()
+
+    def enter(self) -> bool:
+        """Wait for this thread's turn; False if it did not come within `patience`."""
+        me = threading.get_ident()
+        with self._lock:
+            if self._owner == me:
+                self._depth += 1
+                return True
+            if self._owner is None and not self._waiting:
+                self._owner, self._depth = me, 1
+                return True
+            turn = (me, threading.Event())
+            self._waiting.append(turn)
+        turn[1].wait(self.patience)
+        with self._lock:
+            if self._owner == me:
+                return True  # handed over, perhaps just as the wait ran out
+            self._waiting.remove(turn)
+            return False
+
+    def leave(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth:
+                return
+            if self._waiting:
+                self._owner, event = self._waiting.popleft()
+                self._depth = 1
+                event.set()
+            else:
+                self._owner = None
+
+
+_queues: dict[str, WriterQueue] = {}  # one per SQLite database file
+_queues_lock = threading.Lock()
+
+
+def _queue_for(engine: Engine) -> WriterQueue | None:
+    if engine.dialect.name != "sqlite":
+        return None  # PostgreSQL takes concurrent writers; its row locks queue them fairly
+    key = str(engine.url)
+    with _queues_lock:
+        return _queues.setdefault(key, WriterQueue(patience=SQLITE_BUSY_SECONDS))
+
+
 @contextlib.contextmanager
 def write_session() -> Iterator[Session]:
-    """One transaction: committed on success, rolled back on any exception."""
-    bind = get_engine().execution_options(**{_WRITE: True})
-    with Session(bind, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    """One transaction: committed on success, rolled back on any exception. On SQLite the
+    process's writers take turns in arrival order (`WriterQueue`)."""
+    engine = get_engine()
+    writers = _queue_for(engine)
+    queued = writers is not None and writers.enter()
+    try:
+        bind = engine.execution_options(**{_WRITE: True})
+        with Session(bind, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        if queued:
+            assert writers is not None
+            writers.leave()
     for callback in session.info.get(_AFTER_COMMIT, {}).values():
         callback()
 

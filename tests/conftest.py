@@ -167,3 +167,13 @@ def client(app: Any) -> Iterator[Any]:
 @pytest.fixture
 def deliver_outbox(env: Any) -> Callable[[], Any]:
     return deliver
+
+
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """Ids that can be passed back to pytest on a command line ("Steve_Hampson"), as
+    `make mutation` (mutmut) does."""
+    from support.ids import case_id
+
+    if isinstance(val, bytes):
+        return case_id(val.decode("latin-1"))
+    return case_id(val) if isinstance(val, str) else None

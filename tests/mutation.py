@@ -130,11 +130,16 @@ RULES: dict[str, tuple[str, list[str]]] = {
     ),
     "services/performance/one_figure.py": (
         "services.performance.one_figure.*",
-        [PF + "test_figure_page.py", PF + "test_figures.py"],
+        [PF + "test_figure_page.py", PF + "test_figures.py", API + "test_api_performance.py"],
     ),
     "services/performance/access.py": (
         "services.performance.access.*",
-        [PF + "test_figure_page.py", PF + "test_reports.py", API + "test_outsiders.py"],
+        [
+            PF + "test_figure_page.py",
+            PF + "test_reports.py",
+            API + "test_outsiders.py",
+            API + "test_api_performance.py",
+        ],
     ),
     "services/performance/entry.py": (
         "services.performance.entry.*",
@@ -158,9 +163,8 @@ RULES: dict[str, tuple[str, list[str]]] = {
         ],
     ),
 }
-# Not tests/api/test_api_rfcs.py or test_api_integrator.py: mutmut re-selects tests by node
-# id, and ids such as `test_malformed_project_is_422[sqlite-{"code": null}]` cannot be passed
-# back to pytest.
+# mutmut re-selects tests by node id, so every id must survive a command line: tests/conftest.py
+# and support/ids.py keep them free of spaces, quotes and brackets.
 MAX_CHILDREN = 2
 KILLED = ("killed", "timeout")  # a mutant that makes a test hang is caught too
 

@@ -12,6 +12,7 @@ import json
 
 import pytest
 from support.factories import MINOR
+from support.ids import case_id
 
 RFC = {"title": "Combine tasks 1.2 and 2.1", "description": "Merge the two tasks."}
 
@@ -266,7 +267,7 @@ BAD_PARAMS = [
 @pytest.mark.parametrize(
     ("params", "code", "field"),
     BAD_PARAMS,
-    ids=lambda v: json.dumps(v)[:30] if isinstance(v, dict) else str(v),
+    ids=case_id,
 )
 def test_malformed_list_parameters_are_refused(client, factory, team, db, params, code, field):
     factory.rfc(team)

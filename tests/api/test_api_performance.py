@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
+from support.ids import case_id
 from support.performance import at, card_rows, file_rows, import_card, import_people, registered
 
 from core import clock
@@ -511,9 +512,7 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("body", "field"), HOSTILE, ids=lambda v: v if isinstance(v, str) else repr(v)[:40]
-)
+@pytest.mark.parametrize(("body", "field"), HOSTILE, ids=case_id)
 def test_a_hostile_figure_is_422_naming_the_field_and_changes_nothing(
     client, db, sample, auth, body, field
 ):
@@ -615,7 +614,7 @@ REVISED = {"actual": 90, "estimate": 100, "commentary": "Catching up.", "reason"
         (REVISED | {"version": 2}, 409, None),
         (REVISED | {"version": 1, "actual": 120}, 422, "actual"),
     ],
-    ids=["no reason", "blank reason", "long reason", "no version", "null version", "stale", "bad"],
+    ids=["no_reason", "blank_reason", "long_reason", "no_version", "null_version", "stale", "bad"],
 )
 def test_a_revision_needs_a_reason_and_the_version_read(
     client, db, sample, auth, body, status, field
@@ -696,7 +695,7 @@ def test_two_first_entries_racing_one_wins(client, db, sample, auth):
         (figure_url("C1") + "/override", {"current": "red", "reason": "Feels worse."}, None),
         (override_url(period="2009-3"), OVERRIDE, "period"),
     ],
-    ids=lambda v: repr(v)[:40],
+    ids=case_id,
 )
 def test_a_bad_override_is_422_and_changes_nothing(client, db, sample, auth, url, body, field):
     headers = auth()

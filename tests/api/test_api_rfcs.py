@@ -11,6 +11,7 @@ import json
 
 import pytest
 from support.factories import MAJOR, MINOR
+from support.ids import case_id
 
 WRITES = ("rfc", "outbox_message", "step", "action_token", "project", "person")
 
@@ -150,7 +151,7 @@ def test_only_admins_register_projects(client, factory, team, db):
         {"objective": "o" * 2001},
         {"manager_email": ["a@b.example"]},
     ],
-    ids=lambda c: json.dumps(c)[:40],
+    ids=case_id,
 )
 def test_malformed_project_is_422(client, factory, team, db, change):
     body = {k: v for k, v in (project_body(team) | change).items() if v is not None}
@@ -271,7 +272,7 @@ def test_raise_an_rfc(client, factory, team, db):
         {"description": "bell\x07"},
         {"title": "del\x7f"},
     ],
-    ids=lambda c: json.dumps(c)[:40],
+    ids=case_id,
 )
 def test_malformed_rfc_is_422(client, factory, team, db, change):
     body = {k: v for k, v in (RFC | change).items() if v is not None}
@@ -554,7 +555,7 @@ def test_classification(client, factory, db, tolerance, impact, classification):
         {"products_affected": "p" * 10_001},
         {"recommendation": "nul\x00"},
     ],
-    ids=lambda c: json.dumps(c)[:40],
+    ids=case_id,
 )
 def test_malformed_impact_is_422(client, factory, team, db, change):
     rfc = factory.in_status(team, "impact_analysis")

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
+from support.ids import case_id
 from support.performance import at, card_rows, import_card
 
 from core import clock
@@ -129,7 +130,7 @@ BAD_VALUES = [
 ]
 
 
-@pytest.mark.parametrize("case,value,message", BAD_VALUES, ids=[c[0] for c in BAD_VALUES])
+@pytest.mark.parametrize("case,value,message", BAD_VALUES, ids=[case_id(c[0]) for c in BAD_VALUES])
 def test_a_bad_figure_is_named_and_nothing_is_saved(client, db, opened, case, value, message):
     item = opened["items"]["PP18"]  # a percentage, higher is better
     form = _good(opened["items"]) | {f"f{item.measure.id}_actual": value}
