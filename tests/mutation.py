@@ -75,6 +75,7 @@ RULES: dict[str, tuple[str, list[str]]] = {
     "services/platform/action_links.py": (
         "services.platform.action_links.*",
         [
+            PL + "test_link_rules.py",
             PL + "test_links.py",
             CC + "test_reminders.py",
             PL + "test_email.py",
