@@ -1,4 +1,4 @@
-"""Steps: open one for a person, close a subject's steps (and its links) in one call.
+"""Steps: open them for people, complete one, close a subject's steps in one statement.
 
 A subject is what the steps are about, as (type, id, version). A step that needs several
 people (all the signatories of a plan version) is several rows with the same subject and
@@ -16,7 +16,6 @@ from sqlmodel import Session, col, select
 
 from core import clock
 from models import Step
-from services.platform import action_links
 
 
 @dataclass(frozen=True)
@@ -30,23 +29,15 @@ _OPEN = insert(Step.__table__)  # type: ignore[attr-defined]  # Core: built once
 
 
 def open_steps(
-    session: Session,
-    *,
-    subject: Subject,
-    kind: str,
-    owners: Iterable[int],
-    due_on: date,
-    first_chase_on: date | None = None,
+    session: Session, *, subject: Subject, kind: str, owners: Iterable[int], due_on: date
 ) -> None:
-    """One open step per owner, due on `due_on` (a working day the domain chose). The chase
-    first looks at it the day after `first_chase_on` (default the due date: a step is first
-    chased once late; a domain that reminds before the due date gives an earlier day)."""
+    """One open step per owner, due on `due_on` (a working day the domain chose), first chased
+    the working day after it."""
     open_each(
         session,
         owed=[(subject, owner) for owner in dict.fromkeys(owners)],
         kind=kind,
         due_on=due_on,
-        first_chase_on=first_chase_on,
     )
 
 
@@ -59,7 +50,9 @@ def open_each(
     first_chase_on: date | None = None,
 ) -> None:
     """`open_steps` for many subjects at once, one (subject, owner) pair per step, in one
-    statement: a month's returns open a step each for thousands of officers."""
+    statement: a month's returns open a step each for thousands of officers. The chase first
+    looks at them the day after `first_chase_on` (default the due date: a step is first chased
+    once late; a domain that reminds before the due date gives an earlier day)."""
     now = clock.now()
     rows = [
         {
@@ -84,13 +77,10 @@ def close_steps(
     *,
     subject: Subject,
     outcome: str,
-    revoke_links: str | None = None,
     kinds: Iterable[str] | None = None,
 ) -> None:
-    """Close the subject's open steps, and with `revoke_links` (a link purpose) its live links.
-
-    At most two UPDATEs, each matching only open rows; nothing is read first.
-    """
+    """Close the subject's open steps (of `kinds`, if given): one UPDATE matching only open
+    rows; nothing is read first. Its links are the workflow's `CloseSteps` to revoke."""
     now = clock.now()
     closing = update(Step).where(
         col(Step.subject_type) == subject.type,
@@ -102,10 +92,6 @@ def close_steps(
     session.execute(
         closing.values(closed_at=now, outcome=outcome).execution_options(synchronize_session=False)
     )
-    if revoke_links:
-        action_links.revoke_for_subject(
-            session, purpose=revoke_links, subject_type=subject.type, subject_id=subject.id
-        )
 
 
 def complete(session: Session, *, subject: Subject, kind: str, owner_id: int, outcome: str) -> bool:

@@ -72,6 +72,31 @@ def test_a_persons_open_subjects_are_those_they_owe_a_step_on(factory):
         )
 
 
+def test_a_step_is_completed_and_counted_only_on_its_own_subject_and_kind(factory):
+    """Steps that differ from PLAN_V1's `sign` step in one way each: another subject type with
+    the same id, another subject, another kind. None is completed, counted or listed with it."""
+    a = factory.person("Signatory").id
+    decoys = {
+        "other type": steps.Subject("figure_return", 41, 1),
+        "other subject": steps.Subject("plan_version", 42, 1),
+    }
+    with write_session() as s:
+        steps.open_steps(s, subject=PLAN_V1, kind="sign", owners=[a], due_on=_day())
+        steps.open_steps(s, subject=PLAN_V1, kind="supply_section", owners=[a], due_on=_day())
+        for subject in decoys.values():
+            steps.open_steps(s, subject=subject, kind="sign", owners=[a], due_on=_day())
+    with write_session() as s:
+        assert steps.complete(s, subject=PLAN_V1, kind="sign", owner_id=a, outcome="signed")
+        assert steps.outcomes(s, subject=PLAN_V1, kind="sign") == ["signed"]
+        assert steps.outcomes(s, subject=PLAN_V1, kind="supply_section") == [None]
+        for what, subject in decoys.items():
+            assert steps.outcomes(s, subject=subject, kind="sign") == [None], what
+        owed = list(s.exec(steps.open_subject_ids(s, subject_type="plan_version", owner_id=a)))
+        assert sorted(owed) == [41, 42]  # the supply_section step on 41, and 42; not the return
+        returns = steps.open_subject_ids(s, subject_type="figure_return", owner_id=a)
+        assert list(s.exec(returns)) == [41]
+
+
 def _day():  # type: ignore[no-untyped-def]
     from datetime import date
 
