@@ -551,21 +551,22 @@ def test_a_commentary_of_2000_characters_is_kept(client, sample, auth):
 
 
 @pytest.mark.parametrize(
-    ("period", "code"),
+    ("period", "code", "says"),
     [
-        ("2009-11", "invalid"),  # NI016 is quarterly: no November figure
-        ("2010-03", "invalid"),  # not ended by 20 January 2010
-        ("1999-12", "invalid"),
-        ("2009-13", "validation_failed"),
-        ("2009-1", "validation_failed"),
-        ("2009-12%27--", "validation_failed"),
+        ("2009-11", "invalid", "NI016 is collected quarterly: it has no figure for November 2009"),
+        ("2010-03", "invalid", "March 2010 has not ended yet"),  # not ended by 20 January 2010
+        ("1999-12", "invalid", ""),
+        ("2009-13", "validation_failed", ""),
+        ("2009-1", "validation_failed", ""),
+        ("2009-12%27--", "validation_failed", ""),
     ],
 )
-def test_a_figure_for_a_period_it_cannot_have_is_422(client, db, sample, auth, period, code):
+def test_a_figure_for_a_period_it_cannot_have_is_422(client, db, sample, auth, period, code, says):
     headers = auth(DATA_SOURCE)
     before = db.snapshot()
     r = client.put(figure_url(period=period), json=GOOD, headers=headers)
-    assert problem(r, 422, field="period")["code"] == code
+    body = problem(r, 422, field="period")
+    assert body["code"] == code and says in r.text
     assert db.snapshot() == before
 
 
