@@ -538,3 +538,25 @@ def test_a_hostile_rejection_reason_is_escaped_in_the_decision_email(factory, te
         assert "Reason: &lt;script&gt;alert(" in mail.html
         assert "&lt;a href=&#34;https://evil.example&#34;&gt;" in mail.html
         assert reason in mail.text  # plain text carries it as typed
+
+
+@pytest.mark.parametrize("major", [True, False])
+def test_a_request_for_a_decision_withdrawn_before_it_is_sent_is_not_sent(
+    factory, team, db, smtp, major
+):
+    """Major: the sponsor's "Approval needed" with its link. Minor, after the requester's edit
+    sends it back for decision: the PM's "decision needed". Either is dropped at sending time
+    once the RFC has been withdrawn, and the person is told of the withdrawal instead."""
+    rfc = factory.in_status(team, "awaiting_approval", major=major)
+    deliver()
+    smtp.reset()
+    rfc = factory.edit(rfc, team.officer)  # a new version: a new request for a decision
+    asked = team.sponsor if major else team.manager
+    waiting = [m for m in db.outbox() if m.status == "queued" and m.to_person_id == asked.id]
+    assert [m.template for m in waiting] == ["approval_request" if major else "decision_needed"]
+    factory.withdraw(rfc, team.officer)
+    deliver()
+    subjects = [m.subject for m in smtp.to(asked.email)]
+    assert subjects and all("withdrawn" in s.lower() for s in subjects), subjects
+    (dropped,) = [m for m in db.outbox() if m.id == waiting[0].id]
+    assert dropped.status == "dropped"
