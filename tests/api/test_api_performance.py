@@ -719,3 +719,17 @@ def test_an_override_is_withdrawn_with_nulls_and_audited(client, sample, auth):
         events = s.exec(select(AuditEvent).where(AuditEvent.action == "override")).all()
     assert len(events) == 2 and all(e.actor_id == registered()[RESPONSIBLE].id for e in events)
     assert json.dumps([e.detail for e in events]).count("red->amber") == 2
+
+
+def test_a_first_figure_for_one_period_is_not_taken_for_a_revision_of_another(client, sample, auth):
+    """C2 has December's figure from the file; September's is entered as new, without a
+    version or a reason, and December's stays as it was."""
+    headers = auth(OTHER_OFFICER)
+    december = client.get(f"{CARD}/measures/C2", headers=headers).json()
+    body = {"actual": 90, "estimate": 100, "commentary": "Catching up."}
+    r = client.put(figure_url("C2", "2009-09"), json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    assert (r.json()["period"], r.json()["version"], r.json()["actual"]) == ("2009-09", 1, 90)
+    after = client.get(f"{CARD}/measures/C2", headers=headers).json()
+    by_period = {f["period"]: f for f in after["figures"]}
+    assert by_period["2009-12"] == {f["period"]: f for f in december["figures"]}["2009-12"]
