@@ -174,6 +174,12 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
     session.info.setdefault(_AFTER_COMMIT, {})[callback] = callback
 
 
+def in_chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    """Ids a few hundred at a time, for `IN` lists under the databases' parameter limits."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
 class CachedReads:
     """Rows read once for a batch of work, by primary key, and what was worked out from them.
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from core import clock
+from core.db import in_chunks
 from models.performance import (
     Figure,
     FigureReturn,
@@ -179,8 +180,7 @@ def _typed(value: float | None) -> str:
 def _rows(session: Session, table: Any, ids: list[int]) -> dict[int, list[Any]]:
     """A table's rows (targets or figures) of these measures, by measure, oldest period first."""
     found: dict[int, list[Any]] = defaultdict(list)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in in_chunks(ids, CHUNK):
         query = select(table).where(col(table.measure_id).in_(chunk)).order_by(col(table.period))
         for row in session.exec(query):
             found[row.measure_id].append(row)

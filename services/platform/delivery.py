@@ -12,13 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from jinja2 import TemplateError
 from sqlmodel import col, select
 
-from core.db import CachedReads, read_session, write_session
+from core.db import CachedReads, in_chunks, read_session, write_session
 from core.mail import (
     PermanentFailure,
     SmtpPool,
@@ -149,9 +148,9 @@ def _prime(reads: CachedReads, claimed: list[OutboxMessage]) -> None:
         item.get("action_token_id") for m in claimed for item in m.context.get("items", ())
     ]
     links = sorted({int(i) for i in wanted if i is not None})
-    for chunk in _chunks(people):
+    for chunk in in_chunks(people):
         reads.hold(Person, reads.session.exec(select(Person).where(col(Person.id).in_(chunk))))
-    for chunk in _chunks(links):
+    for chunk in in_chunks(links):
         reads.hold(
             ActionToken,
             reads.session.exec(select(ActionToken).where(col(ActionToken.id).in_(chunk))),
@@ -166,13 +165,8 @@ def _prime(reads: CachedReads, claimed: list[OutboxMessage]) -> None:
     for name, ids in about.items():
         kind = subjects.get(name)
         if kind.prefetch is not None:
-            for chunk in _chunks(sorted(ids)):
+            for chunk in in_chunks(sorted(ids)):
                 kind.prefetch(reads, chunk)
-
-
-def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 async def _deliver_one(
