@@ -8,3 +8,4 @@ import services.change_control.chasing  # noqa: F401
 import services.change_control.subject  # noqa: F401
 import services.performance.chasing  # noqa: F401
 import services.performance.subject  # noqa: F401
+import services.planning.subject  # noqa: F401

@@ -1,0 +1,1 @@
+"""The annual service-planning cycle: cycles, service plans, sign-off, loading for monitoring."""
