@@ -306,3 +306,61 @@ def test_performance_migration_keeps_people_and_goes_back_with_figures_in(db_url
     ]
     assert _rows(db_url, "SELECT code FROM project") == [("CSE",)]
     upgrade(db_url, "head")
+
+
+def test_planning_migration_adds_its_tables_beside_live_rows_and_goes_back(db_url, env):
+    """0006 adds the planning tables on a database holding people, an RFC and a scorecard;
+    nothing existing changes. Back down with a cycle, a plan, a version and a signature in,
+    every other row stays."""
+    downgrade(db_url, "base")
+    upgrade(db_url, "0005")
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        for sql in LIVE_ROWS[:3]:
+            conn.execute(text(sql))
+    engine.dispose()
+    before = _rows(db_url, "SELECT id, name, email FROM person ORDER BY id")
+    upgrade(db_url, "0006")
+    assert _rows(db_url, "SELECT id, name, email FROM person ORDER BY id") == before
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO planning_cycle (id, year, opens_on, objectives_by, drafts_due,"
+                " signoff_by, created_at, version) VALUES (1, 2010, '2009-06-01', '2009-07-31',"
+                " '2009-11-30', '2010-03-31', '2009-06-01 09:00:00', 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO service_plan (id, cycle_id, service_area, owner_id, owner_title,"
+                " status, version, content, created_at, updated_at) VALUES (1, 1,"
+                " 'Community and Customer Services', 2, 'Corporate Manager', 'submitted', 3,"
+                " '{}', '2009-06-01 09:00:00', '2010-02-01 09:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO plan_signatory (id, plan_id, person_id, role, portfolio, position)"
+                " VALUES (1, 1, 1, 'portfolio_holder', 'Partnerships', 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO plan_version (id, plan_id, number, content, signatories,"
+                " submitted_by_id, submitted_at, note) VALUES (1, 1, 1, '{}', '[]', 2,"
+                " '2010-02-01 09:00:00', '')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO plan_response (id, plan_id, version_id, person_id, kind, comment,"
+                " at, via_link) VALUES (1, 1, 1, 1, 'signed', '', '2010-02-02 09:00:00', true)"
+            )
+        )
+    engine.dispose()
+    downgrade(db_url, "0005")
+    assert "service_plan" not in inspect(create_engine(db_url)).get_table_names()
+    assert _rows(db_url, "SELECT id, name, email FROM person ORDER BY id") == before
+    assert _rows(db_url, "SELECT code FROM project") == [("CSE",)]
+    upgrade(db_url, "head")
