@@ -116,9 +116,10 @@ def test_an_expired_link_is_not_valid_and_signs_nothing(ccs: Any) -> None:
 
 
 def test_a_signatory_changed_between_versions(ccs: Any) -> None:
+    from support.planning import actor, signatories
+
     from services.planning import signoff
     from services.planning.schemas import SignatoryIn
-    from support.planning import actor, signatories
 
     _submitted(ccs)
     old, new = ccs.by_email(PAIRS[2][1]), ccs.by_email("cllr.gale@scambs.example")
@@ -133,19 +134,18 @@ def test_a_signatory_changed_between_versions(ccs: Any) -> None:
     raw = links(ccs.plan.id)
     assert new.id in raw and old.id not in raw
     with read_session() as s:
-        changed = s.exec(
-            select(AuditEvent).where(AuditEvent.action == "change_signatories")
-        ).one()
+        changed = s.exec(select(AuditEvent).where(AuditEvent.action == "change_signatories")).one()
     assert old.name in changed.detail and new.name in changed.detail
-    for person_id, token in raw.items():
+    for token in raw.values():
         respond(token)
     assert plan(ccs.plan.id).status == PlanStatus.approved
 
 
 def test_only_the_performance_team_changes_signatories(ccs: Any) -> None:
+    from support.planning import actor
+
     from services.planning import signoff
     from services.platform.errors import Forbidden
-    from support.planning import actor
 
     with write_session() as session, pytest.raises(Forbidden):
         signoff.set_signatories(session, plan_id=ccs.plan.id, named=[], actor=actor(ccs.owner))
@@ -154,26 +154,36 @@ def test_only_the_performance_team_changes_signatories(ccs: Any) -> None:
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_racing_last_signatures_approve_the_plan_once(ccs: Any) -> None:
+    """The last two signatories sign at once: the second waits for the first's transaction
+    (the plan's row lock) and then sees its signature, so the plan is approved, once. Without
+    the lock each would see the other still to sign, and the plan would never be approved."""
+    from services.planning import signoff
+    from services.planning.schemas import Response
+
     _submitted(ccs)
     signers = _signers(ccs)
     raw = links(ccs.plan.id)
     for person in signers[:-2]:
         respond(raw[person.id])
     errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
+    second_done = threading.Event()
 
-    def sign(token: str) -> None:
-        barrier.wait()
+    def second() -> None:
         try:
-            respond(token)
+            respond(raw[signers[-1].id])
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
+        second_done.set()
 
-    threads = [threading.Thread(target=sign, args=(raw[p.id],)) for p in signers[-2:]]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with write_session() as first:
+        signoff.respond_by_link(
+            first, raw=raw[signers[-2].id], data=Response(answer="sign"), address="192.0.2.1"
+        )
+        racer = threading.Thread(target=second)
+        racer.start()
+        # The second signature must wait for this transaction, not run beside it.
+        assert not second_done.wait(timeout=1.0)
+    racer.join(timeout=30)
     assert errors == []
     assert plan(ccs.plan.id).status == PlanStatus.approved
     with read_session() as s:

@@ -128,9 +128,7 @@ def links(plan_id: int, *, live_only: bool = True) -> dict[int, str]:
         ).all()
     found = {}
     for row in rows:
-        if live_only and (
-            row.used_at or row.revoked_at or row.expires_at <= clock.now()
-        ):
+        if live_only and (row.used_at or row.revoked_at or row.expires_at <= clock.now()):
             continue
         found[row.person_id] = tokens.derive_token(row.salt)
     return found
