@@ -141,6 +141,9 @@ def _prepare() -> None:
     from services.performance.demo import load_demo as load_performance_demo
 
     print(f"  {load_performance_demo()}", flush=True)
+    from services.planning.demo import load_demo as load_planning_demo
+
+    print(f"  {load_planning_demo()}", flush=True)
 
 
 def _deliver_now(api: str) -> None:

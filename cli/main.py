@@ -260,6 +260,9 @@ def _load_demo(args: argparse.Namespace) -> int:
         from services.performance.demo import load_demo as load_performance_demo
 
         print(load_performance_demo())
+        from services.planning.demo import load_demo as load_planning_demo
+
+        print(load_planning_demo())
     except DemoDataError as exc:  # nothing was loaded: the transaction rolled back
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -341,7 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_performance_parsers(sub)
     sub.add_parser(
-        "load-demo", help="load the CSE demo project and the CCS scorecard"
+        "load-demo",
+        help="load the CSE demo project, the CCS scorecard and the CCS service plan 2010/11",
     ).set_defaults(func=_load_demo)
 
     demo = sub.add_parser("demo", help="run the whole demo on embedded defaults")

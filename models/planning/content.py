@@ -177,6 +177,11 @@ class Target(BaseModel):
     on: date | None = None  # a milestone's month ("May 2010": its last day)
     note: str = Field(default="", max_length=LINE_MAX)  # "09-10 assessment"
 
+    @field_validator("text", "note")
+    @classmethod
+    def _visible(cls, v: str) -> str:
+        return free_text(v)  # a spreadsheet cell may hold a line break; nothing hidden
+
 
 class OperationalRow(BaseModel):
     """One row of the operational plan: an indicator or SMART milestone with three years'

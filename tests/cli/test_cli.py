@@ -157,8 +157,10 @@ def test_load_demo_twice_is_idempotent_and_outbox_deliver_sends_to_smtp(cli, db,
     import yaml
 
     demo = yaml.safe_load((ROOT / "data" / "cse_project.yaml").read_text())
-    with (ROOT / "data" / "ccs_people.csv").open(newline="") as f:
-        officers = {row["email"] for row in csv.DictReader(f)}
+    officers = set()
+    for name in ("ccs_people.csv", "ccs_councillors.csv"):
+        with (ROOT / "data" / name).open(newline="") as f:
+            officers |= {row["email"] for row in csv.DictReader(f)}
     everyone = {p["email"] for p in demo["people"]} | officers
     assert sorted(row[1] for row in snapshot["person"]) == sorted(everyone)
     assert len(snapshot["stage"]) == len(demo["stages"])
@@ -195,6 +197,16 @@ def test_load_demo_twice_is_idempotent_and_outbox_deliver_sends_to_smtp(cli, db,
     assert mail.subject == "Approval needed: CSE-RFC-003 (major change)"
     page = client.get(mail.link().removeprefix("http://testserver"))
     assert page.status_code == 200 and "CSE-RFC-003" in page.text
+    # The service plan's four signatories still to sign get links that work today.
+    asked = sorted(
+        m.rcpt_tos[0] for m in smtp.messages if m.subject.startswith("Please sign: Community")
+    )
+    assert asked == [
+        "cllr.dunn@scambs.example",
+        "cllr.ellis@scambs.example",
+        "cllr.fisher@scambs.example",
+        "paul.howes@scambs.example",
+    ]
     assert {m.status for m in db.outbox()} == {"sent"}
 
     again = cli("outbox", "deliver", "--once")
