@@ -82,7 +82,7 @@ def import_scorecard(
 
     tabular.require_columns(rows, COLUMNS, filename)
     lines, errors = [], []
-    for n, row in enumerate(rows, start=2):
+    for n, row in tabular.numbered(rows):
         try:
             lines.append(Line(n, _check(row)))
         except ValueError as exc:

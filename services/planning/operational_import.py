@@ -45,7 +45,7 @@ def read_operational_plan(data: bytes, filename: str) -> list[OperationalRow]:
             f"a plan has at most {YEARS}."
         )
     out, errors = [], []
-    for n, row in enumerate(rows, start=2):  # row 1 is the header
+    for n, row in tabular.numbered(rows):
         try:
             out.append(_row(row, years))
         except ValueError as exc:  # pydantic's ValidationError is a ValueError

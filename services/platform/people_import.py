@@ -33,7 +33,7 @@ def import_people(
     """Register or update everyone in the rows and set their line managers."""
     tabular.require_columns(rows, COLUMNS, filename)
     checked, errors = [], []
-    for n, row in enumerate(rows, start=2):
+    for n, row in tabular.numbered(rows):
         try:
             data = PersonCreate(
                 name=row["name"], email=row["email"], job_title=row.get("job_title", "")

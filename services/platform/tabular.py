@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from services.platform.errors import Invalid
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
 MAX_CELL = 10_000
+ROW = "_row"  # the key under which each row holds its number in the file
 
 
 def read(path: str | Path) -> list[dict[str, str]]:
@@ -81,17 +83,26 @@ def _cell(value: Any) -> str:
 
 
 def _keyed(table: list[list[str]], filename: str) -> list[dict[str, str]]:
-    table = [row for row in table if any(str(c).strip() for c in row)]
-    if not table:
+    # Blank rows are skipped, but each row keeps its number in the file (ROW), so a problem
+    # is reported on the row a person sees in their spreadsheet.
+    lines = [(n, row) for n, row in enumerate(table, start=1) if any(str(c).strip() for c in row)]
+    if not lines:
         raise Invalid(f"{filename} is empty.")
-    header = [str(h).strip().lower().replace(" ", "_") for h in table[0]]
+    header = [str(h).strip().lower().replace(" ", "_") for h in lines[0][1]]
     out = []
-    for row in table[1:]:
+    for n, row in lines[1:]:
         cells = [str(c).strip() for c in row] + [""] * (len(header) - len(row))
         if any(len(c) > MAX_CELL for c in cells):
-            raise Invalid(f"{filename} has a cell longer than {MAX_CELL:,} characters.")
-        out.append(dict(zip(header, cells, strict=False)))
+            raise Invalid(f"{filename}: row {n} has a cell longer than {MAX_CELL:,} characters.")
+        out.append(dict(zip(header, cells, strict=False)) | {ROW: str(n)})
     return out
+
+
+def numbered(rows: list[dict[str, str]]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each row with its number in the file (rows built by hand: counted from 2, under a
+    header)."""
+    for position, row in enumerate(rows, start=2):
+        yield int(row.get(ROW) or position), row
 
 
 def require_columns(rows: list[dict[str, str]], needed: list[str], filename: str) -> None:

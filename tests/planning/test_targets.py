@@ -438,7 +438,15 @@ def test_a_line_break_inside_a_target_is_kept():
 
 def test_a_cell_larger_than_any_file_may_hold_is_refused():
     message = refused(edited({(4, "supporting_objective"): "x" * (tabular.MAX_CELL + 1)}))
-    assert message == f"plan.csv has a cell longer than {tabular.MAX_CELL:,} characters."
+    assert message == f"plan.csv: row 4 has a cell longer than {tabular.MAX_CELL:,} characters."
+
+
+def test_a_bad_row_after_a_blank_line_is_named_by_its_row_in_the_file():
+    table = file_table()
+    table[3][table[0].index("indicator")] = ""
+    table.insert(2, [""] * len(table[0]))  # a blank line: the bad row is now line 5
+    message = refused(csv_bytes(table))
+    assert "row 5: indicator is empty" in message and "row 4" not in message
 
 
 def test_more_than_three_years_of_targets_is_refused_not_cut():
