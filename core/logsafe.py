@@ -1,7 +1,9 @@
 """Logging that never writes a live token: sign-in and action-link paths are redacted.
 
 A mail scanner's pre-fetch of `/approvals/<token>` or `/sign-in/<token>` would otherwise put a
-working link in the access log, readable by anyone who can read logs.
+working link in the access log, readable by anyone who can read logs. Every path an action
+link opens (services.platform.subjects.register_link) must be listed in LINK_PREFIXES:
+tests/platform/test_link_rules.py fails for one that is not.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import re
 from typing import Any
 
 # The token is the path segment after these prefixes; anything that could be one is redacted.
-TOKEN_PATH = re.compile(r"(/(?:sign-in|approvals)/)[^/\s?#\"']+")
+LINK_PREFIXES = ("sign-in", "approvals", "figures", "plan-signoff")
+TOKEN_PATH = re.compile(r"(/(?:" + "|".join(LINK_PREFIXES) + r")/)[^/\s?#\"']+")
 REDACTED = r"\1[redacted]"
 
 

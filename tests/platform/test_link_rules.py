@@ -137,3 +137,17 @@ def test_a_move_through_an_expired_link_changes_no_link(decoys):
         )
         s.rollback()  # the caller refuses the move, so its transaction is rolled back
     assert _links() == before
+
+
+def test_every_path_an_action_link_opens_keeps_its_token_out_of_the_logs():
+    """A domain that registers a new link path must also have its tokens redacted in logs: the
+    access log line of a mail scanner's pre-fetch would otherwise hold a working link."""
+    from core import logsafe, tokens
+    from services.platform import subjects
+
+    subjects.names()  # every domain registers its link paths
+    raw = tokens.derive_token(tokens.new_salt())
+    for purpose in sorted(subjects._LINK_PATHS):  # noqa: SLF001 - the registry under test
+        path = subjects.link_path(purpose) + raw
+        line = f'127.0.0.1 - "GET {path}?utm=1 HTTP/1.1" 200; POST {path}/resend'
+        assert raw not in logsafe.redact(line), purpose
