@@ -26,7 +26,7 @@ def _hidden(c: str) -> bool:
 
 def single_line(value: str) -> str:
     """One line of visible text, trimmed; raises ValueError (pydantic shows the message)."""
-    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" for c in value):
         raise ValueError("must be a single line without control characters")
     if any(_hidden(c) for c in value):
         raise ValueError("must not contain invisible or text-direction characters")

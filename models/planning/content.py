@@ -163,6 +163,20 @@ class Section(BaseModel):
     def _who(cls, v: str) -> str:
         return single_line(v)
 
+    @field_validator("rows")
+    @classmethod
+    def _cells(cls, v: list[dict[str, str | int | None]]) -> list[dict[str, str | int | None]]:
+        for row in v:
+            for name, cell in row.items():
+                single_line(name)
+                if isinstance(cell, str):
+                    if len(cell) > 2000:
+                        raise ValueError(f"{name} is longer than 2,000 characters")
+                    free_text(cell)
+                elif isinstance(cell, int) and abs(cell) > 10**13:  # pence: £100bn
+                    raise ValueError(f"{name} is too large")
+        return v
+
 
 class Target(BaseModel):
     """One year's target as the plan wrote it, and what could be read from it. The text is
@@ -172,7 +186,7 @@ class Target(BaseModel):
     text: str = Field(default="", max_length=LINE_MAX)
     kind: Literal["value", "date", "not_applicable", "text", "none"] = "none"
     comparator: Literal["<", "<=", ">", ">=", "="] | None = None
-    value: float | None = None
+    value: float | None = Field(default=None, allow_inf_nan=False)
     unit: str | None = Field(default=None, max_length=40)  # "%", "out of 4", "seconds"
     on: date | None = None  # a milestone's month ("May 2010": its last day)
     note: str = Field(default="", max_length=LINE_MAX)  # "09-10 assessment"

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, mo
 
 from models.planning import SignatoryRole
 from models.planning.content import PlanContent
-from models.text import single_line
+from models.text import free_text, single_line
 
 
 def default_calendar(year: int) -> dict[str, date]:
@@ -106,6 +106,11 @@ class SubmitInput(BaseModel):
     version: int = Field(ge=1)
     note: str = Field(default="", max_length=2000)
 
+    @field_validator("note")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        return free_text(v).strip()  # copied into each signatory's email
+
 
 class Response(BaseModel):
     """A signatory's answer: sign, or ask for changes saying what."""
@@ -113,3 +118,8 @@ class Response(BaseModel):
     model_config = ConfigDict(extra="forbid")
     answer: str = Field(pattern="^(sign|changes)$")
     comment: str = Field(default="", max_length=4000)
+
+    @field_validator("comment")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        return free_text(v)
