@@ -343,6 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli.performance import add_parsers as add_performance_parsers
 
     add_performance_parsers(sub)
+    from cli.planning import add_parsers as add_planning_parsers
+
+    add_planning_parsers(sub)
     sub.add_parser(
         "load-demo",
         help="load the CSE demo project, the CCS scorecard and the CCS service plan 2010/11",

@@ -34,4 +34,7 @@ DEPLOYMENTS = (
     # Daily at 09:00 London time: open the month's returns of figures, chase late figures,
     # and tell the performance team who is still late.
     Deployment("performance-chase", "flows/performance_chase.py:performance_chase", "0 9 * * *"),
+    # Daily at 08:00 London time: the service-planning calendar (kick-off, reminders, chases,
+    # the weekly summary, PP4), before performance-chase opens March's returns in April.
+    Deployment("planning-cycle", "flows/planning_cycle.py:planning_cycle", "0 8 * * *"),
 )
