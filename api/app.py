@@ -128,14 +128,18 @@ def create_app() -> FastAPI:
 
     from api.actions.change_control import router as approvals_router
     from api.actions.performance import router as figures_link_router
+    from api.actions.planning import router as plan_signoff_router
     from api.api_v1.change_control import router as api_router
     from api.api_v1.performance import router as performance_api_router
+    from api.api_v1.planning import router as planning_api_router
     from api.pages.routes import router as pages_router
 
     app.include_router(api_router)
     app.include_router(performance_api_router)
+    app.include_router(planning_api_router)
     app.include_router(approvals_router)
     app.include_router(figures_link_router)
+    app.include_router(plan_signoff_router)
     app.include_router(pages_router)
     if settings.mailbox_enabled:
         from api.pages.mailbox import router as mailbox_router
