@@ -103,6 +103,17 @@ def smtp(smtp_server: SmtpRecorder) -> SmtpRecorder:
     return smtp_server
 
 
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    """One Prefect test server (~25 s to start) for every flow test of the session; yields
+    its API URL."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield str(PREFECT_API_URL.value())
+
+
 # --- environment ----------------------------------------------------------------------------
 
 
