@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from typing import Any
 
 MAX_BODY_BYTES = 256 * 1024
-# Uploads of files to import (a scorecard as CSV or XLSX) may be larger; nothing else is.
+# Uploads of files to import (a scorecard or an operational plan as CSV or XLSX) may be
+# larger, and so may a whole service plan or one of its long sections; nothing else is.
 UPLOAD_PATHS = {"/performance/import": 5 * 1024 * 1024}
+LARGER_PATHS = (
+    (re.compile(r"/planning/plans/\d+/operational"), 5 * 1024 * 1024),
+    (re.compile(r"/planning/plans/\d+/sections/\w+"), 2 * 1024 * 1024),
+    (re.compile(r"/api/v1/plans/\d+"), 2 * 1024 * 1024),
+)
+
+
+def body_limit(path: str, default: int = MAX_BODY_BYTES) -> int:
+    if path in UPLOAD_PATHS:
+        return UPLOAD_PATHS[path]
+    return next((limit for p, limit in LARGER_PATHS if p.fullmatch(path)), default)
 
 _HEADERS = [
     (b"referrer-policy", b"no-referrer"),
@@ -32,7 +45,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = UPLOAD_PATHS.get(scope.get("path", ""), self.limit)
+        limit = body_limit(scope.get("path", ""), self.limit)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None:
             if not declared.isdigit() or int(declared) > limit:
@@ -73,9 +86,16 @@ def _replay(messages: list[dict], then: Any = None) -> Any:
 
 
 async def _reject(scope: dict, send: Any, limit: int) -> None:
-    message = f"The request is larger than {limit // 1024} KB."
-    media_type = b"application/json"
-    body = json.dumps({"detail": message}).encode()
+    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+    message = f"The request is larger than {size}."
+    # A person who posted a form gets a page saying what to do; it is answered before the app
+    # (and its templates) sees the request, so it is plain.
+    media_type = b"text/html; charset=utf-8"
+    body = (
+        '<!DOCTYPE html><html lang="en"><head><title>Too large - Signoff</title></head><body>'
+        f"<h1>What you sent is too large</h1><p>{message} Go back, and send a smaller file "
+        "or shorter text.</p></body></html>"
+    ).encode()
     if scope["path"].startswith("/api/"):  # the API's one error format
         from api.problems import MEDIA_TYPE, problem_bytes
 

@@ -13,6 +13,9 @@ from api.pages import (
     performance,
     performance_admin,
     performance_reports,
+    planning,
+    planning_edit,
+    planning_plan,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -22,6 +25,9 @@ for module in (
     performance,
     performance_admin,
     performance_reports,
+    planning,
+    planning_plan,
+    planning_edit,
     admin,
     info,
 ):

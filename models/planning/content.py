@@ -11,15 +11,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    WithJsonSchema,
+    field_validator,
+)
 
 from models.text import free_text, single_line
 
 TEXT_MAX = 20_000
 LINE_MAX = 300
 ROWS_MAX = 200
+CELL_MAX = 2000
 YEARS = 3  # a plan covers three financial years ("2010/11 to 2012/13")
 
 
@@ -142,10 +151,42 @@ def _line(value: str) -> str:
     return single_line(value)
 
 
+def _cell(value: object) -> str | int | None:
+    """A table cell: text (no hidden characters), an amount in pence (at most £100bn either
+    way), or nothing. One validator, so an error names the cell, not a branch of a union."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > 10**13:
+            raise ValueError("must be at most £100,000,000,000")
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be text or a whole number of pence")
+    if len(value) > CELL_MAX:
+        raise ValueError(f"must be {CELL_MAX:,} characters or fewer")
+    return free_text(value)
+
+
+CellName = Annotated[str, AfterValidator(single_line)]
+Cell = Annotated[
+    str | int | None,
+    PlainValidator(_cell),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "maxLength": CELL_MAX},
+                {"type": "integer"},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
     fields: dict[str, str] = Field(default_factory=dict)
-    rows: list[dict[str, str | int | None]] = Field(default_factory=list, max_length=ROWS_MAX)
+    rows: list[dict[CellName, Cell]] = Field(default_factory=list, max_length=ROWS_MAX)
     to_follow: bool = False
     to_follow_by: str = Field(default="", max_length=120)  # "Finance"
 
@@ -162,20 +203,6 @@ class Section(BaseModel):
     @classmethod
     def _who(cls, v: str) -> str:
         return single_line(v)
-
-    @field_validator("rows")
-    @classmethod
-    def _cells(cls, v: list[dict[str, str | int | None]]) -> list[dict[str, str | int | None]]:
-        for row in v:
-            for name, cell in row.items():
-                single_line(name)
-                if isinstance(cell, str):
-                    if len(cell) > 2000:
-                        raise ValueError(f"{name} is longer than 2,000 characters")
-                    free_text(cell)
-                elif isinstance(cell, int) and abs(cell) > 10**13:  # pence: £100bn
-                    raise ValueError(f"{name} is too large")
-        return v
 
 
 class Target(BaseModel):
@@ -221,6 +248,13 @@ class OperationalRow(BaseModel):
     def _free(cls, v: str) -> str:
         return free_text(v).strip()
 
+    @field_validator("indicator")
+    @classmethod
+    def _said(cls, v: str) -> str:
+        if not v:  # blank once trimmed: stored, it would fail every later read of the plan
+            raise ValueError("enter the indicator or milestone")
+        return v
+
 
 class ImprovementAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -243,6 +277,13 @@ class ImprovementAction(BaseModel):
     @classmethod
     def _free(cls, v: str) -> str:
         return free_text(v).strip()
+
+    @field_validator("action")
+    @classmethod
+    def _said(cls, v: str) -> str:
+        if not v:  # blank once trimmed: stored, it would fail every later read of the plan
+            raise ValueError("enter the action")
+        return v
 
 
 class PlanContent(BaseModel):

@@ -3,9 +3,9 @@
 Once a cycle's sign-off deadline has passed, the share of its plans approved on or before the
 deadline is written, once, as the March figure of measure PP4 on the scorecards of the
 financial year that ends at the deadline (the 2010/11 cycle's PP4 is 2009/10's March figure,
-as in the council's 09/10 scorecard: "83"). It goes through the performance service that
-writes figures, so it is a revision like any other (who: nobody, why: the cycle), and the
-reports and RAG treat it as they treat a figure an officer entered.
+as in the council's 09/10 scorecard: "83"). It is recorded through the hand-over to
+monitoring (services.platform.monitoring), which writes it as a revision like any other (who:
+nobody, why: the cycle), so reports and RAG treat it as a figure an officer entered.
 """
 
 from __future__ import annotations
@@ -19,12 +19,9 @@ from sqlmodel import Session, col, select
 
 from core import clock
 from core.templating import long_date
-from models.performance import Figure, FigureState, Measure, Scorecard
-from models.performance.figures import COMMENTARY_MAX
 from models.planning import PlanningCycle, PlanStatus, ServicePlan
-from services.performance import figures, periods
 from services.planning.plans import cycle_label
-from services.platform import audit
+from services.platform import audit, monitoring
 
 CODE = "PP4"
 
@@ -82,7 +79,7 @@ class Recorded:
     def line(self) -> str:
         head = f"PP4 for the {self.cycle} cycle: {self.value.text()}"
         if self.written:
-            return f"{head}, written as {periods.label(self.period)} on {', '.join(self.written)}"
+            return f"{head}, written as March {self.period[:4]} on {', '.join(self.written)}"
         return f"{head}; {self.why_not}"
 
     def as_dict(self) -> dict[str, object]:
@@ -103,8 +100,8 @@ def record(session: Session, *, cycle: PlanningCycle, today: date) -> Recorded |
         return None
     label = cycle_label(cycle.year)
     # The last month of the financial year that ends at the deadline, the year of the
-    # scorecards below: a calendar moved by hand never puts the figure in another year.
-    period = periods.year_end(cycle.year - 1)
+    # scorecards written: a calendar moved by hand never puts the figure in another year.
+    period = f"{cycle.year}-03"
     value = pp4(session, cycle)
     if value.percent is None:
         # Left unrecorded, so plans added late are still counted; each run says why.
@@ -112,9 +109,22 @@ def record(session: Session, *, cycle: PlanningCycle, today: date) -> Recorded |
     if not _claim(session, cycle):
         return None  # another run recorded it a moment ago
     done = Recorded(label, value, period, True)
-    for measure, card in _measures(session, year=cycle.year - 1):
-        _write(session, measure, period, value, cycle)
-        done.written.append(card.code)
+    commentary = (
+        f"{value.approved_by_deadline} of {value.total} service plans were approved by "
+        f"{long_date(cycle.signoff_by)}."
+        + (f" Not approved by then: {', '.join(value.late)}." if value.late else "")
+    )
+    taken = monitoring.record_figure(
+        session,
+        monitoring.ComputedFigure(
+            code=CODE,
+            year=cycle.year - 1,
+            value=value.percent,
+            commentary=commentary,
+            reason=f"computed from the {label} planning cycle",
+        ),
+    )
+    done.written = taken.where
     if not done.written:
         done.why_not = (
             f"no scorecard for {cycle_label(cycle.year - 1)} has a measure {CODE}: "
@@ -142,44 +152,3 @@ def _claim(session: Session, cycle: PlanningCycle) -> bool:
         .values(pp4_recorded_at=clock.now())
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-def _measures(session: Session, *, year: int) -> list[tuple[Measure, Scorecard]]:
-    rows = session.exec(
-        select(Measure, Scorecard)
-        .join(Scorecard, col(Scorecard.id) == col(Measure.scorecard_id))
-        .where(col(Measure.code) == CODE, col(Measure.active), col(Scorecard.year) == year)
-        .order_by(col(Scorecard.code))
-    )
-    return [(m, s) for m, s in rows]
-
-
-def _write(
-    session: Session, measure: Measure, period: str, value: Pp4, cycle: PlanningCycle
-) -> None:
-    figure = session.exec(
-        select(Figure).where(Figure.measure_id == measure.id, Figure.period == period)
-    ).first()
-    commentary = (
-        f"{value.approved_by_deadline} of {value.total} service plans were approved by "
-        f"{long_date(cycle.signoff_by)}."
-        + (f" Not approved by then: {', '.join(value.late)}." if value.late else "")
-    )
-    values = {
-        "state": FigureState.entered,
-        "actual": value.percent,
-        "ytd_actual": None,
-        # The year is over: its end-of-year estimate is what happened.
-        "estimate": value.percent,
-        "commentary": commentary[:COMMENTARY_MAX],
-        "unavailable_reason": "",
-    }
-    figures.write(
-        session,
-        measure=measure,
-        period=period,
-        figure=figure,
-        values=values,
-        by_id=None,
-        reason=f"computed from the {cycle_label(cycle.year)} planning cycle",
-    )

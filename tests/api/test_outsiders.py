@@ -64,6 +64,42 @@ OUTSIDER = {
     # Only a measure's officers and administrators write its figures and colours.
     ("PUT", FIGURE): 403,
     ("POST", f"{FIGURE}/override"): 403,
+    # The planning JSON API (api/api_v1/planning.py): cycles and plans are shared with all
+    # staff; only the performance team sets them up, only a plan's owner and the performance
+    # team change or submit it (tests/planning/test_api.py covers each).
+    ("GET", "/api/v1/cycles"): "staff",
+    ("POST", "/api/v1/cycles"): 403,
+    ("GET", "/api/v1/cycles/{year}"): "staff",
+    ("PATCH", "/api/v1/cycles/{year}"): 403,
+    ("POST", "/api/v1/cycles/{year}/plans"): 403,
+    ("GET", "/api/v1/plans/{plan_id}"): "staff",
+    ("PATCH", "/api/v1/plans/{plan_id}"): 403,
+    ("POST", "/api/v1/plans/{plan_id}/submit"): 403,
+    ("PUT", "/api/v1/plans/{plan_id}/signatories"): 403,
+    # The service plan pages (api/pages/planning*.py): every signed-in person reads cycles and
+    # plans; only a plan's owner and the performance team change it, only the performance team
+    # sets cycles up and names signatories. The world's plan is not approved, so its printable
+    # page is 409 to everyone (tests/planning/test_pages.py prints an approved one as staff).
+    ("GET", "/planning"): "staff",
+    ("POST", "/planning/cycles"): 403,
+    ("GET", "/planning/{year}"): "staff",
+    ("GET", "/planning/{year}/calendar"): 403,
+    ("POST", "/planning/{year}/calendar"): 403,
+    ("GET", "/planning/{year}/plans/new"): 403,
+    ("POST", "/planning/{year}/plans/new"): 403,
+    ("GET", "/planning/plans/{plan_id}"): "staff",
+    ("POST", "/planning/plans/{plan_id}/submit"): 403,
+    ("GET", "/planning/plans/{plan_id}/print"): 409,
+    ("GET", "/planning/plans/{plan_id}/signatories"): 403,
+    ("POST", "/planning/plans/{plan_id}/signatories"): 403,
+    ("GET", "/planning/plans/{plan_id}/sections/{key}"): 403,
+    ("POST", "/planning/plans/{plan_id}/sections/{key}"): 403,
+    ("GET", "/planning/plans/{plan_id}/operational"): 403,
+    ("POST", "/planning/plans/{plan_id}/operational"): 403,
+    ("POST", "/planning/plans/{plan_id}/operational/rows"): 403,
+    ("POST", "/planning/plans/{plan_id}/operational/remove"): 403,
+    ("GET", "/planning/plans/{plan_id}/improvement"): 403,
+    ("POST", "/planning/plans/{plan_id}/improvement"): 403,
     ("GET", "/performance/figures"): "staff",  # the outsider's own returns: none
     ("GET", "/performance/returns/{return_id}"): 404,  # someone else's return
     ("POST", "/performance/returns/{return_id}"): 404,
@@ -91,6 +127,11 @@ OUTSIDER = {
     ("POST", "/approvals/{raw}/resend"): "open",
     ("GET", "/figures/{raw}"): "open",  # the figures link: the token is its authority
     ("POST", "/figures/{raw}"): "open",
+    # The service plan sign-off link (api/actions/planning.py): the token is its authority;
+    # tests/planning/test_signoff_pages.py covers each state of it.
+    ("GET", "/plan-signoff/{raw}"): "open",
+    ("POST", "/plan-signoff/{raw}"): "open",
+    ("POST", "/plan-signoff/{raw}/resend"): "open",
     ("GET", "/accessibility"): "open",
     ("GET", "/privacy"): "open",
     ("GET", "/cookies"): "open",
@@ -118,6 +159,15 @@ BODIES = {
     "/api/v1/rfcs/{rfc}/decision": {"decision": "approve", "reason": ""},
     FIGURE: {"actual": 50, "commentary": "Let me in."},
     f"{FIGURE}/override": {"current": "amber", "reason": "Let me in."},
+    # The planning JSON API: well-formed, so only who is asking can refuse them.
+    "/api/v1/cycles": {"year": 2011},
+    "/api/v1/cycles/{year}": {"version": 1, "signoff_by": "2010-03-30"},
+    "/api/v1/cycles/{year}/plans": {"service_area": "Mine", "owner_email": "x@council.example"},
+    "/api/v1/plans/{plan_id}": {"version": 1, "content": {}},
+    "/api/v1/plans/{plan_id}/submit": {"version": 1},
+    "/api/v1/plans/{plan_id}/signatories": [
+        {"email": "x@council.example", "role": "portfolio_holder", "portfolio": "Mine"}
+    ],
 }
 FORMS = {
     "/projects/{code}/members": {"email": "z@council.example", "role": "Member"},
@@ -133,6 +183,17 @@ FORMS = {
         "recommendation": "Go",
     },
     "/rfcs/{rfc_id}/decision": {"decision": "approve", "reason": ""},
+    # The service plan pages: forms that would be saved, if the outsider could.
+    "/planning/plans/{plan_id}/sections/{key}": {"version": "1", "field-description": "Mine."},
+    "/planning/plans/{plan_id}/submit": {"version": "1", "note": "Sign this."},
+    "/planning/plans/{plan_id}/operational/rows": {"version": "1", "indicator": "PP4 - x"},
+    "/planning/plans/{plan_id}/operational/remove": {"version": "1", "remove-0": "yes"},
+    "/planning/plans/{plan_id}/improvement": {"version": "1", "imp-0-action": "Let me in."},
+    "/planning/plans/{plan_id}/signatories": {
+        "sig-0-email": "{member}",
+        "sig-0-role": "portfolio_holder",
+        "sig-0-portfolio": "Mine",
+    },
 }
 
 
@@ -182,16 +243,31 @@ def world(factory, db):  # type: ignore[no-untyped-def]
     message_id = db.outbox()[0].id
     _scorecard()
     card = small_scorecard(officer_id=member.id)  # the member's return and measures
+    plan_id = _service_plan(factory)
     return {
         "team": team,
         "states": states,
         "member": member,
         "message_id": message_id,
         "card": card,
+        "plan_id": plan_id,
     }
 
 
 SCORECARD, MEASURE = "PERF-0910", "PP18"
+PLAN_YEAR = 2010
+
+
+def _service_plan(factory) -> int:  # type: ignore[no-untyped-def]
+    """The 2010/11 cycle with one service plan, for the planning routes: owned and signed by
+    people who are not the outsider (nor the project's, so nothing of the project leaks)."""
+    from support.planning import add_plan, open_cycle
+
+    admin = factory.admin()
+    owner, councillor = factory.person("Plan Owner"), factory.person("Cllr Plan Signer")
+    named = [{"email": councillor.email, "role": "portfolio_holder", "portfolio": "Planning"}]
+    open_cycle(admin, PLAN_YEAR)
+    return add_plan(admin, PLAN_YEAR, owner_email=owner.email, signatories=named).id
 
 
 def _scorecard() -> None:
@@ -220,10 +296,20 @@ def _scorecard() -> None:
 
 
 def _fill(
-    path: str, *, code: str, rfc: object, member: str, message_id: int, card: dict[str, int]
+    path: str,
+    *,
+    code: str,
+    rfc: object,
+    member: str,
+    message_id: int,
+    card: dict[str, int],
+    plan_id: int = 1,
 ) -> str:
     return (
         path.replace("{code}", code)
+        .replace("{year}", str(PLAN_YEAR))
+        .replace("{plan_id}", str(plan_id))
+        .replace("{key}", "about")  # a service plan's section (api/pages/planning_edit.py)
         .replace("{rfc}", getattr(rfc, "ref", ""))
         .replace("{rfc_id}", str(getattr(rfc, "id", "")))
         .replace("{email}", member)
@@ -255,6 +341,7 @@ def test_an_outsider_learns_nothing_and_changes_nothing(client, factory, db, wor
         "member": world["member"].email,
         "message_id": world["message_id"],
         "card": world["card"],
+        "plan_id": world["plan_id"],
     }
     secrets = [rfc.title, rfc.ref, team.project.name, team.sponsor.email, team.manager.name]
     failures = []

@@ -34,6 +34,17 @@ class Case:
     files: dict[str, tuple[str, bytes]] | None = None  # a multipart upload
 
 
+def _dates(year: int) -> dict[str, str]:
+    """A planning cycle's usual dates as the pages' day, month and year fields."""
+    from services.planning.schemas import default_calendar
+
+    return {
+        f"{name}-{part}": str(getattr(day, part))
+        for name, day in default_calendar(year).items()
+        for part in ("day", "month", "year")
+    }
+
+
 # Posted by someone who may make the move, with a form that succeeds given the right token.
 CSRF_REFUSED = {
     ("POST", "/sign-in"): Case(None, {"email": "{officer_email}"}),
@@ -91,6 +102,47 @@ CSRF_REFUSED = {
     ("POST", "/performance/aliases"): Case(
         "admin", {"name": "O. Fficer", "person_id": "{officer_id}"}
     ),
+    # The service plan pages (api/pages/planning*.py), on the world's 2010/11 plan.
+    ("POST", "/planning/cycles"): Case("admin", {"year": "2012", "then": "open"} | _dates(2012)),
+    ("POST", "/planning/{year}/calendar"): Case(
+        "admin",
+        {"version": "1"} | _dates(2010) | {"drafts_due-day": "15", "drafts_due-month": "12"},
+    ),
+    ("POST", "/planning/{year}/plans/new"): Case(
+        "admin",
+        {
+            "service_area": "Elections",
+            "owner_email": "{officer_email}",
+            "owner_title": "Corporate Manager",
+            "roll_forward": "no",
+        },
+    ),
+    ("POST", "/planning/plans/{plan_id}/sections/{key}"): Case(
+        "officer", {"version": "{plan_version}", "field-description": "Changed."}
+    ),
+    ("POST", "/planning/plans/{plan_id}/submit"): Case("officer", {"version": "{plan_version}"}),
+    ("POST", "/planning/plans/{plan_id}/operational"): Case(
+        "officer",
+        {"version": "{plan_version}"},
+        files={"file": ("plan.csv", b"indicator,target_2010_11\nPP4 - plans in place,100%\n")},
+    ),
+    ("POST", "/planning/plans/{plan_id}/operational/rows"): Case(
+        "officer", {"version": "{plan_version}", "indicator": "PP6 - participations"}
+    ),
+    ("POST", "/planning/plans/{plan_id}/operational/remove"): Case(
+        "officer", {"version": "{plan_version}", "remove-0": "yes"}
+    ),
+    ("POST", "/planning/plans/{plan_id}/improvement"): Case(
+        "officer", {"version": "{plan_version}", "imp-0-action": "Tell Us Once."}
+    ),
+    ("POST", "/planning/plans/{plan_id}/signatories"): Case(
+        "admin",
+        {
+            "sig-0-email": "{stranger_email}",
+            "sig-0-role": "portfolio_holder",
+            "sig-0-portfolio": "Elections",
+        },
+    ),
 }
 
 # Deliberately without a CSRF token, and why that is safe.
@@ -115,6 +167,21 @@ CSRF_FREE = {
     ): "The emailed figures link: its authority is the 256-bit token in the URL, bound to one "
     "officer's return for one period, single use, not a cookie. A forged cross-site POST has "
     "no ambient credential to borrow, and the officer may open the link in any browser.",
+    # The service plan sign-off link (api/actions/planning.py).
+    (
+        "POST",
+        "/plan-signoff/{raw}",
+    ): "The emailed sign-off link: its authority is the 256-bit token in the URL, bound to one "
+    "signatory and one version of one service plan, single use, not a cookie. A forged "
+    "cross-site POST has no ambient credential to borrow; Portfolio Holders are councillors "
+    "with no staff account and may open the link in any browser, so there is no session to "
+    "bind a CSRF token to.",
+    (
+        "POST",
+        "/plan-signoff/{raw}/resend",
+    ): "Asks for a fresh sign-off link to be sent to the registered address only; it signs "
+    "nothing and an attacker learns nothing, as the link goes to that person's mailbox. It "
+    "needs the old token in the URL, like the link itself.",
 }
 
 # Which RFC each route acts on (the status it must be in for the move to be allowed).
@@ -181,7 +248,9 @@ def world(factory, db):  # type: ignore[no-untyped-def]
     with read_session() as s:
         link = s.exec(select(ActionToken).where(ActionToken.purpose == "sign_in")).one()
     card = small_scorecard(officer_id=team.officer.id)
+    plan = _service_plan(factory.admin(), team)
     return {
+        "plan": plan,
         "team": team,
         "member": member,
         "card": card,
@@ -202,7 +271,21 @@ def _path(route: str, world: dict) -> str:
         .replace("{return_id}", str(world["card"]["return_id"]))
         .replace("{measure_id}", str(world["card"][MEASURE_FOR.get(route, "measure_id")]))
         .replace("{period}", PERIOD)
+        .replace("{year}", "2010")  # the service plan pages: the world's plan and a section
+        .replace("{plan_id}", str(world["plan"].id))
+        .replace("{key}", "about")
     )
+
+
+def _service_plan(admin, team):  # type: ignore[no-untyped-def]
+    """The 2010/11 cycle with one plan, owned by the team's officer and drafted (one row of
+    operational plan), with the manager to sign it as a Portfolio Holder."""
+    from support.planning import add_plan, edit, open_cycle
+
+    open_cycle(admin, 2010)
+    named = [{"email": team.manager.email, "role": "portfolio_holder", "portfolio": "Planning"}]
+    plan = add_plan(admin, 2010, owner_email=team.officer.email, signatories=named)
+    return edit(plan.id, admin, {"operational": [{"indicator": "PP4 - plans in place"}]})
 
 
 def _form(case: Case, route: str, world: dict) -> dict[str, str]:
@@ -213,6 +296,7 @@ def _form(case: Case, route: str, world: dict) -> dict[str, str]:
         "{member_email}": world["member"].email,
         "{version}": str(rfc.version if rfc else ""),
         "{officer_id}": str(team.officer.id),
+        "{plan_version}": str(world["plan"].version),  # the service plan pages
     }
     measure = str(world["card"]["measure_id"])
     return {k.replace("{measure_id}", measure): values.get(v, v) for k, v in case.form.items()}

@@ -286,6 +286,39 @@ PAGES: dict[str, Page] = {
     "/figures/{raw}": Page(
         lambda w: {"unknown": "/figures/" + "0" * 43}, by_case({"unknown": 404})
     ),
+    # The service plan sign-off link: its states (live, signed, replaced, closed, not valid)
+    # are covered in tests/planning/test_signoff_pages.py and, in Chromium with axe-core, in
+    # tests/planning/test_signoff_browser.py; here, what every person gets for an unknown one.
+    "/plan-signoff/{raw}": Page(
+        lambda w: {"unknown": "/plan-signoff/" + "0" * 43}, by_case({"unknown": 404})
+    ),
+    # The service plan pages (api/pages/planning*.py): their states, as each person, are in
+    # tests/planning/test_pages.py and, in Chromium with axe-core, test_pages_browser.py; here,
+    # the list every signed-in person reads and what each person gets for an unknown cycle or
+    # plan (the performance team's pages refuse anyone else before looking it up).
+    "/planning": Page(_one("/planning"), signed_in(anyone)),
+    "/planning/{year}": Page(
+        lambda w: {"unknown": "/planning/1999"}, signed_in(lambda who, c, w, u: 404)
+    ),
+    "/planning/{year}/calendar": Page(
+        lambda w: {"unknown": "/planning/1999/calendar"},
+        signed_in(lambda who, c, w, u: 404 if who.is_admin else 403),
+    ),
+    "/planning/{year}/plans/new": Page(
+        lambda w: {"unknown": "/planning/1999/plans/new"},
+        signed_in(lambda who, c, w, u: 404 if who.is_admin else 403),
+    ),
+    **{
+        f"/planning/plans/{{plan_id}}{suffix}": Page(
+            lambda w, s=suffix: {"unknown": f"/planning/plans/999999{s.replace('{key}', 'about')}"},
+            signed_in(lambda who, c, w, u: 404),
+        )
+        for suffix in ("", "/print", "/operational", "/improvement", "/sections/{key}")
+    },
+    "/planning/plans/{plan_id}/signatories": Page(
+        lambda w: {"unknown": "/planning/plans/999999/signatories"},
+        signed_in(lambda who, c, w, u: 404 if who.is_admin else 403),
+    ),
     "/performance/returns/{return_id}": Page(
         lambda w: {"unknown": "/performance/returns/999999"}, signed_in(lambda who, c, w, u: 404)
     ),

@@ -187,6 +187,8 @@ def test_a_plan_rolls_forward_into_next_years_cycle(ccs: Any) -> None:
         {"sections": {"about": {"fields": {"description": "x" * 20_001}}}},
         {"sections": {"about": {"fields": {"description": "bidi \u202e here"}}}},
         {"operational": [{"indicator": ""}]},
+        {"operational": [{"indicator": "   \n "}]},
+        {"improvement": [{"action": " "}]},
         {"improvement": [{"action": "a", "completion": "2011-13"}]},
         {"unknown": 1},
     ],

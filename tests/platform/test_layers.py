@@ -179,7 +179,7 @@ def test_nothing_but_the_workflow_engine_writes_a_status():
     audit row). Creating a row in its first status is the one other write."""
     tables = workflow_tables()
     # a new domain's workflow table joins this list
-    assert tables == {"Rfc": "rfc", "FigureReturn": "figure_return"}
+    assert tables == {"Rfc": "rfc", "FigureReturn": "figure_return", "ServicePlan": "service_plan"}
     engine = ROOT / "services/platform/workflow.py"
     problems = [
         f"{p.relative_to(ROOT)} {w}"
