@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_browser import _check, browser, live_app  # noqa: F401 - fixtures used below
@@ -26,7 +27,7 @@ def said(text: str) -> str:
 
 
 def step(n: int) -> str:
-    return re.split(r"\n\d\. ", "\n" + TRY_THIS.split("\n1. ", 1)[1].join(["1. ", ""]))[n]
+    return re.split(r"\n\d+\. ", "\n" + TRY_THIS.split("\n1. ", 1)[1].join(["1. ", ""]))[n]
 
 
 def people() -> list[str]:
@@ -50,14 +51,20 @@ def sign_in(page, base: str, email: str, deliver, checked) -> None:  # type: ign
 
 def test_the_readme_walkthrough_works_as_written(live_app, browser):  # noqa: F811
     base, deliver = live_app["base"], live_app["deliver"]
-    officer, pm, sponsor, admin, late_officer = people()
-    assert (officer, pm, sponsor, admin, late_officer) == (
+    officer, pm, sponsor, admin, late_officer, councillor, *signers = people()
+    assert (officer, pm, sponsor, admin, late_officer, councillor) == (
         "richard.may@scambs.example",
         "paul.knight@scambs.example",
         "steve.hampson@scambs.example",
         "emma.george@scambs.example",
         "ian.salter@scambs.example",
+        "cllr.dunn@scambs.example",
     )
+    assert signers == [
+        "cllr.ellis@scambs.example",
+        "cllr.fisher@scambs.example",
+        "paul.howes@scambs.example",
+    ]
     checked: dict[str, list] = {}
     page = browser.new_context(bypass_csp=True).new_page()  # to inject axe-core
 
@@ -187,3 +194,67 @@ def test_the_readme_walkthrough_works_as_written(live_app, browser):  # noqa: F8
     assert "Copied to Richard May" in out
     again = live_app["cli"]("performance", "chase", "--today", later.isoformat())
     assert "Reminded" not in again and "Copied" not in again
+
+    # 8. A Portfolio Holder signs the service plan from the emailed link, without signing in.
+    def sign_plan(email: str) -> Any:
+        signer = browser.new_context(bypass_csp=True).new_page()
+        signer.goto(f"{base}/mailbox")
+        subject = said(
+            "Please sign: Community and Customer Services service plan 2010/11, version 2"
+        )
+        signer.locator("tr", has_text=email).locator(f"a:has-text('{subject}')").first.click()
+        signer.locator("a", has_text="/plan-signoff/").first.click()
+        assert "Sign the Community and Customer Services service plan" in signer.inner_text("h1")
+        signer.check(f"label:has-text('{said('Sign the plan')}')")
+        return signer
+
+    dunn = browser.new_context(bypass_csp=True).new_page()
+    dunn.goto(f"{base}/mailbox")
+    subject = said("Please sign: Community and Customer Services service plan 2010/11, version 2")
+    dunn.locator("tr", has_text=councillor).locator(f"a:has-text('{subject}')").first.click()
+    dunn.locator("a", has_text="/plan-signoff/").first.click()
+    text = dunn.inner_text("main")
+    assert said("What changed since version 1") in text and "Financial resources" in text
+    assert "Cllr Carol Dunn" in text and "Finance" in step(8)
+    _check(dunn, checked)
+    dunn.check(f"label:has-text('{said('Sign the plan')}')")
+    dunn.click(f"button:has-text('{said('Send my answer')}')")
+    assert "You signed version 2" in dunn.inner_text("h1")
+    _check(dunn, checked)
+
+    # 9. The performance team's dashboard and the plan.
+    sign_in(page, base, admin, deliver, checked)
+    page.click("a:has-text('Service plans')")
+    page.click("a:has-text('2010/11 to 2012/13')")
+    row = page.locator("tr", has_text="Community and Customer Services").inner_text()
+    assert "3 of 6 signed" in row and "3 of 6 signed" in step(9), row
+    for name in ("Cllr David Ellis", "Cllr Eve Fisher", "Paul Howes"):
+        assert name in row and name in step(9)
+    _check(page, checked)
+    page.click("a:has-text('Community and Customer Services')")
+    plan = page.inner_text("main")
+    for target in ("<5", "N/a", "2 out of 4 (09-10 assessment)"):
+        assert target in plan and target in step(9)
+    assert "Approved by" in plan
+    _check(page, checked)
+    plan_url = page.url
+
+    # 10. The others sign: the plan is approved, printable, and measured next year.
+    for email in signers:
+        signer = sign_plan(email)
+        signer.click(f"button:has-text('{said('Send my answer')}')")
+    assert "the plan is approved" in signer.inner_text("main")
+    deliver()
+    page.goto(f"{base}/mailbox")
+    approved = said("Approved: Community and Customer Services service plan 2010/11")
+    assert page.locator(f"a:has-text('{approved}')").count() == 6
+    page.goto(plan_url)
+    page.click(f"a:has-text('{said('Print the approved plan')}')")
+    printed = page.inner_text("body")
+    assert "Approved by" in printed and printed.count("Signed electronically by link") == 10
+    _check(page, checked)
+    page.goto(plan_url)
+    page.locator(".govuk-service-navigation a", has_text="Performance").click()
+    card = said("Community and Customer Services 10/11")
+    row = page.locator("tr", has_text=card).inner_text()
+    assert "36" in row and "34" in step(10), row
