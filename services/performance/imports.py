@@ -242,7 +242,7 @@ def _measure(
         report.updated += 1
     shown = periods.latest(measure.frequency, period)
     if f["target"] is not None:
-        _target(session, measure, shown, f["target"])
+        set_target(session, measure, shown, f["target"])
     if f["actual"] is not None:
         report.figures += figures.record_from_file(
             session,
@@ -253,7 +253,8 @@ def _measure(
         )
 
 
-def _target(session: Session, measure: Measure, period: str, value: float) -> None:
+def set_target(session: Session, measure: Measure, period: str, value: float) -> None:
+    """The measure's target for a period, added or replaced."""
     row = session.exec(
         select(MeasureTarget).where(
             MeasureTarget.measure_id == measure.id, MeasureTarget.period == period

@@ -22,12 +22,12 @@ from models.performance import (
     FigureState,
     Frequency,
     Measure,
-    MeasureTarget,
     Polarity,
     Scorecard,
 )
 from models.performance.figures import COMMENTARY_MAX
 from services.performance import figures, officers, periods
+from services.performance.imports import set_target
 from services.platform import audit, monitoring
 from services.platform.monitoring import ComputedFigure, Indicator, IndicatorSet, Taken
 
@@ -172,17 +172,8 @@ def _save(
             setattr(measure, k, v)
         measure.active, measure.updated_at = True, clock.now()
         taken.updated += 1
-    if target is None:
-        return
-    row = session.exec(
-        select(MeasureTarget).where(
-            MeasureTarget.measure_id == measure.id, MeasureTarget.period == year_end
-        )
-    ).first()
-    if row is None:
-        session.add(MeasureTarget(measure_id=measure.id or 0, period=year_end, value=target))
-    else:
-        row.value = target
+    if target is not None:
+        set_target(session, measure, year_end, target)
 
 
 def _write(session: Session, measure: Measure, period: str, figure: ComputedFigure) -> None:

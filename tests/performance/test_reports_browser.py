@@ -10,16 +10,19 @@ from __future__ import annotations
 import functools
 import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from support.browser import AXE, AXE_TAGS, CHROMIUM, CHROMIUM_ARGS, free_port, require_chromium
-from support.databases import SECRET, reset_caches
+from support.browser import (
+    AXE,
+    AXE_TAGS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    require_chromium,
+    served,
+)
+from support.databases import SECRET
 from support.factories import Factory
 from test_reports import build, build_other_scorecards
 
@@ -45,51 +48,15 @@ def live(tmp_path_factory):  # type: ignore[no-untyped-def]
     """The scorecard of test_reports.py in a migrated SQLite file, the app under uvicorn, and
     a signed-in officer's session cookie."""
     require_chromium()
-    tmp = tmp_path_factory.mktemp("reports")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        "SIGNOFF_ENV": "test",
-        "SIGNOFF_DATABASE_URL": f"sqlite:///{tmp / 'signoff.db'}",
-        "SIGNOFF_SECRET_KEY": SECRET,
-        "SIGNOFF_BASE_URL": base,
-        "SIGNOFF_SMTP_PORT": str(free_port()),
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for key in [k for k in os.environ if k.startswith("SIGNOFF_")]:
-            mp.delenv(key)
-        for key, value in env.items():
-            mp.setenv(key, value)
-        reset_caches()
-        from core.migrate import upgrade
 
-        upgrade(env["SIGNOFF_DATABASE_URL"])
+    def build_all() -> str:
         factory = Factory()
         build(factory)
         build_other_scorecards(factory)
-        cookie = factory.sign_in(factory.person("Olive Officer"))
-        reset_caches()  # the server owns the database from here on
-        web = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port)]
-            + ["--log-level", "warning"],
-            env={**os.environ},
-            cwd=ROOT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/sign-in", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            else:
-                pytest.fail("the web app did not start")
-            yield {"base": base, "cookie": cookie}
-        finally:
-            web.terminate()
-            web.wait(timeout=10)
-            reset_caches()
+        return factory.sign_in(factory.person("Olive Officer"))
+
+    with served(tmp_path_factory.mktemp("reports"), build_all, secret=SECRET) as (base, cookie):
+        yield {"base": base, "cookie": cookie}
 
 
 @pytest.fixture(scope="module")

@@ -15,17 +15,20 @@ from __future__ import annotations
 import functools
 import os
 import re
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from support.browser import AXE, AXE_TAGS, CHROMIUM, CHROMIUM_ARGS, free_port, require_chromium
-from support.databases import SECRET, reset_caches
+from support.browser import (
+    AXE,
+    AXE_TAGS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    require_chromium,
+    served,
+)
+from support.databases import SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path(os.environ.get("PLANNING_SHOTS", "/tmp/planning_shots"))  # noqa: S108 - to look at
@@ -131,48 +134,8 @@ def _build() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):  # type: ignore[no-untyped-def]
     require_chromium()
-    tmp = tmp_path_factory.mktemp("planning_pages")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        "SIGNOFF_ENV": "test",
-        "SIGNOFF_DATABASE_URL": f"sqlite:///{tmp / 'signoff.db'}",
-        "SIGNOFF_SECRET_KEY": SECRET,
-        "SIGNOFF_BASE_URL": base,
-        "SIGNOFF_SMTP_PORT": str(free_port()),
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for key in [k for k in os.environ if k.startswith("SIGNOFF_")]:
-            mp.delenv(key)
-        for key, value in env.items():
-            mp.setenv(key, value)
-        reset_caches()
-        from core.migrate import upgrade
-
-        upgrade(env["SIGNOFF_DATABASE_URL"])
-        world = _build()
-        reset_caches()  # the server owns the database from here on
-        web = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port)]
-            + ["--log-level", "warning"],
-            env={**os.environ},
-            cwd=ROOT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/sign-in", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            else:
-                pytest.fail("the web app did not start")
-            yield world | {"base": base}
-        finally:
-            web.terminate()
-            web.wait(timeout=10)
-            reset_caches()
+    with served(tmp_path_factory.mktemp("planning_pages"), _build, secret=SECRET) as (base, world):
+        yield world | {"base": base}
 
 
 @pytest.fixture(scope="module")

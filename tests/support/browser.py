@@ -6,12 +6,21 @@ they fail: a green CI must mean they ran.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
+import httpx
 import pytest
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -48,3 +57,53 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(tmp: Path, build: Callable[[], T], *, secret: str) -> Iterator[tuple[str, T]]:
+    """A migrated SQLite file under `tmp`, filled by `build()` (run with the app's settings),
+    then the app under uvicorn on a free port: yields (its base URL, what `build` returned).
+    The server owns the database once it starts; everything is stopped and reset after."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        "SIGNOFF_ENV": "test",
+        "SIGNOFF_DATABASE_URL": f"sqlite:///{tmp / 'signoff.db'}",
+        "SIGNOFF_SECRET_KEY": secret,
+        "SIGNOFF_BASE_URL": base,
+        "SIGNOFF_SMTP_PORT": str(free_port()),
+    }
+    from support.databases import reset_caches
+
+    with pytest.MonkeyPatch.context() as mp:
+        for key in [k for k in os.environ if k.startswith("SIGNOFF_")]:
+            mp.delenv(key)
+        for key, value in env.items():
+            mp.setenv(key, value)
+        reset_caches()
+        from core.migrate import upgrade
+
+        upgrade(env["SIGNOFF_DATABASE_URL"])
+        built = build()
+        reset_caches()  # the server owns the database from here on
+        web = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port)]
+            + ["--log-level", "warning"],
+            env={**os.environ},
+            cwd=ROOT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{base}/sign-in", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            else:
+                pytest.fail("the web app did not start")
+            yield base, built
+        finally:
+            web.terminate()
+            web.wait(timeout=10)
+            reset_caches()
