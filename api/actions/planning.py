@@ -17,7 +17,7 @@ from api.rendering import render
 from core.db import read_session, write_session
 from models.planning.content import SECTIONS
 from models.text import free_text
-from services.planning import changes, signoff
+from services.planning import link_page, signoff
 from services.planning.schemas import Response
 from services.platform.audit import record_refusal
 from services.platform.errors import Invalid, NotFound, ServiceError
@@ -45,7 +45,7 @@ def _page(
         except NotFound:
             link = None
         shown = link is not None and link.state != "removed"
-        page = changes.link_page(session, link=link) if link is not None and shown else None
+        page = link_page.link_page(session, link=link) if link is not None and shown else None
     if link is None and (refused := throttling.missed(request)) is not None:
         return refused  # unknown or expired: what guessing finds
     if page is None:
@@ -73,7 +73,7 @@ def _page(
     )
 
 
-def _title(page: changes.LinkPage) -> str:
+def _title(page: link_page.LinkPage) -> str:
     link, n = page.link, page.link.version.number
     area = link.plan.service_area
     if link.state == "live":
@@ -147,7 +147,7 @@ def answer(
                 data=Response(answer=answer, comment=comment),
                 address=client_address(request),
             )
-            done = changes.link_page(session, link=signoff.view(session, raw=raw))
+            done = link_page.link_page(session, link=signoff.view(session, raw=raw))
     except Invalid as exc:
         return _page(request, raw, errors={"comment": exc.message}, form=form, status=422)
     except ServiceError as exc:

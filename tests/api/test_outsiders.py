@@ -79,7 +79,7 @@ OUTSIDER = {
     # The service plan pages (api/pages/planning*.py): every signed-in person reads cycles and
     # plans; only a plan's owner and the performance team change it, only the performance team
     # sets cycles up and names signatories. The world's plan is not approved, so its printable
-    # page is 409 to everyone (tests/planning/test_pages.py prints an approved one as staff).
+    # page is 409 to everyone (tests/planning/test_plan_pages.py prints an approved one as staff).
     ("GET", "/planning"): "staff",
     ("POST", "/planning/cycles"): 403,
     ("GET", "/planning/{year}"): "staff",

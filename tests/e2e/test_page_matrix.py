@@ -293,7 +293,7 @@ PAGES: dict[str, Page] = {
         lambda w: {"unknown": "/plan-signoff/" + "0" * 43}, by_case({"unknown": 404})
     ),
     # The service plan pages (api/pages/planning*.py): their states, as each person, are in
-    # tests/planning/test_pages.py and, in Chromium with axe-core, test_pages_browser.py; here,
+    # tests/planning/test_plan_pages.py and, in Chromium with axe-core, test_pages_browser.py; here,
     # the list every signed-in person reads and what each person gets for an unknown cycle or
     # plan (the performance team's pages refuse anyone else before looking it up).
     "/planning": Page(_one("/planning"), signed_in(anyone)),

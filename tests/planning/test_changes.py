@@ -17,7 +17,8 @@ from support.planning import PAIRS, actor, edit, links, respond, signatories, su
 from core import clock
 from core.db import read_session, write_session
 from models.planning.content import ImprovementAction, OperationalRow, PlanContent, Section
-from services.planning.changes import Change, diff, last_seen
+from services.planning.changes import Change, diff
+from services.planning.link_page import last_seen
 from services.planning.operational_import import read_operational_plan
 from services.planning.targets import parse
 
