@@ -25,7 +25,7 @@ from pathlib import Path
 
 # module -> (the mutants to run, as a mutmut name pattern; the test files that cover it)
 CC, PL, API = "tests/change_control/", "tests/platform/", "tests/api/"
-PF = "tests/performance/"
+PF, PN = "tests/performance/", "tests/planning/"
 RULES: dict[str, tuple[str, list[str]]] = {
     # permissions and roles
     "services/change_control/roles.py": (
@@ -153,6 +153,15 @@ RULES: dict[str, tuple[str, list[str]]] = {
     "services/performance/chasing.py": (
         "services.performance.chasing.*",
         [PF + "test_chase.py", PF + "test_cli_performance.py"],
+    ),
+    # planning: who signs what, when a plan is approved, and the plan's table of moves
+    "services/planning/signoff.py": (
+        "services.planning.signoff.*",
+        [PN + "test_signoff.py", PN + "test_signoff_pages.py", PN + "test_plans.py"],
+    ),
+    "services/planning/plan_workflow.py": (
+        "services.planning.plan_workflow.*",
+        [PN + "test_signoff.py", PN + "test_plans.py", PN + "test_plan_pages.py"],
     ),
     "api/pages/common.py": (
         "api.pages.common.*",

@@ -62,7 +62,7 @@ def _sign(plan_id: int, emails: list[str], answer: str = "sign", comment: str = 
 def _last_year(admin: Any, last: int) -> dict[str, int]:
     """Last year's cycle: the CCS plan approved in February, another never submitted."""
     from support.planning import OWNER, PAIRS, add_plan, edit, open_cycle, plan, submit
-    from test_pages import content
+    from test_plan_pages import content
 
     from core import clock
 
@@ -83,7 +83,7 @@ def _last_year(admin: Any, last: int) -> dict[str, int]:
 def _this_year(admin: Any, year: int) -> dict[str, int]:
     """This year's cycle, at its usual dates: a plan in every status, one with hostile text."""
     from support.planning import OWNER, PAIRS, add_plan, edit, open_cycle, submit
-    from test_pages import OTHERS, content
+    from test_plan_pages import OTHERS, content
 
     from core import clock
 
