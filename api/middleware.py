@@ -23,6 +23,7 @@ def body_limit(path: str, default: int = MAX_BODY_BYTES) -> int:
         return UPLOAD_PATHS[path]
     return next((limit for p, limit in LARGER_PATHS if p.fullmatch(path)), default)
 
+
 _HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-content-type-options", b"nosniff"),
