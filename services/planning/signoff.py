@@ -193,6 +193,11 @@ def plans_ref(plan: ServicePlan) -> str:
 def replaced_message(link: LinkView) -> str:
     current = link.current
     if link.plan.status == PlanStatus.submitted and current is not None:
+        if current.id == link.version.id:  # the same version: a newer link was sent since
+            return (
+                f"A newer link to version {current.number} of this plan was sent to you after "
+                "this one, and only the newest works: use it, or ask for a new one below."
+            )
         return (
             f"Version {link.version.number} of this plan has been replaced by version "
             f"{current.number}, submitted on {current.submitted_at:%d %B %Y}. Only the current "
