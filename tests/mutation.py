@@ -157,7 +157,12 @@ RULES: dict[str, tuple[str, list[str]]] = {
     # planning: who signs what, when a plan is approved, and the plan's table of moves
     "services/planning/signoff.py": (
         "services.planning.signoff.*",
-        [PN + "test_signoff.py", PN + "test_signoff_pages.py", PN + "test_plans.py"],
+        [
+            PN + "test_signoff.py",
+            PN + "test_signoff_rules.py",
+            PN + "test_signoff_pages.py",
+            PN + "test_plans.py",
+        ],
     ),
     "services/planning/plan_workflow.py": (
         "services.planning.plan_workflow.*",
