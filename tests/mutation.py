@@ -131,7 +131,12 @@ RULES: dict[str, tuple[str, list[str]]] = {
     ),
     "services/performance/one_figure.py": (
         "services.performance.one_figure.*",
-        [PF + "test_figure_page.py", PF + "test_figures.py", API + "test_api_performance.py"],
+        [
+            PF + "test_figure_page.py",
+            PF + "test_figures.py",
+            PF + "test_one_figure_rules.py",
+            API + "test_api_performance.py",
+        ],
     ),
     "services/performance/access.py": (
         "services.performance.access.*",
