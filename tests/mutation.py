@@ -88,6 +88,8 @@ RULES: dict[str, tuple[str, list[str]]] = {
         "services.platform.outbox.*",
         [
             PL + "test_outbox_rules.py",
+            PL + "test_outbox_mutants.py",
+            PL + "test_links.py",
             PL + "test_email.py",
             CC + "test_reminders.py",
             PL + "test_chasing.py",
