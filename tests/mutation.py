@@ -99,7 +99,12 @@ RULES: dict[str, tuple[str, list[str]]] = {
     ),
     "services/platform/emails.py": (
         "services.platform.emails.*",
-        [PL + "test_email.py", PL + "test_chasing.py", CC + "test_reminders.py"],
+        [
+            PL + "test_email.py",
+            PL + "test_email_mutants.py",
+            PL + "test_chasing.py",
+            CC + "test_reminders.py",
+        ],
     ),
     # chasing: the engine and change control's policy
     "services/platform/chasing.py": (
