@@ -134,7 +134,15 @@ RULES: dict[str, tuple[str, list[str]]] = {
     # performance: what a figure may be, who may enter it, the one way to enter it, the chase
     "services/performance/figures.py": (
         "services.performance.figures.*",
-        [PF + "test_figures.py", PF + "test_entry_pages.py", PF + "test_figure_page.py"],
+        [
+            PF + "test_figures.py",
+            PF + "test_figure_rules.py",
+            PF + "test_entry_pages.py",
+            PF + "test_figure_page.py",
+            PF + "test_one_figure_rules.py",
+            PF + "test_imports.py",
+            API + "test_api_performance.py",
+        ],
     ),
     "services/performance/one_figure.py": (
         "services.performance.one_figure.*",
