@@ -164,7 +164,7 @@ RULES: dict[str, tuple[str, list[str]]] = {
     ),
     "services/performance/entry.py": (
         "services.performance.entry.*",
-        [PF + "test_entry_pages.py", PF + "test_figures.py"],
+        [PF + "test_entry_pages.py", PF + "test_entry_rules.py", PF + "test_figures.py"],
     ),
     "services/performance/rag.py": (
         "services.performance.rag.*",
