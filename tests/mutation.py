@@ -172,7 +172,12 @@ RULES: dict[str, tuple[str, list[str]]] = {
     ),
     "services/performance/chasing.py": (
         "services.performance.chasing.*",
-        [PF + "test_chase.py", PF + "test_cli_performance.py"],
+        [
+            PF + "test_chase.py",
+            PF + "test_chase_rules.py",
+            PF + "test_entry_rules.py",
+            PF + "test_cli_performance.py",
+        ],
     ),
     # planning: who signs what, when a plan is approved, and the plan's table of moves
     "services/planning/signoff.py": (
