@@ -150,3 +150,18 @@ def test_on_a_saturday_the_chase_does_nothing_and_its_report_says_so(
         "late_officers": 0,
     }
     assert _returns() == []
+
+
+def test_a_run_for_a_given_day_chases_as_of_that_day_whatever_the_clock_says(
+    officers: dict[str, Any],
+) -> None:
+    """The flow takes the day to run for (an operator catching up): the returns due on 15
+    January are chased on Monday the 18th even when the run happens on the 4th."""
+    from services.performance import chasing
+
+    assert _open("2009-12") == 2
+    with clock.frozen(at("2010-01-04", "12:00")), write_session() as s:
+        report = chasing.run_day(s, today=date(2010, 1, 18))
+    chase = report.as_dict()["chase"]
+    assert chase is not None and (chase["today"], chase["reminded"]) == ("2010-01-18", 2), chase
+    assert report.as_dict()["late_officers"] == 2
