@@ -254,3 +254,27 @@ def test_a_refused_override_says_why(
     r = _override(client, neil, body)
     assert r.status_code == 422 and r.json()["detail"] == says
     assert db.snapshot() == before
+
+
+def test_an_override_and_its_withdrawal_are_on_the_audit_trail_as_the_officers(
+    client: Any, cards: dict[str, Any], neil: dict[str, str]
+) -> None:
+    from models import AuditEvent
+
+    red = {"actual": 80, "estimate": 95, "commentary": "Two staff off sick."}  # 80 against 90
+    assert _put(client, neil, red).status_code == 201
+    assert _override(client, neil, {"current": "amber", "reason": "Cover is booked."}).is_success
+    assert _override(client, neil, {"current": None}).is_success
+    with read_session() as s:
+        events = s.exec(
+            select(AuditEvent).where(AuditEvent.action == "override").order_by(AuditEvent.id)
+        ).all()
+    assert [(e.actor_id, e.actor_role, e.subject_type, e.detail) for e in events] == [
+        (
+            cards["officer"].id,
+            "officer",
+            "figure",
+            "current red->amber, projected green->-: Cover is booked.",
+        ),
+        (cards["officer"].id, "officer", "figure", "current red->-, projected green->-: "),
+    ]
