@@ -138,6 +138,7 @@ RULES: dict[str, tuple[str, list[str]]] = {
             PF + "test_figures.py",
             PF + "test_figure_rules.py",
             PF + "test_entry_pages.py",
+            PF + "test_entry_rules.py",
             PF + "test_figure_page.py",
             PF + "test_one_figure_rules.py",
             PF + "test_imports.py",

@@ -181,3 +181,40 @@ def test_submitting_again_signed_in_is_refused_saying_so(
     again = _submit_signed_in(client, factory, months, "2009-10", csrf_from="2009-11")
     assert again.status_code == 410
     assert _notice(again.text) == "These figures have already been submitted."
+
+
+def test_a_return_whose_measures_are_no_longer_collected_still_opens(
+    client: Any, factory: Any, months: dict[str, Any]
+) -> None:
+    """MM1 is retired after the returns opened: the return's page lists nothing to enter."""
+    from models.performance import Measure
+
+    with write_session() as s:
+        measure = s.get(Measure, months["measure_id"])
+        assert measure is not None
+        measure.active = False
+    client.cookies.set("signoff_session", factory.sign_in(months["officer"]))
+    with clock.frozen(TODAY):
+        page = client.get(f"/performance/returns/{return_of(months['officer'], '2009-12').id}")
+    assert page.status_code == 200 and "Calls answered" not in page.text
+
+
+def test_a_submission_is_on_the_audit_trail_with_how_many_figures(
+    client: Any, factory: Any, months: dict[str, Any]
+) -> None:
+    from models import AuditEvent
+
+    assert _submit_signed_in(client, factory, months, "2009-12").status_code == 200
+    ret = return_of(months["officer"], "2009-12")
+    with read_session() as s:
+        (event,) = s.exec(
+            select(AuditEvent).where(
+                AuditEvent.subject_type == "figure_return", AuditEvent.subject_id == ret.id
+            )
+        ).all()
+    assert (event.action, event.from_status, event.to_status, event.detail) == (
+        "submit",
+        "open",
+        "submitted",
+        "1 figures",
+    )

@@ -278,3 +278,78 @@ def test_an_override_and_its_withdrawal_are_on_the_audit_trail_as_the_officers(
         ),
         (cards["officer"].id, "officer", "figure", "current red->-, projected green->-: "),
     ]
+
+
+def test_a_commentary_of_2000_characters_after_trimming_is_kept(
+    client: Any, neil: dict[str, str]
+) -> None:
+    text = "w" * 1999 + "."
+    r = _put(client, neil, {"actual": 80, "estimate": 95, "commentary": f" {text}\n"})
+    assert r.status_code == 201, r.text
+    assert r.json()["commentary"] == text
+
+
+# --- figures from an import file -----------------------------------------------------------------
+
+
+def _import(rows: list[dict[str, str]], actor_id: int | None) -> None:
+    from support.performance import CARD_FILE
+
+    from services.performance import imports
+
+    with clock.frozen(at("2010-01-20", "12:00")), write_session() as session:
+        imports.import_scorecard(
+            session,
+            rows=rows,
+            code="CCS-0910",
+            period="2009-12",
+            actor_id=actor_id,
+            filename=CARD_FILE.name,
+            portfolio="Policy and Performance",
+        )
+
+
+def test_an_import_writes_only_its_own_periods_figure_and_clears_a_stale_reason(
+    client: Any, env: Any, factory: Any
+) -> None:
+    """C2 (Georgina Hayward's) has September's figure in first and December's marked
+    unavailable; the December file then gives December's value."""
+    from support.performance import card_rows
+
+    from models.performance import Figure, FigureRevision
+
+    with clock.frozen(at("2009-12-31", "12:00")):
+        import_people()
+    people = registered()
+    georgina = people["Georgina Hayward"]
+    _import(card_rows(blank=("Georgina Hayward",)), None)
+    headers = factory.auth(georgina)
+    url = "/api/v1/scorecards/CCS-0910/measures/C2/figures"
+    with clock.frozen(TODAY):
+        september = {"actual": 90, "estimate": 100, "commentary": "Catching up."}
+        assert client.put(f"{url}/2009-09", json=september, headers=headers).status_code == 201
+        none = {"unavailable": True, "unavailable_reason": "The printer has not reported."}
+        assert client.put(f"{url}/2009-12", json=none, headers=headers).status_code == 201
+    admin = factory.admin()
+    _import(card_rows(), admin.id)
+    with read_session() as s:
+        rows = s.exec(
+            select(Figure)
+            .join(FigureRevision, FigureRevision.figure_id == Figure.id)
+            .where(FigureRevision.version == 2)
+        ).all()
+        by_period = {
+            f.period: f
+            for f in s.exec(select(Figure)).all()
+            if f.period in ("2009-09", "2009-12") and f.measure_id == rows[0].measure_id
+        }
+        revision = s.exec(
+            select(FigureRevision).where(
+                FigureRevision.figure_id == by_period["2009-12"].id, FigureRevision.version == 2
+            )
+        ).one()
+    assert [f.period for f in rows] == ["2009-12"]  # only December's figure was revised
+    sept, dec = by_period["2009-09"], by_period["2009-12"]
+    assert (sept.version, sept.actual) == (1, 90)
+    assert (dec.state, dec.actual, dec.unavailable_reason) == ("entered", 80, "")
+    assert (revision.by_id, revision.reason) == (admin.id, "imported from a file")
