@@ -125,6 +125,7 @@ RULES: dict[str, tuple[str, list[str]]] = {
         "api.pages.forms.*",
         [
             API + "test_form_fields.py",
+            API + "test_form_errors.py",
             API + "test_route_guards.py",
             API + "test_pages.py",
             API + "test_pages_hostile.py",
