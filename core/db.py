@@ -66,10 +66,18 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
+@lru_cache
+def _writer_bind(engine: Engine) -> Engine:
+    """The engine as write sessions use it (BEGIN IMMEDIATE on SQLite), made once per engine:
+    `execution_options` builds a new engine proxy each call."""
+    return engine.execution_options(**{_WRITE: True})
+
+
 def reset_engine() -> None:
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     get_engine.cache_clear()
+    _writer_bind.cache_clear()
 
 
 @contextlib.contextmanager
@@ -152,8 +160,7 @@ def write_session() -> Iterator[Session]:
     writers = _queue_for(engine)
     queued = writers is not None and writers.enter()
     try:
-        bind = engine.execution_options(**{_WRITE: True})
-        with Session(bind, expire_on_commit=False) as session:
+        with Session(_writer_bind(engine), expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()

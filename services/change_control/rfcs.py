@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -22,14 +22,25 @@ from services.platform import audit, steps
 from services.platform.actors import Actor
 from services.platform.errors import Conflict, Invalid, NotFound, Refusal
 
+# Built once: an RFC with its project is one query, whatever the request does next.
+_RFC_AND_PROJECT = (
+    select(Rfc, Project)
+    .join(Project, col(Project.id) == col(Rfc.project_id))
+    .where(col(Rfc.id) == bindparam("rfc_id"))
+)
+_NEXT_NUMBER = (
+    update(Project)
+    .where(col(Project.id) == bindparam("project_id"))
+    .values(rfc_counter=col(Project.rfc_counter) + 1)
+    .returning(col(Project.rfc_counter))
+)
+
 
 def get_rfc(session: Session, *, rfc_id: int) -> tuple[Rfc, Project]:
-    rfc = session.get(Rfc, rfc_id)
-    if rfc is None:
+    found = session.execute(_RFC_AND_PROJECT, {"rfc_id": rfc_id}).first()
+    if found is None:
         raise NotFound(f"There is no Request for Change with id {rfc_id}.")
-    project = session.get(Project, rfc.project_id)
-    assert project is not None  # foreign key
-    return rfc, project
+    return found[0], found[1]
 
 
 def get_rfc_for(session: Session, *, actor: Actor, rfc_id: int, action: str) -> tuple[Rfc, Project]:
@@ -59,12 +70,7 @@ def get_rfc_for(session: Session, *, actor: Actor, rfc_id: int, action: str) -> 
 def create_rfc(session: Session, *, actor: Actor, project_code: str, data: RfcCreate) -> Rfc:
     """Raise a draft RFC (Part 1) on a project its people (or, if open, any officer) see."""
     project = visible_project(session, code=project_code, actor=actor)
-    number = session.execute(
-        update(Project)
-        .where(col(Project.id) == project.id)
-        .values(rfc_counter=col(Project.rfc_counter) + 1)
-        .returning(col(Project.rfc_counter))
-    ).scalar_one()
+    number = session.execute(_NEXT_NUMBER, {"project_id": project.id}).scalar_one()
     now = clock.now()
     rfc = Rfc(
         project_id=project.id or 0,
