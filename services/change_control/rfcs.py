@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -28,6 +29,8 @@ _RFC_AND_PROJECT = (
     .join(Project, col(Project.id) == col(Rfc.project_id))
     .where(col(Rfc.id) == bindparam("rfc_id"))
 )
+_RFC = Rfc.__table__  # type: ignore[attr-defined]
+_INSERT_RFC = insert(_RFC).returning(_RFC.c.id)
 _NEXT_NUMBER = (
     update(Project)
     .where(col(Project.id) == bindparam("project_id"))
@@ -87,8 +90,13 @@ def create_rfc(session: Session, *, actor: Actor, project_code: str, data: RfcCr
         created_at=now,
         updated_at=now,
     )
+    # One INSERT ... RETURNING id; the object then joins the session as if it had been read,
+    # without the unit of work's flush.
+    rfc.id = session.execute(
+        _INSERT_RFC, {c.key: getattr(rfc, c.key) for c in _RFC.columns if not c.primary_key}
+    ).scalar_one()
+    make_transient_to_detached(rfc)
     session.add(rfc)
-    session.flush()
     audit.record(
         session,
         actor_id=actor.person_id,
