@@ -29,7 +29,7 @@ def _due(moved: Moved) -> Any:
 
 def ask_approver(session: Session, *, rfc: Rfc, project: Project, actor: Actor) -> None:
     """Open the decision step; an approver other than the acting PM gets an emailed link."""
-    _ask_approver(session, Moved(WORKFLOW, rfc, project, "ask", rfc.status, actor, None))
+    _ask_approver(session, Moved(WORKFLOW, rfc, project, rfc.status, actor, None))
 
 
 def _ask_approver(session: Session, moved: Moved) -> None:

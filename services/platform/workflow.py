@@ -34,7 +34,6 @@ class Moved:
     workflow: Workflow
     row: Any  # the subject, already in its new status and version
     context: Any  # whatever else the domain passed to apply (an RFC's project)
-    action: str
     from_status: str
     actor: Actor
     link: ActionToken | None  # the emailed link the move was made through, if any
@@ -146,7 +145,7 @@ class Workflow:
             to_status=move.to,
             detail=detail,
         )
-        moved = Moved(self, row, context, action, from_status, actor, link)
+        moved = Moved(self, row, context, from_status, actor, link)
         for effect in move.effects:
             effect(session, moved)
         return row
