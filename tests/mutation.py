@@ -88,6 +88,8 @@ RULES: dict[str, tuple[str, list[str]]] = {
         "services.platform.outbox.*",
         [
             PL + "test_outbox_rules.py",
+            PL + "test_outbox_mutants.py",
+            PL + "test_links.py",
             PL + "test_email.py",
             CC + "test_reminders.py",
             PL + "test_chasing.py",
@@ -97,7 +99,12 @@ RULES: dict[str, tuple[str, list[str]]] = {
     ),
     "services/platform/emails.py": (
         "services.platform.emails.*",
-        [PL + "test_email.py", PL + "test_chasing.py", CC + "test_reminders.py"],
+        [
+            PL + "test_email.py",
+            PL + "test_email_mutants.py",
+            PL + "test_chasing.py",
+            CC + "test_reminders.py",
+        ],
     ),
     # chasing: the engine and change control's policy
     "services/platform/chasing.py": (
@@ -118,6 +125,7 @@ RULES: dict[str, tuple[str, list[str]]] = {
         "api.pages.forms.*",
         [
             API + "test_form_fields.py",
+            API + "test_form_errors.py",
             API + "test_route_guards.py",
             API + "test_pages.py",
             API + "test_pages_hostile.py",
@@ -127,11 +135,25 @@ RULES: dict[str, tuple[str, list[str]]] = {
     # performance: what a figure may be, who may enter it, the one way to enter it, the chase
     "services/performance/figures.py": (
         "services.performance.figures.*",
-        [PF + "test_figures.py", PF + "test_entry_pages.py", PF + "test_figure_page.py"],
+        [
+            PF + "test_figures.py",
+            PF + "test_figure_rules.py",
+            PF + "test_entry_pages.py",
+            PF + "test_entry_rules.py",
+            PF + "test_figure_page.py",
+            PF + "test_one_figure_rules.py",
+            PF + "test_imports.py",
+            API + "test_api_performance.py",
+        ],
     ),
     "services/performance/one_figure.py": (
         "services.performance.one_figure.*",
-        [PF + "test_figure_page.py", PF + "test_figures.py", API + "test_api_performance.py"],
+        [
+            PF + "test_figure_page.py",
+            PF + "test_figures.py",
+            PF + "test_one_figure_rules.py",
+            API + "test_api_performance.py",
+        ],
     ),
     "services/performance/access.py": (
         "services.performance.access.*",
@@ -144,7 +166,7 @@ RULES: dict[str, tuple[str, list[str]]] = {
     ),
     "services/performance/entry.py": (
         "services.performance.entry.*",
-        [PF + "test_entry_pages.py", PF + "test_figures.py"],
+        [PF + "test_entry_pages.py", PF + "test_entry_rules.py", PF + "test_figures.py"],
     ),
     "services/performance/rag.py": (
         "services.performance.rag.*",
@@ -152,7 +174,12 @@ RULES: dict[str, tuple[str, list[str]]] = {
     ),
     "services/performance/chasing.py": (
         "services.performance.chasing.*",
-        [PF + "test_chase.py", PF + "test_cli_performance.py"],
+        [
+            PF + "test_chase.py",
+            PF + "test_chase_rules.py",
+            PF + "test_entry_rules.py",
+            PF + "test_cli_performance.py",
+        ],
     ),
     # planning: who signs what, when a plan is approved, and the plan's table of moves
     "services/planning/signoff.py": (

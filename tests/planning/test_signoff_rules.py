@@ -1,6 +1,7 @@
 """The sign-off rules a user relies on that the journeys do not show on their own: what one
 signature closes and records, whose link approves, removing the last signatory still to sign,
-who may never sign, and links replaced by newer ones (found by mutation testing)."""
+who may never sign, links replaced by newer ones, and how often a link is resent (found by
+mutation testing)."""
 
 from __future__ import annotations
 
@@ -155,3 +156,53 @@ def test_a_link_replaced_by_a_newer_one_to_the_same_version_says_so(ccs: Any) ->
         assert [(r.person_id, r.kind) for r in s.exec(select(PlanResponse))] == [
             (dunn.id, "signed")
         ]
+
+
+def _emails_to(person: Any) -> int:
+    from models import OutboxMessage
+
+    with read_session() as s:
+        return len(
+            s.exec(select(OutboxMessage).where(OutboxMessage.to_person_id == person.id)).all()
+        )
+
+
+def test_a_resend_within_minutes_of_the_last_link_sends_nothing_and_one_after_sends_a_new_link(
+    ccs: Any,
+) -> None:
+    """The links went at 09:00 on 1 February; `link_reuse_minutes` is 5."""
+    dunn = ccs.by_email(PAIRS[2][1])
+    first = links(ccs.plan.id)[dunn.id]
+    sent = _emails_to(dunn)
+    with clock.frozen(at("2010-02-01", "09:04:59")), write_session() as session:
+        signoff.resend(session, raw=first, email=dunn.email)
+    assert links(ccs.plan.id)[dunn.id] == first and _emails_to(dunn) == sent
+    with clock.frozen(at("2010-02-01", "09:05")):  # five minutes on: a new link, the old one gone
+        with write_session() as session:
+            signoff.resend(session, raw=first, email=dunn.email)
+        second = links(ccs.plan.id)[dunn.id]
+        assert second != first and _emails_to(dunn) == sent + 1
+        with read_session() as session:
+            assert signoff.view(session, raw=first).state == "replaced"
+        with write_session() as session:  # and asking again at once sends nothing more
+            signoff.resend(session, raw=second, email=dunn.email)
+    assert links(ccs.plan.id)[dunn.id] == second and _emails_to(dunn) == sent + 1
+
+
+def test_resends_stop_at_the_hourly_limit_and_start_again_the_next_hour(ccs: Any) -> None:
+    """`link_emails_per_hour` is 5: five resends five minutes apart each send a link, the
+    sixth within the hour sends nothing, and one after the hour sends a link again."""
+    dunn = ccs.by_email(PAIRS[2][1])
+    sent = _emails_to(dunn)
+    seen = [links(ccs.plan.id)[dunn.id]]
+    for minutes in (5, 10, 15, 20, 25):
+        with clock.frozen(at("2010-02-01", f"09:{minutes:02d}")), write_session() as session:
+            signoff.resend(session, raw=seen[-1], email=dunn.email)
+        seen.append(links(ccs.plan.id)[dunn.id])
+    assert len(set(seen)) == 6 and _emails_to(dunn) == sent + 5
+    with clock.frozen(at("2010-02-01", "09:30")), write_session() as session:
+        signoff.resend(session, raw=seen[-1], email=dunn.email)
+    assert links(ccs.plan.id)[dunn.id] == seen[-1] and _emails_to(dunn) == sent + 5
+    with clock.frozen(at("2010-02-01", "10:05")), write_session() as session:
+        signoff.resend(session, raw=seen[-1], email=dunn.email)
+    assert links(ccs.plan.id)[dunn.id] not in seen and _emails_to(dunn) == sent + 6

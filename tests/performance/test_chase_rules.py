@@ -1,0 +1,167 @@
+"""The chase of late figures: rules a user relies on that mutation testing of
+services/performance/chasing.py found unchecked.
+
+- A return is opened only for figures still collected on the period's own scorecards.
+- The performance team's daily summary lists the late officers most late first, each with their
+  address, the period and every figure they owe (monthly and quarterly together).
+- The performance chase chases figures only, never another process's steps.
+- On a day that is not a working day the chase does nothing, and its report says so.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlmodel import select
+from support.factories import deliver
+from support.performance import at, import_people, registered
+
+from core import clock
+from core.db import read_session, write_session
+
+NEIL, GEMMA, IAN = "Neil Weston", "Gemma Barron", "Ian Salter"
+
+
+def _measure(s: Any, card_id: int, code: str, officer: Any, **fields: Any) -> None:
+    from models.performance import Measure
+
+    s.add(
+        Measure(
+            scorecard_id=card_id,
+            code=code,
+            name=f"Measure {code}",
+            aim="Customers",
+            polarity="higher",
+            unit="percentage",
+            data_source_officer_id=officer.id,
+            year_end_target=90,
+            updated_at=clock.now(),
+            **{"frequency": "monthly", **fields},
+        )
+    )
+
+
+@pytest.fixture
+def officers(env: Any, factory: Any) -> dict[str, Any]:
+    """On this year's scorecard Neil Weston owes a monthly and a quarterly figure and Gemma
+    Barron a monthly one; Ian Salter's only measures are no longer collected or on last year's
+    scorecard. An administrator (the performance team) reads the summary."""
+    from models.performance import Scorecard
+
+    with clock.frozen(at("2009-12-31", "12:00")):
+        import_people()
+    people = registered()
+    with clock.frozen(at("2010-01-04")), write_session() as s:
+        cards = {}
+        for code, year in (("C-0910", 2009), ("C-0809", 2008)):
+            card = Scorecard(code=code, name=code, year=year, created_at=clock.now())
+            s.add(card)
+            s.flush()
+            cards[year] = card.id
+        _measure(s, cards[2009], "N1", people[NEIL])
+        _measure(s, cards[2009], "N2", people[NEIL], frequency="quarterly")
+        _measure(s, cards[2009], "G1", people[GEMMA])
+        _measure(s, cards[2009], "I1", people[IAN], active=False)
+        _measure(s, cards[2008], "I2", people[IAN])
+    admin = factory.admin()
+    return people | {"admin": admin}
+
+
+def _open(period: str) -> int:
+    from services.performance import chasing
+
+    with clock.frozen(at("2010-01-04")), write_session() as s:
+        return chasing.open_period(s, period=period)
+
+
+def _returns() -> list[tuple[int, str]]:
+    from models.performance import FigureReturn
+
+    with read_session() as s:
+        rows = s.exec(select(FigureReturn).order_by(FigureReturn.id)).all()
+        return [(r.officer_id, r.period) for r in rows]
+
+
+def test_a_return_is_opened_only_for_figures_still_collected_on_the_periods_scorecards(
+    officers: dict[str, Any],
+) -> None:
+    assert _open("2009-12") == 2
+    opened = {officer for officer, _ in _returns()}
+    assert opened == {officers[NEIL].id, officers[GEMMA].id}  # not Ian Salter
+
+
+def test_the_daily_summary_lists_late_officers_most_late_first_with_all_they_owe(
+    officers: dict[str, Any], smtp: Any
+) -> None:
+    from services.performance import chasing
+
+    assert _open("2009-12") == 2  # due 15 January 2010
+    assert _open("2009-11") == 2  # due 15 December 2009: opened later, but later still
+    smtp.reset()
+    monday = date(2010, 1, 18)
+    with clock.frozen(at("2010-01-18")), write_session() as s:
+        report = chasing.run_day(s, today=monday)
+    assert report.as_dict()["late_officers"] == 4
+    with clock.frozen(at("2010-01-18")):
+        deliver()
+    (summary,) = smtp.to(officers["admin"].email)
+    assert summary.subject == "Late performance figures: 4 officers on 2010-01-18"
+    lines = [x for x in summary.text.splitlines() if x.startswith("- ")]
+    neil, gemma = officers[NEIL], officers[GEMMA]
+    by_id = sorted([neil, gemma], key=lambda p: p.id)  # one period's returns open in id order
+    owed = {(neil.id, "December 2009"): "2 figures"}
+    expected = [
+        f"- {p.name} <{p.email}>: {owed.get((p.id, period), '1 figure')} for {period}, "
+        for period in ("November 2009", "December 2009")  # the most late first
+        for p in by_id
+    ]
+    assert [x[: len(e)] for x, e in zip(lines, expected, strict=True)] == expected
+
+
+def test_the_performance_chase_never_chases_another_processs_steps(
+    factory: Any, team: Any, smtp: Any
+) -> None:
+    from models import OutboxMessage
+    from services.performance import chasing
+    from services.platform.chasing import DIGEST
+
+    with clock.frozen(at("2010-03-01", "10:00")):
+        factory.in_status(team, "awaiting_approval")  # the sponsor's decision is due 8 March
+    with clock.frozen(at("2010-03-09")), write_session() as s:
+        chasing.run_day(s, today=date(2010, 3, 9))
+    with read_session() as s:
+        assert s.exec(select(OutboxMessage).where(OutboxMessage.template == DIGEST)).all() == []
+
+
+def test_on_a_saturday_the_chase_does_nothing_and_its_report_says_so(
+    officers: dict[str, Any],
+) -> None:
+    from services.performance import chasing
+
+    saturday = date(2010, 1, 16)
+    with clock.frozen(at("2010-01-16")), write_session() as s:
+        report = chasing.run_day(s, today=saturday)
+    assert report.as_dict() == {
+        "today": "2010-01-16",
+        "opened": {},
+        "chase": None,
+        "late_officers": 0,
+    }
+    assert _returns() == []
+
+
+def test_a_run_for_a_given_day_chases_as_of_that_day_whatever_the_clock_says(
+    officers: dict[str, Any],
+) -> None:
+    """The flow takes the day to run for (an operator catching up): the returns due on 15
+    January are chased on Monday the 18th even when the run happens on the 4th."""
+    from services.performance import chasing
+
+    assert _open("2009-12") == 2
+    with clock.frozen(at("2010-01-04", "12:00")), write_session() as s:
+        report = chasing.run_day(s, today=date(2010, 1, 18))
+    chase = report.as_dict()["chase"]
+    assert chase is not None and (chase["today"], chase["reminded"]) == ("2010-01-18", 2), chase
+    assert report.as_dict()["late_officers"] == 2
