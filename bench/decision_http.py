@@ -472,7 +472,10 @@ def run_sqlite(apps: dict[str, str], plan: dict[str, Any]) -> dict:
                 order = (BASELINE, SIGNOFF) if r % 2 == 0 else (SIGNOFF, BASELINE)
                 batch = links[warm_up + r * per_round : warm_up + (r + 1) * per_round]
                 for name in order:
-                    runs[name].append(asyncio.run(load(servers[name].port, batch, cap_seconds)))
+                    cpu = sum(servers[name].cpu_seconds())
+                    run = asyncio.run(load(servers[name].port, batch, cap_seconds))
+                    run["cpu_s"] = sum(servers[name].cpu_seconds()) - cpu
+                    runs[name].append(run)
         finally:
             for server in servers.values():
                 server.stop()
@@ -484,6 +487,12 @@ def run_sqlite(apps: dict[str, str], plan: dict[str, Any]) -> dict:
         }
 
     results = {name: summarise(r) for name, r in runs.items()}
+    for name, measured in runs.items():  # the worker's user + system CPU over the measured load
+        requests = results[name]["requests"]
+        cpu_s = sum(run["cpu_s"] for run in measured)
+        results[name]["server_cpu_ms_per_request"] = (
+            round(cpu_s / requests * 1000, 2) if requests else None
+        )
     checks = {}
     for name in (SIGNOFF, BASELINE):
         ok = sum(r["statuses"][200] for r in runs[name]) + warm_up

@@ -58,7 +58,13 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    settings = get_settings()
+    return create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=True,
+    )
 
 
 @lru_cache
@@ -66,10 +72,18 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
+@lru_cache
+def _writer_bind(engine: Engine) -> Engine:
+    """The engine as write sessions use it (BEGIN IMMEDIATE on SQLite), made once per engine:
+    `execution_options` builds a new engine proxy each call."""
+    return engine.execution_options(**{_WRITE: True})
+
+
 def reset_engine() -> None:
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     get_engine.cache_clear()
+    _writer_bind.cache_clear()
 
 
 @contextlib.contextmanager
@@ -152,8 +166,7 @@ def write_session() -> Iterator[Session]:
     writers = _queue_for(engine)
     queued = writers is not None and writers.enter()
     try:
-        bind = engine.execution_options(**{_WRITE: True})
-        with Session(bind, expire_on_commit=False) as session:
+        with Session(_writer_bind(engine), expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = 30.0
     smtp_pool_size: int = 4
+    # PostgreSQL connections each web or flow process keeps open, and how many more it may
+    # open at busy moments (docs/operations.md#3-the-web-app).
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=20, ge=0, le=200)
     mail_from: str = "Signoff <signoff@council.example>"
     timezone: str = "Europe/London"
     council_name: str = "South Cambridgeshire District Council"

@@ -8,6 +8,7 @@ Free text (descriptions) may hold line breaks and tabs but no other controls and
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 BIDI_CONTROLS = frozenset(
@@ -19,25 +20,36 @@ INVISIBLE = frozenset(
 )
 
 
+# C0 and C1 controls (and, in one line, the Unicode line and paragraph separators); free
+# text keeps tab, line feed and carriage return.
+_CONTROL_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _hidden(c: str) -> bool:
     # Cf (format) covers the bidi and zero-width characters and any added in later Unicode.
     return c in BIDI_CONTROLS or c in INVISIBLE or unicodedata.category(c) == "Cf"
 
 
+def _any_hidden(value: str) -> bool:
+    # No ASCII character is hidden; otherwise each distinct character is looked at once.
+    return not value.isascii() and any(_hidden(c) for c in set(value))
+
+
 def single_line(value: str) -> str:
     """One line of visible text, trimmed; raises ValueError (pydantic shows the message)."""
-    if any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" for c in value):
+    if _CONTROL_IN_LINE.search(value):
         raise ValueError("must be a single line without control characters")
-    if any(_hidden(c) for c in value):
+    if _any_hidden(value):
         raise ValueError("must not contain invisible or text-direction characters")
     return value.strip()
 
 
 def free_text(value: str) -> str:
     """Paragraphs: line breaks and tabs allowed; other controls and hidden characters not."""
-    if any((ord(c) < 32 and c not in "\n\r\t") or 127 <= ord(c) < 160 for c in value):
+    if _CONTROL_IN_TEXT.search(value):
         raise ValueError("must not contain control characters")
-    if any(_hidden(c) for c in value):
+    if _any_hidden(value):
         raise ValueError("must not contain invisible or text-direction characters")
     return value
 

@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, or_
 from sqlmodel import Session, col, select
 
 from models.change_control import Project, ProjectMember
@@ -23,15 +25,15 @@ def _named(project: Project, person_id: int) -> bool:
     return person_id in (project.sponsor_id, project.manager_id, project.alternate_approver_id)
 
 
+_MEMBER = select(col(ProjectMember.id)).where(  # built once
+    col(ProjectMember.project_id) == bindparam("project_id"),
+    col(ProjectMember.person_id) == bindparam("person_id"),
+)
+
+
 def is_member(session: Session, *, project: Project, person_id: int) -> bool:
-    return (
-        session.exec(
-            select(ProjectMember.id).where(
-                ProjectMember.project_id == project.id, ProjectMember.person_id == person_id
-            )
-        ).first()
-        is not None
-    )
+    found = session.execute(_MEMBER, {"project_id": project.id, "person_id": person_id})
+    return found.first() is not None
 
 
 def sees_project(session: Session, *, project: Project, actor: Actor) -> bool:
@@ -52,11 +54,20 @@ def visible_projects(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause for the projects this person sees (the same rule as sees_project)."""
     if actor.is_admin:
         return col(Project.id).is_not(None)
-    members = select(ProjectMember.project_id).where(ProjectMember.person_id == actor.person_id)
+    return _seen_by(actor.person_id)
+
+
+def _seen_by(person_id: Any) -> ColumnElement[bool]:
+    members = select(ProjectMember.project_id).where(ProjectMember.person_id == person_id)
     return or_(
         col(Project.open_to_all_officers).is_(True),
-        col(Project.sponsor_id) == actor.person_id,
-        col(Project.manager_id) == actor.person_id,
-        col(Project.alternate_approver_id) == actor.person_id,
+        col(Project.sponsor_id) == person_id,
+        col(Project.manager_id) == person_id,
+        col(Project.alternate_approver_id) == person_id,
         col(Project.id).in_(members),
     )
+
+
+# `visible_projects` for someone who is not an administrator, built once, for a statement
+# that looks up one project: the viewer's id is its parameter `viewer_id`.
+SEEN_BY_VIEWER = _seen_by(bindparam("viewer_id"))

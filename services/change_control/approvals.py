@@ -38,14 +38,19 @@ class LinkView:
 
 def view(session: Session, *, raw: str) -> LinkView:
     """Read-only: what the link is for and whether it can still be used."""
+    state, token, rfc, project = _read(session, raw)
+    approver = session.get(Person, token.person_id)
+    assert approver is not None
+    return LinkView(state, token, rfc, project, approver)
+
+
+def _read(session: Session, raw: str) -> tuple[str, ActionToken, Rfc, Project]:
     token = action_links.find(session, raw, "approve_rfc")
     # An expired link stays "not valid" whatever happened to the RFC since: outsiders
     # cannot tell unknown from expired. A used one shows the decision it made.
     if token is None or (token.used_at is None and token.expires_at <= clock.now()):
         raise NotFound(NOT_VALID)
     rfc, project = rfcs.get_rfc(session, rfc_id=token.subject_id)
-    approver = session.get(Person, token.person_id)
-    assert approver is not None
     if token.used_at is not None:
         state = "used"
     elif rfc.status != RfcStatus.awaiting_approval:
@@ -56,39 +61,37 @@ def view(session: Session, *, raw: str) -> LinkView:
         state = "changed"
     else:
         state = "live"
-    return LinkView(state, token, rfc, project, approver)
+    return state, token, rfc, project
 
 
 def decide_by_link(session: Session, *, raw: str, data: DecisionInput, address: str) -> Rfc:
     """Record the approver's decision: single use, bound to version and person."""
-    link = view(session, raw=raw)
+    state, token, rfc, project = _read(session, raw)
     refusal = Refusal(
         "rfc",
-        link.rfc.id or 0,
-        link.token.subject_version,
+        rfc.id or 0,
+        token.subject_version,
         data.decision,
-        link.rfc.status,
-        link.token.person_id,
+        rfc.status,
+        token.person_id,
         "approver",
         address,
     )
-    if link.state in ("used", "closed"):
-        if link.rfc.status == RfcStatus.withdrawn:
-            raise Gone(f"{link.rfc.ref} was withdrawn: no decision is needed.", refusal=refusal)
-        raise Gone(
-            f"{link.rfc.ref} has already been decided: it is {link.rfc.status}.", refusal=refusal
-        )
-    if link.state == "changed":
+    if state in ("used", "closed"):
+        if rfc.status == RfcStatus.withdrawn:
+            raise Gone(f"{rfc.ref} was withdrawn: no decision is needed.", refusal=refusal)
+        raise Gone(f"{rfc.ref} has already been decided: it is {rfc.status}.", refusal=refusal)
+    if state == "changed":
         raise Conflict(
-            f"{link.rfc.ref} has changed since this link was sent. "
+            f"{rfc.ref} has changed since this link was sent. "
             "A new link has been emailed to you for the current version.",
             refusal=refusal,
         )
-    if link.state == "reassigned":
+    if state == "reassigned":
         raise NotFound(NOT_VALID, refusal=refusal)
-    actor = Actor(person_id=link.token.person_id, address=address)
+    actor = Actor(person_id=token.person_id, address=address)
     return rfcs.record_decision(
-        session, rfc=link.rfc, project=link.project, actor=actor, data=data, link=link.token
+        session, rfc=rfc, project=project, actor=actor, data=data, link=token
     )
 
 

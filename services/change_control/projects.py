@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -145,9 +146,12 @@ def _audit_membership(
     )
 
 
+_BY_CODE = select(Project).where(col(Project.code) == bindparam("code"))  # built once
+
+
 def get_project(session: Session, *, code: str, required: bool = True) -> Project | None:
     valid = re.fullmatch(CODE_PATTERN, code) is not None
-    project = session.exec(select(Project).where(Project.code == code)).first() if valid else None
+    project = session.exec(_BY_CODE, params={"code": code}).first() if valid else None
     if project is None and required:
         raise NotFound(f"There is no project with code {code}.")
     return project
@@ -161,10 +165,19 @@ def list_projects(session: Session, *, actor: Actor | None = None) -> list[Proje
     return list(session.exec(stmt))
 
 
+_SEEN_BY_CODE = _BY_CODE.where(access.SEEN_BY_VIEWER)  # one query: the project if seen
+
+
 def visible_project(session: Session, *, code: str, actor: Actor) -> Project:
     """The project if this person may see it; to anyone else it does not exist."""
-    project = get_project(session, code=code, required=False)
-    if project is None or not access.sees_project(session, project=project, actor=actor):
+    if actor.is_admin:
+        project = get_project(session, code=code, required=False)
+    elif re.fullmatch(CODE_PATTERN, code) is None:
+        project = None
+    else:
+        found = session.exec(_SEEN_BY_CODE, params={"code": code, "viewer_id": actor.person_id})
+        project = found.first()
+    if project is None:
         raise NotFound(f"There is no project with code {code}.")
     return project
 

@@ -29,15 +29,16 @@ def _due(moved: Moved) -> Any:
 
 def ask_approver(session: Session, *, rfc: Rfc, project: Project, actor: Actor) -> None:
     """Open the decision step; an approver other than the acting PM gets an emailed link."""
-    _ask_approver(session, Moved(WORKFLOW, rfc, project, "ask", rfc.status, actor, None))
+    _ask_approver(session, Moved(WORKFLOW, rfc, project, rfc.status, actor, None))
 
 
 def _ask_approver(session: Session, moved: Moved) -> None:
     rfc, project = moved.row, moved.context
     assert rfc.approver_id is not None
-    action_links.revoke_for_subject(
-        session, purpose=APPROVE_LINK, subject_type="rfc", subject_id=rfc.id or 0
-    )
+    if moved.from_status == S.awaiting_approval:  # links are only ever issued while it waits
+        action_links.revoke_for_subject(
+            session, purpose=APPROVE_LINK, subject_type="rfc", subject_id=rfc.id or 0
+        )
     OpenStep("decision", owner=lambda m: m.row.approver_id, due=_due)(session, moved)
     if rfc.approver_id != project.manager_id:
         send_approval_link(session, rfc=rfc)
@@ -103,7 +104,8 @@ TRANSITIONS: dict[tuple[str, str], Move] = {
         S.impact_analysis,
         frozenset({"requester"}),
         (
-            OpenStep("impact_analysis", owner=_pm, due=_due),
+            # A draft has no steps to supersede: it gets its first one here.
+            OpenStep("impact_analysis", owner=_pm, due=_due, supersede=False),
             Notify(
                 "rfc_submitted", to=lambda m: [_pm(m)], expect=S.impact_analysis, not_the_actor=True
             ),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -22,14 +23,27 @@ from services.platform import audit, steps
 from services.platform.actors import Actor
 from services.platform.errors import Conflict, Invalid, NotFound, Refusal
 
+# Built once: an RFC with its project is one query, whatever the request does next.
+_RFC_AND_PROJECT = (
+    select(Rfc, Project)
+    .join(Project, col(Project.id) == col(Rfc.project_id))
+    .where(col(Rfc.id) == bindparam("rfc_id"))
+)
+_RFC = Rfc.__table__  # type: ignore[attr-defined]
+_INSERT_RFC = insert(_RFC).returning(_RFC.c.id)
+_NEXT_NUMBER = (
+    update(Project)
+    .where(col(Project.id) == bindparam("project_id"))
+    .values(rfc_counter=col(Project.rfc_counter) + 1)
+    .returning(col(Project.rfc_counter))
+)
+
 
 def get_rfc(session: Session, *, rfc_id: int) -> tuple[Rfc, Project]:
-    rfc = session.get(Rfc, rfc_id)
-    if rfc is None:
+    found = session.execute(_RFC_AND_PROJECT, {"rfc_id": rfc_id}).first()
+    if found is None:
         raise NotFound(f"There is no Request for Change with id {rfc_id}.")
-    project = session.get(Project, rfc.project_id)
-    assert project is not None  # foreign key
-    return rfc, project
+    return found[0], found[1]
 
 
 def get_rfc_for(session: Session, *, actor: Actor, rfc_id: int, action: str) -> tuple[Rfc, Project]:
@@ -59,12 +73,7 @@ def get_rfc_for(session: Session, *, actor: Actor, rfc_id: int, action: str) -> 
 def create_rfc(session: Session, *, actor: Actor, project_code: str, data: RfcCreate) -> Rfc:
     """Raise a draft RFC (Part 1) on a project its people (or, if open, any officer) see."""
     project = visible_project(session, code=project_code, actor=actor)
-    number = session.execute(
-        update(Project)
-        .where(col(Project.id) == project.id)
-        .values(rfc_counter=col(Project.rfc_counter) + 1)
-        .returning(col(Project.rfc_counter))
-    ).scalar_one()
+    number = session.execute(_NEXT_NUMBER, {"project_id": project.id}).scalar_one()
     now = clock.now()
     rfc = Rfc(
         project_id=project.id or 0,
@@ -81,8 +90,13 @@ def create_rfc(session: Session, *, actor: Actor, project_code: str, data: RfcCr
         created_at=now,
         updated_at=now,
     )
+    # One INSERT ... RETURNING id; the object then joins the session as if it had been read,
+    # without the unit of work's flush.
+    rfc.id = session.execute(
+        _INSERT_RFC, {c.key: getattr(rfc, c.key) for c in _RFC.columns if not c.primary_key}
+    ).scalar_one()
+    make_transient_to_detached(rfc)
     session.add(rfc)
-    session.flush()
     audit.record(
         session,
         actor_id=actor.person_id,

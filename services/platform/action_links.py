@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import case, insert, or_, update
+from sqlalchemy import bindparam, case, insert, or_, update
 from sqlmodel import Session, col, select
 
 from core import clock, tokens
@@ -19,9 +19,28 @@ subjects.register_link("sign_in", "/sign-in/")
 # Built once. RETURNING gives each new id with its hash (unique), by which the ids are put
 # back in the order the links were asked for: asking the database to keep that order makes
 # SQLite insert one row per statement.
-_ISSUE = insert(ActionToken.__table__).returning(  # type: ignore[attr-defined]
-    ActionToken.__table__.c.id,  # type: ignore[attr-defined]
-    ActionToken.__table__.c.token_hash,  # type: ignore[attr-defined]
+_LINK = ActionToken.__table__  # type: ignore[attr-defined]
+_ISSUE = insert(_LINK).returning(_LINK.c.id, _LINK.c.token_hash)
+_FIND = select(ActionToken).where(col(ActionToken.token_hash) == bindparam("token_hash"))
+# A subject's live links of one purpose (one person's, in `_REVOKE_PERSON`).
+_LIVE = (
+    _LINK.c.purpose == bindparam("b_purpose"),
+    _LINK.c.subject_type == bindparam("b_subject_type"),
+    _LINK.c.subject_id == bindparam("b_subject_id"),
+    _LINK.c.used_at.is_(None),
+    _LINK.c.revoked_at.is_(None),
+)
+_REVOKE = update(_LINK).where(*_LIVE).values(revoked_at=bindparam("b_now"))
+_REVOKE_PERSON = _REVOKE.where(_LINK.c.person_id == bindparam("b_person_id"))
+# The link a move is made through is used, the subject's other live links revoked, in one
+# UPDATE; the used link must not have expired.
+_THIS = _LINK.c.id == bindparam("b_using_id")
+_NOW = bindparam("b_now", type_=_LINK.c.used_at.type)  # typed: inside CASE it has no column
+_USE_AND_REVOKE = (
+    update(_LINK)
+    .where(*_LIVE, or_(~_THIS, _LINK.c.expires_at > _NOW))
+    .values(used_at=case((_THIS, _NOW), else_=None), revoked_at=case((_THIS, None), else_=_NOW))
+    .returning(_LINK.c.id)
 )
 
 
@@ -101,29 +120,16 @@ def revoke_for_subject(
     UPDATE; returns False when that link was no longer live (another request used it first,
     or it expired), True otherwise.
     """
-    now = clock.now()
-    live = [
-        ActionToken.purpose == purpose,  # type: ignore[arg-type]
-        ActionToken.subject_type == subject_type,  # type: ignore[arg-type]
-        ActionToken.subject_id == subject_id,  # type: ignore[arg-type]
-        ActionToken.used_at.is_(None),  # type: ignore[union-attr]
-        ActionToken.revoked_at.is_(None),  # type: ignore[union-attr]
-    ]
+    about = {
+        "b_purpose": purpose,
+        "b_subject_type": subject_type,
+        "b_subject_id": subject_id,
+        "b_now": clock.now(),
+    }
     if using is None:
-        session.execute(update(ActionToken).where(*live).values(revoked_at=now))
+        session.execute(_REVOKE, about)
         return True
-    this = col(ActionToken.id) == using.id
-    touched = (
-        session.execute(
-            update(ActionToken)
-            .where(*live, or_(~this, col(ActionToken.expires_at) > now))
-            .values(used_at=case((this, now), else_=None), revoked_at=case((this, None), else_=now))
-            .returning(col(ActionToken.id))
-            .execution_options(synchronize_session=False)
-        )
-        .scalars()
-        .all()
-    )
+    touched = session.execute(_USE_AND_REVOKE, about | {"b_using_id": using.id}).scalars().all()
     return using.id in touched
 
 
@@ -152,16 +158,14 @@ def revoke_for_person(
     """Invalidate one person's live links about a subject, before a replacement is issued:
     a person never holds several live links for the same thing."""
     session.execute(
-        update(ActionToken)
-        .where(
-            ActionToken.purpose == purpose,  # type: ignore[arg-type]
-            ActionToken.subject_type == subject_type,  # type: ignore[arg-type]
-            ActionToken.subject_id == subject_id,  # type: ignore[arg-type]
-            ActionToken.person_id == person_id,  # type: ignore[arg-type]
-            ActionToken.used_at.is_(None),  # type: ignore[union-attr]
-            ActionToken.revoked_at.is_(None),  # type: ignore[union-attr]
-        )
-        .values(revoked_at=clock.now())
+        _REVOKE_PERSON,
+        {
+            "b_purpose": purpose,
+            "b_subject_type": subject_type,
+            "b_subject_id": subject_id,
+            "b_person_id": person_id,
+            "b_now": clock.now(),
+        },
     )
 
 
@@ -169,9 +173,7 @@ def find(session: Session, raw: str, purpose: str) -> ActionToken | None:
     """The token row for a raw token, or None for junk and unknown tokens."""
     if not tokens.looks_like_token(raw):
         return None
-    row = session.exec(
-        select(ActionToken).where(ActionToken.token_hash == tokens.hash_token(raw))
-    ).first()
+    row = session.execute(_FIND, {"token_hash": tokens.hash_token(raw)}).scalar_one_or_none()
     return row if row is not None and row.purpose == purpose else None
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -28,42 +30,58 @@ CHAIN_LOCK_KEY = 0x51_6E_0F_F0_A0D1
 VERIFY_BATCH = 1000
 
 
+_TABLE = AuditEvent.__table__  # type: ignore[attr-defined]
+# Built once (Core: no ORM object, no flush): an append is one SELECT and one INSERT.
+_APPEND = insert(_TABLE)
+_LAST_HASH = select(_TABLE.c.row_hash).order_by(_TABLE.c.id.desc()).limit(1)
+_CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_HEAD = "signoff_audit_head"  # session.info: (transaction, the hash of the row last appended)
+HASHED = (
+    "at",
+    "actor_id",
+    "actor_role",
+    "actor_address",
+    "subject_type",
+    "subject_id",
+    "subject_version",
+    "action",
+    "from_status",
+    "to_status",
+    "outcome",
+    "detail",
+)
+
+
 def row_hash(prev_hash: str, event: AuditEvent) -> str:
     """SHA-256 of the previous row's hash and this row's fields (everything but id and hashes).
 
     The id is left out so that the chain alone decides the order; the time is ISO 8601 in UTC
     to the microsecond, as both SQLite and PostgreSQL store it.
     """
-    fields = [
-        event.at.astimezone(UTC).isoformat(timespec="microseconds"),
-        event.actor_id,
-        event.actor_role,
-        event.actor_address,
-        event.subject_type,
-        event.subject_id,
-        event.subject_version,
-        event.action,
-        event.from_status,
-        event.to_status,
-        event.outcome,
-        event.detail,
-    ]
+    return _chained(prev_hash, {name: getattr(event, name) for name in HASHED})
+
+
+def _chained(prev_hash: str, values: Mapping[str, Any]) -> str:
+    fields = [values[name] for name in HASHED]
+    fields[0] = values["at"].astimezone(UTC).isoformat(timespec="microseconds")
     canonical = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
 
 
 def _last_hash(session: Session) -> str:
-    # Rows recorded earlier in this transaction must be in the database before we look.
-    session.flush()
+    """The hash to chain to. Read once per transaction (savepoint included): after that this
+    transaction's own appends are the newest rows, since it holds the chain until it ends."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    head = session.info.get(_HEAD)
+    if head is not None and head[0] is transaction:
+        return str(head[1])
     if session.get_bind().dialect.name == "postgresql":
         # Two transactions reading the same last hash would fork the chain: appenders queue
         # here until the holder commits. SQLite needs nothing: write transactions start with
         # BEGIN IMMEDIATE (core.db), so only one is ever running.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
-    last = session.execute(
-        select(AuditEvent.row_hash).order_by(col(AuditEvent.id).desc()).limit(1)
-    ).scalar_one_or_none()
-    return GENESIS if last is None else last
+        session.execute(_CHAIN_LOCK, {"key": CHAIN_LOCK_KEY})
+    last = session.execute(_LAST_HASH).scalar_one_or_none()
+    return GENESIS if last is None else str(last)
 
 
 def record(
@@ -82,23 +100,25 @@ def record(
     detail: str = "",
 ) -> None:
     """Append one audit event, chained to the last one, in the caller's transaction."""
-    event = AuditEvent(
-        at=clock.now(),
-        actor_id=actor_id,
-        actor_role=actor_role,
-        actor_address=actor_address[:64],
-        subject_type=subject_type,
-        subject_id=subject_id,
-        subject_version=subject_version,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        outcome=outcome,
-        detail=detail[:2000],
-    )
-    event.prev_hash = _last_hash(session)
-    event.row_hash = row_hash(event.prev_hash, event)
-    session.add(event)
+    values: dict[str, Any] = {
+        "at": clock.now(),
+        "actor_id": actor_id,
+        "actor_role": actor_role,
+        "actor_address": actor_address[:64],
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "subject_version": subject_version,
+        "action": action,
+        "from_status": from_status,
+        "to_status": to_status,
+        "outcome": outcome,
+        "detail": detail[:2000],
+    }
+    values["prev_hash"] = _last_hash(session)
+    values["row_hash"] = _chained(values["prev_hash"], values)
+    session.execute(_APPEND, values)
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info[_HEAD] = (transaction, values["row_hash"])
 
 
 def record_refusal(refusal: Refusal, reason: str) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -25,7 +25,31 @@ class Subject:
     version: int
 
 
-_OPEN = insert(Step.__table__)  # type: ignore[attr-defined]  # Core: built once, no ORM
+# Core statements built once (no ORM objects, no statement construction per call).
+_STEP = Step.__table__  # type: ignore[attr-defined]
+_OPEN = insert(_STEP)
+_CLOSE = (
+    update(_STEP)
+    .where(
+        _STEP.c.subject_type == bindparam("b_subject_type"),
+        _STEP.c.subject_id == bindparam("b_subject_id"),
+        _STEP.c.closed_at.is_(None),
+    )
+    .values(closed_at=bindparam("b_now"), outcome=bindparam("b_outcome"))
+)
+_CLOSE_KINDS = _CLOSE.where(_STEP.c.kind.in_(bindparam("b_kinds", expanding=True)))
+_COMPLETE = (
+    update(_STEP)
+    .where(
+        _STEP.c.subject_type == bindparam("b_subject_type"),
+        _STEP.c.subject_id == bindparam("b_subject_id"),
+        _STEP.c.subject_version == bindparam("b_subject_version"),
+        _STEP.c.kind == bindparam("b_kind"),
+        _STEP.c.owner_id == bindparam("b_owner_id"),
+        _STEP.c.closed_at.is_(None),
+    )
+    .values(closed_at=bindparam("b_now"), outcome=bindparam("b_outcome"))
+)
 
 
 def open_steps(
@@ -81,34 +105,32 @@ def close_steps(
 ) -> None:
     """Close the subject's open steps (of `kinds`, if given): one UPDATE matching only open
     rows; nothing is read first. Its links are the workflow's `CloseSteps` to revoke."""
-    now = clock.now()
-    closing = update(Step).where(
-        col(Step.subject_type) == subject.type,
-        col(Step.subject_id) == subject.id,
-        col(Step.closed_at).is_(None),
-    )
-    if kinds is not None:
-        closing = closing.where(col(Step.kind).in_(list(kinds)))
-    session.execute(
-        closing.values(closed_at=now, outcome=outcome).execution_options(synchronize_session=False)
-    )
+    values = {
+        "b_subject_type": subject.type,
+        "b_subject_id": subject.id,
+        "b_now": clock.now(),
+        "b_outcome": outcome,
+    }
+    if kinds is None:
+        session.execute(_CLOSE, values)
+    else:
+        session.execute(_CLOSE_KINDS, values | {"b_kinds": list(kinds)})
 
 
 def complete(session: Session, *, subject: Subject, kind: str, owner_id: int, outcome: str) -> bool:
     """Close one person's open step of this kind on this version (a signatory signing); False
     when they owe none (already done, or never asked)."""
     done = session.execute(
-        update(Step)
-        .where(
-            col(Step.subject_type) == subject.type,
-            col(Step.subject_id) == subject.id,
-            col(Step.subject_version) == subject.version,
-            col(Step.kind) == kind,
-            col(Step.owner_id) == owner_id,
-            col(Step.closed_at).is_(None),
-        )
-        .values(closed_at=clock.now(), outcome=outcome)
-        .execution_options(synchronize_session=False)
+        _COMPLETE,
+        {
+            "b_subject_type": subject.type,
+            "b_subject_id": subject.id,
+            "b_subject_version": subject.version,
+            "b_kind": kind,
+            "b_owner_id": owner_id,
+            "b_now": clock.now(),
+            "b_outcome": outcome,
+        },
     )
     return bool(done.rowcount)  # type: ignore[attr-defined]
 

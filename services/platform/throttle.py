@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, literal, select, tuple_
+from sqlalchemy import and_, bindparam, case, delete, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -78,12 +78,18 @@ def hit(*, bucket: str, value: str, window: timedelta) -> Count:
         return count(session, bucket=bucket, value=value, window=window)
 
 
+_TABLE: Any = Throttle.__table__  # type: ignore[attr-defined]
+_COUNTER = select(_TABLE.c.hits, _TABLE.c.window_start).where(  # built once: every link page asks
+    _TABLE.c.bucket == bindparam("b_bucket"), _TABLE.c.key == bindparam("b_key")
+)
+
+
 def current(*, bucket: str, value: str, window: timedelta) -> Count:
     """The hits in the current window, without adding one (0 when the window has passed)."""
     now = clock.now()
     with read_session() as session:
-        row = session.get(Throttle, (bucket, key_for(value)))
-    if row is None or row.window_start <= now - window:
+        row = session.execute(_COUNTER, {"b_bucket": bucket, "b_key": key_for(value)}).first()
+    if row is None or _aware(row.window_start) <= now - window:
         return Count(hits=0, window_ends=now + window)
     return Count(hits=row.hits, window_ends=_aware(row.window_start) + window)
 

@@ -10,12 +10,13 @@ of two racing moves exactly one matches the row; the other gets a Conflict.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Update, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
@@ -33,7 +34,6 @@ class Moved:
     workflow: Workflow
     row: Any  # the subject, already in its new status and version
     context: Any  # whatever else the domain passed to apply (an RFC's project)
-    action: str
     from_status: str
     actor: Actor
     link: ActionToken | None  # the emailed link the move was made through, if any
@@ -119,12 +119,10 @@ class Workflow:
         from_status = row.status
         values = dict(changes or {})
         values.update(status=move.to, version=row.version + 1, updated_at=clock.now())
-        table: Any = self.table  # any table with id, status, version and updated_at
         result = session.execute(
-            update(table)
-            .where(table.id == row.id, table.status == row.status, table.version == row.version)
-            .values(**values)
-            .execution_options(synchronize_session=False)
+            _conditional_update(self.table, tuple(values)),
+            {f"set_{k}": v for k, v in values.items()}
+            | {"was_id": row.id, "was_status": row.status, "was_version": row.version},
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict(
@@ -147,10 +145,25 @@ class Workflow:
             to_status=move.to,
             detail=detail,
         )
-        moved = Moved(self, row, context, action, from_status, actor, link)
+        moved = Moved(self, row, context, from_status, actor, link)
         for effect in move.effects:
             effect(session, moved)
         return row
+
+
+@functools.lru_cache(maxsize=256)
+def _conditional_update(table: Any, columns: tuple[str, ...]) -> Update:
+    """The move's UPDATE on (id, status, version), built once per table and set of columns."""
+    t = table.__table__
+    return (
+        update(t)
+        .where(
+            t.c.id == bindparam("was_id"),
+            t.c.status == bindparam("was_status"),
+            t.c.version == bindparam("was_version"),
+        )
+        .values({name: bindparam(f"set_{name}") for name in columns})
+    )
 
 
 # --- after-effects a move may declare ---------------------------------------------------------

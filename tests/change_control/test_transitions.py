@@ -388,6 +388,33 @@ def test_a_move_is_recorded_when_it_happened_and_under_the_role_that_allows_it(f
     assert (row.actor_role, row.at, row.detail) == ("requester", moment, "")
 
 
+def test_each_move_is_recorded_with_what_the_history_says_about_it(factory, team, db):
+    """The RFC's History shows each audit row's detail: how it was classified and who decides,
+    through which channel a decision came, and a withdrawal's reason."""
+    from services.change_control import rfcs
+
+    major = factory.in_status(team, "awaiting_approval")
+    factory.decide(major, team.sponsor)
+    minor = factory.in_status(team, "awaiting_approval", major=False)
+    factory.call(
+        rfcs.withdraw_rfc,
+        actor=factory.actor(team.officer),
+        rfc_id=minor.id,
+        reason="  No longer needed.  ",
+    )
+    details = {row.action: row.detail for row in db.audit(major.id, outcome="ok")}
+    assert details == {
+        "create": "",
+        "submit": "",
+        "record_impact": "classified major; decision by sponsor",
+        "approve": "via app",
+    }
+    assert [(r.action, r.detail) for r in db.audit(minor.id, outcome="ok")][-2:] == [
+        ("record_impact", "classified minor; decision by Project Manager"),
+        ("withdraw", "No longer needed."),
+    ]
+
+
 def test_the_pages_offer_each_person_the_moves_the_table_allows_them_now(factory, team):
     from services.change_control.rfc_workflow import allowed_actions
     from services.change_control.roles import roles_on

@@ -169,6 +169,42 @@ def test_each_row_links_to_the_one_before(env, factory, team):
     assert verify(env.database_url).intact
 
 
+def test_a_row_rolled_back_with_its_savepoint_is_not_chained_to(env, factory, team):
+    """Appends remember the chain's head for the rest of their transaction; a savepoint that
+    rolls back takes its rows with it, so the next row must chain to what is still there."""
+    from core.db import write_session
+    from services.platform import audit
+
+    def record(session: Any, action: str) -> None:
+        audit.record(
+            session,
+            actor_id=None,
+            actor_role="system",
+            actor_address="",
+            subject_type="rfc",
+            subject_id=1,
+            subject_version=1,
+            action=action,
+        )
+
+    with write_session() as session:
+        record(session, "kept")
+        savepoint = session.begin_nested()
+        record(session, "undone")
+        savepoint.rollback()
+        record(session, "after")
+        savepoint = session.begin_nested()
+        record(session, "released")
+        savepoint.commit()
+        record(session, "last")
+    engine = _engine(env.database_url)
+    with engine.connect() as conn:
+        actions = conn.execute(text("SELECT action FROM audit_event ORDER BY id")).scalars().all()
+    engine.dispose()
+    assert actions[-4:] == ["kept", "after", "released", "last"]
+    assert verify(env.database_url).intact
+
+
 def test_verify_walks_in_batches(env, factory, team):
     from core.db import read_session
     from services.platform.audit import verify_chain

@@ -57,6 +57,20 @@ def test_closing_one_kind_leaves_the_subjects_other_steps_open(factory):
         assert steps.outcomes(s, subject=PLAN_V1, kind="supply_section") == ["done"]
 
 
+def test_closing_a_subjects_steps_leaves_every_other_subjects_steps_open(factory):
+    a = factory.person("Owner").id
+    other_plan = steps.Subject("plan_version", 42, 1)
+    other_type = steps.Subject("rfc", 41, 1)  # the same id, another domain
+    with write_session() as s:
+        for subject in (PLAN_V1, other_plan, other_type):
+            steps.open_steps(s, subject=subject, kind="sign", owners=[a], due_on=_day())
+        steps.close_steps(s, subject=PLAN_V1, outcome="superseded")
+        steps.close_steps(s, subject=PLAN_V1, outcome="superseded", kinds=["sign"])
+        assert steps.outcomes(s, subject=PLAN_V1, kind="sign") == ["superseded"]
+        assert steps.outcomes(s, subject=other_plan, kind="sign") == [None]
+        assert steps.outcomes(s, subject=other_type, kind="sign") == [None]
+
+
 def test_a_persons_open_subjects_are_those_they_owe_a_step_on(factory):
     a, b = (factory.person(f"Person {n}").id for n in "AB")
     with write_session() as s:
