@@ -126,6 +126,7 @@ RULES: dict[str, tuple[str, list[str]]] = {
         [
             API + "test_form_fields.py",
             API + "test_form_errors.py",
+            API + "test_field_error_words.py",
             API + "test_route_guards.py",
             API + "test_pages.py",
             API + "test_pages_hostile.py",

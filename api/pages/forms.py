@@ -48,7 +48,9 @@ def field_errors(exc: ValidationError, labels: dict[str, str]) -> dict[str, str]
             except (KeyError, ValueError):
                 pass
         msg = str(e.get("msg", "is not valid")).removeprefix("Value error, ")
-        errors[field] = f"{label[:1].upper() + label[1:]}: {msg}"
+        # An error about the whole form (no field) is said as it is, capitalised.
+        said = f"{label}: {msg}" if label else msg
+        errors[field] = said[:1].upper() + said[1:]
     return errors
 
 
