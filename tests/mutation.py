@@ -109,7 +109,14 @@ RULES: dict[str, tuple[str, list[str]]] = {
     # chasing: the engine and change control's policy
     "services/platform/chasing.py": (
         "services.platform.chasing.*",
-        [CC + "test_reminders.py", PL + "test_chasing.py"],
+        # copies start at a later reminder: the month of chasing and the planning calendar
+        # are the tests that reach them
+        [
+            CC + "test_reminders.py",
+            PL + "test_chasing.py",
+            PF + "test_chase.py",
+            PN + "test_calendar.py",
+        ],
     ),
     "services/change_control/chasing.py": (
         "services.change_control.chasing.*",
