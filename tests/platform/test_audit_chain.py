@@ -47,6 +47,22 @@ def tamper(url: str, *statements: str, params: dict[str, Any] | None = None) -> 
         engine.dispose()
 
 
+def _system_event(session: Any, action: str) -> None:
+    """One audit event about RFC 1, recorded by the system, in the caller's transaction."""
+    from services.platform import audit
+
+    audit.record(
+        session,
+        actor_id=None,
+        actor_role="system",
+        actor_address="",
+        subject_type="rfc",
+        subject_id=1,
+        subject_version=1,
+        action=action,
+    )
+
+
 def lifecycle(factory: Any, team: Any) -> None:
     """Some history: an approved RFC, a withdrawn one and a refused attempt (as the API
     records it: the attempt rolls back, the refusal is written in its own transaction)."""
@@ -144,20 +160,10 @@ def test_a_lifecycle_leaves_an_intact_chain(env, factory, team, smtp):
 
 def test_each_row_links_to_the_one_before(env, factory, team):
     from core.db import write_session
-    from services.platform import audit
 
     with write_session() as session:  # two events in one transaction
         for action in ("first", "second"):
-            audit.record(
-                session,
-                actor_id=None,
-                actor_role="system",
-                actor_address="",
-                subject_type="rfc",
-                subject_id=1,
-                subject_version=1,
-                action=action,
-            )
+            _system_event(session, action)
     engine = _engine(env.database_url)
     with engine.connect() as conn:
         chain = conn.execute(text("SELECT prev_hash, row_hash FROM audit_event ORDER BY id")).all()
@@ -173,30 +179,17 @@ def test_a_row_rolled_back_with_its_savepoint_is_not_chained_to(env, factory, te
     """Appends remember the chain's head for the rest of their transaction; a savepoint that
     rolls back takes its rows with it, so the next row must chain to what is still there."""
     from core.db import write_session
-    from services.platform import audit
-
-    def record(session: Any, action: str) -> None:
-        audit.record(
-            session,
-            actor_id=None,
-            actor_role="system",
-            actor_address="",
-            subject_type="rfc",
-            subject_id=1,
-            subject_version=1,
-            action=action,
-        )
 
     with write_session() as session:
-        record(session, "kept")
+        _system_event(session, "kept")
         savepoint = session.begin_nested()
-        record(session, "undone")
+        _system_event(session, "undone")
         savepoint.rollback()
-        record(session, "after")
+        _system_event(session, "after")
         savepoint = session.begin_nested()
-        record(session, "released")
+        _system_event(session, "released")
         savepoint.commit()
-        record(session, "last")
+        _system_event(session, "last")
     engine = _engine(env.database_url)
     with engine.connect() as conn:
         actions = conn.execute(text("SELECT action FROM audit_event ORDER BY id")).scalars().all()
