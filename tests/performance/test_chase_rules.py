@@ -16,31 +16,13 @@ from typing import Any
 import pytest
 from sqlmodel import select
 from support.factories import deliver
-from support.performance import at, import_people, registered
+from support.performance import add_measure, add_scorecard, at, import_people, registered
 
 from core import clock
 from core.db import read_session, write_session
 
 NEIL, GEMMA, IAN = "Neil Weston", "Gemma Barron", "Ian Salter"
-
-
-def _measure(s: Any, card_id: int, code: str, officer: Any, **fields: Any) -> None:
-    from models.performance import Measure
-
-    s.add(
-        Measure(
-            scorecard_id=card_id,
-            code=code,
-            name=f"Measure {code}",
-            aim="Customers",
-            polarity="higher",
-            unit="percentage",
-            data_source_officer_id=officer.id,
-            year_end_target=90,
-            updated_at=clock.now(),
-            **{"frequency": "monthly", **fields},
-        )
-    )
+CARDS = (("C-0910", 2009), ("C-0809", 2008))
 
 
 @pytest.fixture
@@ -48,23 +30,16 @@ def officers(env: Any, factory: Any) -> dict[str, Any]:
     """On this year's scorecard Neil Weston owes a monthly and a quarterly figure and Gemma
     Barron a monthly one; Ian Salter's only measures are no longer collected or on last year's
     scorecard. An administrator (the performance team) reads the summary."""
-    from models.performance import Scorecard
-
     with clock.frozen(at("2009-12-31", "12:00")):
         import_people()
     people = registered()
     with clock.frozen(at("2010-01-04")), write_session() as s:
-        cards = {}
-        for code, year in (("C-0910", 2009), ("C-0809", 2008)):
-            card = Scorecard(code=code, name=code, year=year, created_at=clock.now())
-            s.add(card)
-            s.flush()
-            cards[year] = card.id
-        _measure(s, cards[2009], "N1", people[NEIL])
-        _measure(s, cards[2009], "N2", people[NEIL], frequency="quarterly")
-        _measure(s, cards[2009], "G1", people[GEMMA])
-        _measure(s, cards[2009], "I1", people[IAN], active=False)
-        _measure(s, cards[2008], "I2", people[IAN])
+        cards = {year: add_scorecard(s, code, year=year) for code, year in CARDS}
+        add_measure(s, cards[2009], "N1", people[NEIL])
+        add_measure(s, cards[2009], "N2", people[NEIL], frequency="quarterly")
+        add_measure(s, cards[2009], "G1", people[GEMMA])
+        add_measure(s, cards[2009], "I1", people[IAN], active=False)
+        add_measure(s, cards[2008], "I2", people[IAN])
     admin = factory.admin()
     return people | {"admin": admin}
 

@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
-from support.performance import at, import_people, registered, return_of
+from support.performance import (
+    add_measure,
+    add_scorecard,
+    at,
+    import_people,
+    registered,
+    return_of,
+)
 
 from core import clock, tokens
 from core.db import read_session, write_session
@@ -29,33 +36,17 @@ PERIODS = ("2009-10", "2009-11", "2009-12")
 def months(env: Any, factory: Any) -> dict[str, Any]:
     """A monthly measure, MM1, of Neil Weston's; his returns for October, November and December
     2009 opened in that order, each with its emailed link."""
-    from models.performance import Measure, Scorecard
     from services.performance import chasing
 
     with clock.frozen(at("2009-12-31", "12:00")):
         import_people()
     neil = registered()["Neil Weston"]
     with clock.frozen(at("2010-01-04")), write_session() as s:
-        card = Scorecard(code="M-0910", name="Monthly 09/10", year=2009, created_at=clock.now())
-        s.add(card)
-        s.flush()
-        measure = Measure(
-            scorecard_id=card.id or 0,
-            code="MM1",
-            name="Calls answered",
-            aim="Customers",
-            frequency="monthly",
-            polarity="higher",
-            unit="percentage",
-            data_source_officer_id=neil.id,
-            year_end_target=90,
-            updated_at=clock.now(),
-        )
-        s.add(measure)
-        s.flush()
+        card_id = add_scorecard(s, "M-0910", name="Monthly 09/10")
+        measure_id = add_measure(s, card_id, "MM1", neil, name="Calls answered")
         for period in PERIODS:
             assert chasing.open_period(s, period=period) == 1
-    return {"officer": neil, "measure_id": measure.id}
+    return {"officer": neil, "measure_id": measure_id}
 
 
 def _link(ret_id: int) -> tuple[str, Any]:

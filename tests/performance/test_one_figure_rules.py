@@ -15,7 +15,15 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
-from support.performance import at, import_card, import_people, registered, return_of
+from support.performance import (
+    add_measure,
+    add_scorecard,
+    at,
+    import_card,
+    import_people,
+    registered,
+    return_of,
+)
 
 from core import clock
 from core.db import read_session, write_session
@@ -49,35 +57,16 @@ def sample(env: Any, today: None) -> dict[str, Any]:
 def two_months(env: Any, factory: Any, today: None) -> dict[str, Any]:
     """A monthly measure whose data source officer (Neil Weston, on no other scorecard here)
     has two returns open: November 2009's, opened first, and December 2009's."""
-    from models.performance import Measure, MeasureTarget, Scorecard
     from services.performance import chasing
 
     with clock.frozen(at("2009-12-31", "12:00")):
         import_people()
     neil = registered()["Neil Weston"]
     with clock.frozen(at("2010-01-04")), write_session() as s:
-        card = Scorecard(
-            code="MONTHLY-0910", name="Monthly 09/10", year=2009, created_at=clock.now()
+        card_id = add_scorecard(s, "MONTHLY-0910", name="Monthly 09/10")
+        add_measure(
+            s, card_id, "MM1", neil, name="Calls answered", targets={"2009-11": 90, "2009-12": 90}
         )
-        s.add(card)
-        s.flush()
-        measure = Measure(
-            scorecard_id=card.id or 0,
-            code="MM1",
-            name="Calls answered",
-            aim="Customers",
-            frequency="monthly",
-            polarity="higher",
-            unit="percentage",
-            data_source_officer_id=neil.id,
-            year_end_target=90,
-            updated_at=clock.now(),
-        )
-        s.add(measure)
-        s.flush()
-        for period in ("2009-11", "2009-12"):
-            s.add(MeasureTarget(measure_id=measure.id or 0, period=period, value=90))
-        s.flush()
         assert chasing.open_period(s, period="2009-11") == 1
         assert chasing.open_period(s, period="2009-12") == 1
     return {"officer": neil, "headers": factory.auth(neil)}

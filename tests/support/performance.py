@@ -208,3 +208,49 @@ def small_scorecard(*, officer_id: int, code: str = "GUARD-0910") -> dict[str, i
 
         ret = s.exec(select(FigureReturn).where(FigureReturn.officer_id == officer_id)).one()
         return {"measure_id": ids["PP1"], "red_measure_id": ids["PP2"], "return_id": ret.id or 0}
+
+
+def add_scorecard(s: Any, code: str, *, name: str | None = None, year: int = 2009) -> int:
+    """A scorecard, in the caller's transaction; its id."""
+    from models.performance import Scorecard
+
+    card = Scorecard(code=code, name=name or code, year=year, created_at=clock.now())
+    s.add(card)
+    s.flush()
+    return card.id or 0
+
+
+def add_measure(
+    s: Any,
+    card_id: int,
+    code: str,
+    officer: Any,
+    *,
+    targets: dict[str, float] | None = None,
+    **fields: Any,
+) -> int:
+    """A measure of `officer`'s (monthly, higher is better, a percentage, unless `fields` say
+    otherwise) with its targets by period, in the caller's transaction; its id."""
+    from models.performance import Measure, MeasureTarget
+
+    values: dict[str, Any] = {
+        "name": f"Measure {code}",
+        "aim": "Customers",
+        "frequency": "monthly",
+        "polarity": "higher",
+        "unit": "percentage",
+        "year_end_target": 90,
+    }
+    measure = Measure(
+        scorecard_id=card_id,
+        code=code,
+        data_source_officer_id=officer.id,
+        updated_at=clock.now(),
+        **(values | fields),
+    )
+    s.add(measure)
+    s.flush()
+    for period, value in (targets or {}).items():
+        s.add(MeasureTarget(measure_id=measure.id or 0, period=period, value=value))
+    s.flush()
+    return measure.id or 0
