@@ -7,10 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-
-def _csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
-    return re.search(r'name="csrf_token" value="([^"]*)"', client.get(path).text).group(1)
+from support.pages import csrf_token_of
 
 
 def _error_of(page: str, field: str) -> str:
@@ -41,7 +38,7 @@ def test_a_title_breaking_a_text_rule_is_named_with_the_rule(
             "title": title,
             "description": "Move it.",
             "expected_benefits": "Better.",
-            "csrf_token": _csrf(client, page),
+            "csrf_token": csrf_token_of(client, page),
         },
     )
     assert r.status_code == 422

@@ -6,9 +6,8 @@ pinned here case by case. (Found by mutation testing: none of these cases was ch
 
 from __future__ import annotations
 
-import re
-
 import pytest
+from support.pages import csrf_token_of
 
 from api.pages import forms
 
@@ -97,10 +96,6 @@ def test_a_whole_number_is_read_or_handed_back_as_typed_for_the_error(typed, val
     assert forms.parse_int(typed) == value
 
 
-def _csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
-    return re.search(r'name="csrf_token" value="([^"]*)"', client.get(path).text).group(1)
-
-
 def test_a_form_keeps_at_most_20000_characters_of_a_field(client, factory, team, db):
     """Anything longer is cut before it is validated or shown back on the form."""
     client.cookies.set("signoff_session", factory.sign_in(team.officer))
@@ -112,7 +107,7 @@ def test_a_form_keeps_at_most_20000_characters_of_a_field(client, factory, team,
             "title": "Long",
             "description": "w" * 25_000 + "TAIL",
             "expected_benefits": "Better.",
-            "csrf_token": _csrf(client, page),
+            "csrf_token": csrf_token_of(client, page),
         },
     )
     assert r.status_code == 422
@@ -124,7 +119,7 @@ def test_a_form_with_more_than_50_fields_is_refused_and_changes_nothing(client, 
     rfc = factory.rfc(team, requester=team.officer)
     client.cookies.set("signoff_session", factory.sign_in(team.officer))
     page = f"/rfcs/{rfc.id}/withdraw"
-    data = {"reason": "Too many fields.", "csrf_token": _csrf(client, page)}
+    data = {"reason": "Too many fields.", "csrf_token": csrf_token_of(client, page)}
     data |= {f"extra{i}": "x" for i in range(60)}
     before = db.snapshot()
     r = client.post(page, data=data, follow_redirects=False)
@@ -139,7 +134,7 @@ def test_a_form_with_a_file_is_refused_and_changes_nothing(client, factory, team
     before = db.snapshot()
     r = client.post(
         page,
-        data={"reason": "With a file.", "csrf_token": _csrf(client, page)},
+        data={"reason": "With a file.", "csrf_token": csrf_token_of(client, page)},
         files={"upload": ("a.txt", b"hello", "text/plain")},
         follow_redirects=False,
     )
@@ -157,7 +152,7 @@ def test_field_errors_say_what_is_wrong_in_the_councils_words(client, factory, t
             "title": "",
             "description": "d" * 10_001,
             "expected_benefits": "Better.",
-            "csrf_token": _csrf(client, page),
+            "csrf_token": csrf_token_of(client, page),
         },
     )
     assert r.status_code == 422

@@ -7,9 +7,8 @@ route table, so a new route cannot be added without saying what an outsider gets
 
 from __future__ import annotations
 
-import re
-
 import pytest
+from support.pages import csrf_token_of
 from support.performance import small_scorecard
 
 # What an outsider gets, per route. 404: the project or RFC does not exist for them (checked
@@ -322,19 +321,13 @@ def _fill(
     )
 
 
-def _csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
-    found = re.search(r'name="csrf_token" value="([^"]*)"', client.get(path).text)
-    assert found, path
-    return found.group(1)
-
-
 @pytest.mark.parametrize("state", ["draft", "impact_analysis", "awaiting_approval", "approved"])
 def test_an_outsider_learns_nothing_and_changes_nothing(client, factory, db, world, state):
     team, rfc = world["team"], world["states"][state]
     outsider = team.stranger
     client.cookies.set("signoff_session", factory.sign_in(outsider))
     api = factory.auth(outsider)
-    token = _csrf(client, "/sign-out")
+    token = csrf_token_of(client, "/sign-out")
     values = {
         "code": team.code,
         "rfc": rfc,

@@ -5,15 +5,10 @@ page action is recorded as. (Found by mutation testing: each of these could brea
 
 from __future__ import annotations
 
-import re
-
 import pytest
+from support.pages import csrf_token_of
 
 from api.pages.common import safe_return_path
-
-
-def _csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
-    return re.search(r'name="csrf_token" value="([^"]*)"', client.get(path).text).group(1)
 
 
 @pytest.mark.parametrize(
@@ -69,7 +64,7 @@ def test_an_administrator_manages_the_people_of_a_project_they_are_not_one_of(
         data={
             "email": team.stranger.email,
             "role": "Work Stream Leader",
-            "csrf_token": _csrf(client, page),
+            "csrf_token": csrf_token_of(client, page),
         },
     )
     assert r.status_code == 303, r.text
@@ -83,7 +78,7 @@ def test_a_page_action_is_audited_with_the_persons_address(client, factory, team
     page = f"/rfcs/{rfc.id}/withdraw"
     r = client.post(
         page,
-        data={"reason": "No longer needed.", "csrf_token": _csrf(client, page)},
+        data={"reason": "No longer needed.", "csrf_token": csrf_token_of(client, page)},
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text

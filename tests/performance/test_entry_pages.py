@@ -8,13 +8,13 @@ Ian Salter is the data source for six quarterly figures of the CCS scorecard; hi
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
 import pytest
 from sqlmodel import select
 from support.ids import case_id
+from support.pages import csrf_token_of
 from support.performance import at, card_rows, import_card
 
 from core import clock
@@ -206,12 +206,6 @@ def test_a_forged_or_expired_link_looks_the_same_and_changes_nothing(client, db,
     }
 
 
-def _csrf(client: Any, path: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]*)"', client.get(path).text)
-    assert found, path
-    return found.group(1)
-
-
 def test_signed_in_the_officer_enters_the_same_figures_with_a_csrf_token(
     client, db, factory, opened
 ):
@@ -223,7 +217,9 @@ def test_signed_in_the_officer_enters_the_same_figures_with_a_csrf_token(
         before = _state(db)
         forged = client.post(path, data=_good(opened["items"]))
         assert forged.status_code == 403 and _state(db) == before
-        done = client.post(path, data=_good(opened["items"]) | {"csrf_token": _csrf(client, path)})
+        done = client.post(
+            path, data=_good(opened["items"]) | {"csrf_token": csrf_token_of(client, path)}
+        )
     assert "December 2009" in mine.text and path in mine.text
     assert page.status_code == 200 and 'name="csrf_token"' in page.text
     assert done.status_code == 200 and "Figures submitted" in done.text
@@ -235,7 +231,7 @@ def test_someone_elses_return_is_not_found_but_the_performance_team_may_enter_it
     path = f"/performance/returns/{opened['return_id']}"
     with clock.frozen(JAN_5):
         client.cookies.set("signoff_session", factory.sign_in(people["Paul Knight"]))
-        token = _csrf(client, "/sign-out")
+        token = csrf_token_of(client, "/sign-out")
         before = _state(db)
         assert client.get(path).status_code == 404
         assert (
@@ -245,7 +241,9 @@ def test_someone_elses_return_is_not_found_but_the_performance_team_may_enter_it
         assert _state(db) == before
         client.cookies.set("signoff_session", factory.sign_in(factory.admin()))
         assert client.get(path).status_code == 200
-        done = client.post(path, data=_good(opened["items"]) | {"csrf_token": _csrf(client, path)})
+        done = client.post(
+            path, data=_good(opened["items"]) | {"csrf_token": csrf_token_of(client, path)}
+        )
     assert done.status_code == 200
 
 

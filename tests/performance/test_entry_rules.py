@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
+from support.pages import csrf_token_of
 from support.performance import (
     add_measure,
     add_scorecard,
@@ -75,12 +76,6 @@ def _notice(page: str) -> str:
     return " ".join(found.group(1).split())
 
 
-def _csrf(client: Any, path: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]*)"', client.get(path).text)
-    assert found, path
-    return found.group(1)
-
-
 def _submit_signed_in(
     client: Any, factory: Any, months: dict[str, Any], period: str, csrf_from: str = ""
 ) -> Any:
@@ -90,7 +85,7 @@ def _submit_signed_in(
     path = f"/performance/returns/{return_of(months['officer'], period).id}"
     with clock.frozen(TODAY):
         other = return_of(months["officer"], csrf_from) if csrf_from else None
-        csrf = _csrf(client, f"/performance/returns/{other.id}" if other else path)
+        csrf = csrf_token_of(client, f"/performance/returns/{other.id}" if other else path)
         return client.post(path, data=_form(months["measure_id"], csrf))
 
 

@@ -4,23 +4,17 @@ AMBER or RED; readers see it but change nothing."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from sqlmodel import select
+from support.pages import csrf_token_of
 from support.performance import at
 
 from core import clock
 from core.db import read_session
 
 NOW = at("2010-01-25", "10:00")
-
-
-def _csrf(client: Any, path: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]*)"', client.get(path).text)
-    assert found, path
-    return found.group(1)
 
 
 @pytest.fixture
@@ -63,7 +57,7 @@ def test_a_revision_needs_a_reason_and_is_kept_with_who_when_and_why(
     }
     with clock.frozen(NOW):
         before = db.snapshot()
-        no_reason = client.post(path, data=form | {"csrf_token": _csrf(client, path)})
+        no_reason = client.post(path, data=form | {"csrf_token": csrf_token_of(client, path)})
         assert (
             no_reason.status_code == 422
             and "say why the figure is being revised" in no_reason.text.lower()
@@ -72,7 +66,10 @@ def test_a_revision_needs_a_reason_and_is_kept_with_who_when_and_why(
         done = client.post(
             path,
             data=form
-            | {"reason": "The October issue was counted twice.", "csrf_token": _csrf(client, path)},
+            | {
+                "reason": "The October issue was counted twice.",
+                "csrf_token": csrf_token_of(client, path),
+            },
             follow_redirects=False,
         )
         page = client.get(path)
@@ -102,7 +99,7 @@ def test_a_revision_of_an_older_version_is_refused(client, db, factory, people, 
                 "commentary": "x",
                 "reason": "Late correction",
                 "version": "7",
-                "csrf_token": _csrf(client, path),
+                "csrf_token": csrf_token_of(client, path),
             },
         )
     assert stale.status_code == 409 and "changed since you read it" in stale.text
@@ -123,7 +120,7 @@ def test_a_bad_value_is_named_and_nothing_changes(client, db, factory, people, c
                 "commentary": "x",
                 "reason": "Fix",
                 "version": "1",
-                "csrf_token": _csrf(client, path),
+                "csrf_token": csrf_token_of(client, path),
             },
         )
     assert r.status_code == 422 and 'id="actual-error"' in r.text
@@ -135,7 +132,7 @@ def test_readers_see_the_figure_but_cannot_change_it(client, db, factory, people
     path = c2["path"]
     with clock.frozen(NOW):
         page = client.get(path)
-        token = _csrf(client, "/sign-out")
+        token = csrf_token_of(client, "/sign-out")
         before = db.snapshot()
         revise = client.post(
             path,
@@ -165,7 +162,7 @@ def test_the_responsible_officer_overrides_red_to_amber_with_a_reason_and_both_s
     with clock.frozen(NOW):
         before = db.snapshot()
         no_reason = client.post(
-            f"{path}/override", data={"current": "amber", "csrf_token": _csrf(client, path)}
+            f"{path}/override", data={"current": "amber", "csrf_token": csrf_token_of(client, path)}
         )
         assert no_reason.status_code == 422 and db.snapshot() == before
         done = client.post(
@@ -173,7 +170,7 @@ def test_the_responsible_officer_overrides_red_to_amber_with_a_reason_and_both_s
             data={
                 "current": "amber",
                 "override_reason": "The December issue will make it up.",
-                "csrf_token": _csrf(client, path),
+                "csrf_token": csrf_token_of(client, path),
             },
             follow_redirects=False,
         )
@@ -203,12 +200,16 @@ def test_a_green_colour_cannot_be_overridden(client, db, factory, people, card):
             data={
                 "current": "red",
                 "override_reason": "I feel it",
-                "csrf_token": _csrf(client, path),
+                "csrf_token": csrf_token_of(client, path),
             },
         )
         junk = client.post(
             f"{path}/override",
-            data={"current": "purple", "override_reason": "x", "csrf_token": _csrf(client, path)},
+            data={
+                "current": "purple",
+                "override_reason": "x",
+                "csrf_token": csrf_token_of(client, path),
+            },
         )
     assert r.status_code == 422 and "Only an AMBER or RED colour" in r.text
     assert junk.status_code == 400

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 from support.factories import deliver
+from support.pages import csrf_token_of
 from support.performance import at, import_people, registered
 
 from core import clock
@@ -145,12 +146,6 @@ def test_a_year_to_date_actual_may_pass_its_units_range_the_actual_and_estimate_
     assert (r.json()["actual"], r.json()["ytd_actual"]) == (95, 250)
 
 
-def _csrf(client: Any, path: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]*)"', client.get(path).text)
-    assert found, path
-    return found.group(1)
-
-
 def _error_of(page: str, field: str) -> str:
     found = re.search(rf'<p id="{field}-error" class="govuk-error-message">(.*?)</p>', page, re.S)
     return re.sub(r"<[^>]+>", "", found.group(1)).replace("Error:", "").strip() if found else ""
@@ -168,7 +163,7 @@ def test_a_value_that_is_not_a_number_is_named_in_words_on_the_figures_page(
     form = {"actual": "95", "ytd_actual": "95", "estimate": "95"} | {field: "lots"}
     with clock.frozen(TODAY):
         before = db.snapshot()
-        r = client.post(path, data=form | {"csrf_token": _csrf(client, path)})
+        r = client.post(path, data=form | {"csrf_token": csrf_token_of(client, path)})
     assert r.status_code == 422
     assert _error_of(r.text, field).startswith(f"The {words} must be a number, like 75 or 3.03")
     assert db.snapshot() == before

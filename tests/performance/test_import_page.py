@@ -4,10 +4,10 @@ a name spelt two ways; everyone else is refused, and a bad file changes nothing.
 from __future__ import annotations
 
 import io
-import re
 from typing import Any
 
 import pytest
+from support.pages import csrf_token_of
 from support.performance import CARD_FILE, at
 
 from core import clock
@@ -15,16 +15,10 @@ from core import clock
 NOW = at("2010-01-04")
 
 
-def _csrf(client: Any, path: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]*)"', client.get(path).text)
-    assert found, path
-    return found.group(1)
-
-
 def _post(client: Any, data: bytes, name: str = "scorecard.csv", **fields: str) -> Any:
     form = {"code": "CCS-0910", "period": "2009-12", "portfolio": "Policy and Performance"}
     form |= fields
-    form["csrf_token"] = fields.get("csrf_token", _csrf(client, "/performance/import"))
+    form["csrf_token"] = fields.get("csrf_token", csrf_token_of(client, "/performance/import"))
     return client.post("/performance/import", data=form, files={"file": (name, data)})
 
 
@@ -52,7 +46,7 @@ def test_the_team_imports_the_file_and_confirms_a_name_spelt_two_ways(client, te
             data={
                 "name": "Phil Aldis",
                 "person_id": str(philip.id),
-                "csrf_token": _csrf(client, "/performance/import"),
+                "csrf_token": csrf_token_of(client, "/performance/import"),
             },
             follow_redirects=False,
         )
@@ -126,7 +120,7 @@ def test_a_file_over_five_megabytes_is_refused(client, team):
 
 def test_only_the_performance_team_may_import(client, db, factory, people):
     client.cookies.set("signoff_session", factory.sign_in(people["Paul Knight"]))
-    token = _csrf(client, "/sign-out")
+    token = csrf_token_of(client, "/sign-out")
     before = db.snapshot()
     assert client.get("/performance/import").status_code == 403
     r = client.post(

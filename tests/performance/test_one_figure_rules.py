@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
+from support.pages import csrf_token_of
 from support.performance import (
     add_measure,
     add_scorecard,
@@ -89,12 +90,6 @@ def test_the_last_figure_of_a_period_submits_that_periods_return_not_an_earlier_
 # --- the reason for a revision on the figure's page ----------------------------------------------
 
 
-def _csrf(client: Any, path: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]*)"', client.get(path).text)
-    assert found, path
-    return found.group(1)
-
-
 def _c2_page(client: Any, factory: Any) -> str:
     from models.performance import Measure
 
@@ -124,7 +119,7 @@ def test_a_reason_refused_for_its_characters_is_shown_against_the_reason_field(
     path = _c2_page(client, factory)
     form = {k: str(v) for k, v in REVISED.items()} | {"version": "1", "reason": reason}
     before = db.snapshot()
-    r = client.post(path, data=form | {"csrf_token": _csrf(client, path)})
+    r = client.post(path, data=form | {"csrf_token": csrf_token_of(client, path)})
     assert r.status_code == 422, r.text
     assert _error_of(r.text, "reason") == says
     assert 'aria-describedby="reason-error"' in r.text
@@ -157,14 +152,14 @@ def test_a_reason_of_501_characters_is_refused_on_the_figures_page(
     path = _c2_page(client, factory)
     form = {k: str(v) for k, v in REVISED.items()} | {"version": "1", "reason": "r" * 501}
     before = db.snapshot()
-    r = client.post(path, data=form | {"csrf_token": _csrf(client, path)})
+    r = client.post(path, data=form | {"csrf_token": csrf_token_of(client, path)})
     assert r.status_code == 422
     assert _error_of(r.text, "reason") == "Keep the reason to 500 characters."
     assert db.snapshot() == before
     # and 500 goes through, from the page too
     done = client.post(
         path,
-        data=form | {"reason": "r" * 500, "csrf_token": _csrf(client, path)},
+        data=form | {"reason": "r" * 500, "csrf_token": csrf_token_of(client, path)},
         follow_redirects=False,
     )
     assert done.status_code == 303
