@@ -170,13 +170,10 @@ _SEEN_BY_CODE = _BY_CODE.where(access.SEEN_BY_VIEWER)  # one query: the project 
 
 def visible_project(session: Session, *, code: str, actor: Actor) -> Project:
     """The project if this person may see it; to anyone else it does not exist."""
-    if actor.is_admin:
-        project = get_project(session, code=code, required=False)
-    elif re.fullmatch(CODE_PATTERN, code) is None:
-        project = None
-    else:
-        found = session.exec(_SEEN_BY_CODE, params={"code": code, "viewer_id": actor.person_id})
-        project = found.first()
+    project = None
+    if re.fullmatch(CODE_PATTERN, code) is not None:
+        stmt = _BY_CODE if actor.is_admin else _SEEN_BY_CODE
+        project = session.exec(stmt, params={"code": code, "viewer_id": actor.person_id}).first()
     if project is None:
         raise NotFound(f"There is no project with code {code}.")
     return project

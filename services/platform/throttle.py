@@ -31,6 +31,7 @@ from core import clock
 from core.db import read_session, write_session
 from models.throttle import Throttle
 
+_TABLE: Any = Throttle.__table__  # type: ignore[attr-defined]
 CLEANUP_ROWS = 20  # expired rows of the same bucket deleted per hit: cheap, and enough to keep up
 
 
@@ -54,7 +55,7 @@ def key_for(value: str) -> str:
 def count(session: Session, *, bucket: str, value: str, window: timedelta) -> Count:
     """Add one hit to (bucket, value) in the caller's transaction; the hits in this window."""
     now = clock.now()
-    table: Any = Throttle.__table__  # type: ignore[attr-defined]
+    table = _TABLE
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     passed = table.c.window_start <= now - window
     stmt = dialect.insert(table).values(bucket=bucket, key=key_for(value), window_start=now, hits=1)
@@ -78,7 +79,6 @@ def hit(*, bucket: str, value: str, window: timedelta) -> Count:
         return count(session, bucket=bucket, value=value, window=window)
 
 
-_TABLE: Any = Throttle.__table__  # type: ignore[attr-defined]
 _COUNTER = select(_TABLE.c.hits, _TABLE.c.window_start).where(  # built once: every link page asks
     _TABLE.c.bucket == bindparam("b_bucket"), _TABLE.c.key == bindparam("b_key")
 )
