@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from core import clock
 from core.settings import get_settings
+from core.templating import long_date
 from models import ActionToken, Person
 from models.planning import (
     PlanResponse,
@@ -198,9 +199,12 @@ def replaced_message(link: LinkView) -> str:
                 f"A newer link to version {current.number} of this plan was sent to you after "
                 "this one, and only the newest works: use it, or ask for a new one below."
             )
+        # London's date, said as every other date is ("5 February 2010"): not UTC's, which
+        # is the day before for a version submitted between midnight and 1am in summer.
+        submitted = current.submitted_at.astimezone(clock.local_tz()).date()
         return (
             f"Version {link.version.number} of this plan has been replaced by version "
-            f"{current.number}, submitted on {current.submitted_at:%d %B %Y}. Only the current "
+            f"{current.number}, submitted on {long_date(submitted)}. Only the current "
             "version can be signed: use the link to it sent to you, or ask for a new one below."
         )
     why = (
