@@ -54,3 +54,25 @@ def test_a_form_posted_without_its_token_says_the_form_has_expired(client, facto
     said = re.search(r">\s*(The form has expired[^<]*?)\s*<", r.text)
     assert said and said.group(1) == "The form has expired. Go back, reload the page and try again."
     assert db.snapshot() == before
+
+
+def test_a_form_of_50_fields_is_read_and_one_of_51_is_refused_changing_nothing(
+    client, factory, team, db
+):
+    """The page forms read at most 50 fields (the CSRF token is one): a 51st is Starlette's
+    400, said on the error page, and the request does nothing."""
+    rfc = factory.rfc(team, requester=team.officer)
+    client.cookies.set("signoff_session", factory.sign_in(team.officer))
+    page = f"/rfcs/{rfc.id}/withdraw"
+    fifty = {"reason": "No longer needed.", "csrf_token": csrf_token_of(client, page)}
+    fifty |= {f"extra{i}": "x" for i in range(48)}
+    before = db.snapshot()
+    r = client.post(page, data=fifty | {"extra48": "x"}, follow_redirects=False)
+    assert r.status_code == 400
+    title = re.search(r'<h1 class="govuk-heading-l">([^<]*)</h1>', r.text)
+    assert title and title.group(1) == "Sorry, there is a problem"
+    assert '<p class="govuk-body">Too many fields. Maximum number of fields is 50.</p>' in r.text
+    assert db.snapshot() == before
+    r = client.post(page, data=fifty, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/rfcs/{rfc.id}"
+    assert db.rfc(rfc.id).status == "withdrawn"
