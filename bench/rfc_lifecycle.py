@@ -141,7 +141,9 @@ class Signoff(Contender):
             self.step_s[step] += took
 
     def statements_per_step(self, first: int, count: int) -> dict[str, float]:
-        """SQL statements per step, BEGIN and COMMIT included, counted on untimed lifecycles."""
+        """SQL statements per step, BEGIN and COMMIT included, counted on untimed lifecycles:
+        what SQLite itself was asked to run (its trace callback on each connection as it is
+        checked out), whichever way they were sent (SQLAlchemy or the driver's cursor)."""
         from sqlalchemy import event
 
         from core.db import get_engine
@@ -150,21 +152,26 @@ class Signoff(Contender):
         per_transaction: list[int] = []
         current = [0]
 
-        def count_sql(*_args: object) -> None:
+        def traced(statement: str) -> None:
             current[0] += 1
+            if statement.lstrip().upper().startswith("COMMIT"):
+                per_transaction.append(current[0])
+                current[0] = 0
 
-        def count_commit(*_args: object) -> None:  # COMMIT is not a cursor execute
-            per_transaction.append(current[0] + 1)
-            current[0] = 0
+        def trace(dbapi_conn: sqlite3.Connection, *_args: object) -> None:
+            dbapi_conn.set_trace_callback(traced)
 
-        event.listen(engine, "before_cursor_execute", count_sql)
-        event.listen(engine, "commit", count_commit)
+        def untrace(dbapi_conn: sqlite3.Connection, *_args: object) -> None:
+            dbapi_conn.set_trace_callback(None)
+
+        event.listen(engine, "checkout", trace)
+        event.listen(engine, "checkin", untrace)
         try:
             for i in range(first, first + count):
                 self.lifecycle(i)
         finally:
-            event.remove(engine, "before_cursor_execute", count_sql)
-            event.remove(engine, "commit", count_commit)
+            event.remove(engine, "checkout", trace)
+            event.remove(engine, "checkin", untrace)
         assert len(per_transaction) == 4 * count, per_transaction
         return {step: sum(per_transaction[k::4]) / count for k, step in enumerate(STEPS)}
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from core import clock
+from core.statements import Prepared
 from models import ActionToken
 from models.change_control import Project, Rfc, RfcStatus
 from models.change_control.rfcs import (
@@ -30,8 +31,8 @@ _RFC_AND_PROJECT = (
     .where(col(Rfc.id) == bindparam("rfc_id"))
 )
 _RFC = Rfc.__table__  # type: ignore[attr-defined]
-_INSERT_RFC = insert(_RFC).returning(_RFC.c.id)
-_NEXT_NUMBER = (
+_INSERT_RFC = Prepared(insert(_RFC).returning(_RFC.c.id))
+_NEXT_NUMBER = Prepared(
     update(Project)
     .where(col(Project.id) == bindparam("project_id"))
     .values(rfc_counter=col(Project.rfc_counter) + 1)
@@ -73,7 +74,7 @@ def get_rfc_for(session: Session, *, actor: Actor, rfc_id: int, action: str) -> 
 def create_rfc(session: Session, *, actor: Actor, project_code: str, data: RfcCreate) -> Rfc:
     """Raise a draft RFC (Part 1) on a project its people (or, if open, any officer) see."""
     project = visible_project(session, code=project_code, actor=actor)
-    number = session.execute(_NEXT_NUMBER, {"project_id": project.id}).scalar_one()
+    number = _NEXT_NUMBER.run(session, {"project_id": project.id}).scalar()
     now = clock.now()
     rfc = Rfc(
         project_id=project.id or 0,
@@ -92,9 +93,9 @@ def create_rfc(session: Session, *, actor: Actor, project_code: str, data: RfcCr
     )
     # One INSERT ... RETURNING id; the object then joins the session as if it had been read,
     # without the unit of work's flush.
-    rfc.id = session.execute(
-        _INSERT_RFC, {c.key: getattr(rfc, c.key) for c in _RFC.columns if not c.primary_key}
-    ).scalar_one()
+    rfc.id = _INSERT_RFC.run(
+        session, {c.key: getattr(rfc, c.key) for c in _RFC.columns if not c.primary_key}
+    ).scalar()
     make_transient_to_detached(rfc)
     session.add(rfc)
     audit.record(

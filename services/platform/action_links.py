@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from core import clock, tokens
 from core.settings import get_settings
+from core.statements import Prepared
 from models import ActionToken
 from services.platform import subjects
 
@@ -30,13 +31,14 @@ _LIVE = (
     _LINK.c.used_at.is_(None),
     _LINK.c.revoked_at.is_(None),
 )
-_REVOKE = update(_LINK).where(*_LIVE).values(revoked_at=bindparam("b_now"))
-_REVOKE_PERSON = _REVOKE.where(_LINK.c.person_id == bindparam("b_person_id"))
+_REVOKE_ANY = update(_LINK).where(*_LIVE).values(revoked_at=bindparam("b_now"))
+_REVOKE = Prepared(_REVOKE_ANY)
+_REVOKE_PERSON = Prepared(_REVOKE_ANY.where(_LINK.c.person_id == bindparam("b_person_id")))
 # The link a move is made through is used, the subject's other live links revoked, in one
 # UPDATE; the used link must not have expired.
 _THIS = _LINK.c.id == bindparam("b_using_id")
 _NOW = bindparam("b_now", type_=_LINK.c.used_at.type)  # typed: inside CASE it has no column
-_USE_AND_REVOKE = (
+_USE_AND_REVOKE = Prepared(
     update(_LINK)
     .where(*_LIVE, or_(~_THIS, _LINK.c.expires_at > _NOW))
     .values(used_at=case((_THIS, _NOW), else_=None), revoked_at=case((_THIS, None), else_=_NOW))
@@ -127,10 +129,10 @@ def revoke_for_subject(
         "b_now": clock.now(),
     }
     if using is None:
-        session.execute(_REVOKE, about)
+        _REVOKE.run(session, about)
         return True
-    touched = session.execute(_USE_AND_REVOKE, about | {"b_using_id": using.id}).scalars().all()
-    return using.id in touched
+    touched = _USE_AND_REVOKE.run(session, about | {"b_using_id": using.id}).rows
+    return (using.id,) in touched
 
 
 def newest_live(
@@ -157,8 +159,8 @@ def revoke_for_person(
 ) -> None:
     """Invalidate one person's live links about a subject, before a replacement is issued:
     a person never holds several live links for the same thing."""
-    session.execute(
-        _REVOKE_PERSON,
+    _REVOKE_PERSON.run(
+        session,
         {
             "b_purpose": purpose,
             "b_subject_type": subject_type,

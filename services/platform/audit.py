@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from core import clock
 from core.db import write_session
+from core.statements import Prepared
 from models import AuditEvent
 from services.platform.errors import Refusal
 
@@ -32,9 +33,9 @@ VERIFY_BATCH = 1000
 
 _TABLE = AuditEvent.__table__  # type: ignore[attr-defined]
 # Built once (Core: no ORM object, no flush): an append is one SELECT and one INSERT.
-_APPEND = insert(_TABLE)
-_LAST_HASH = select(_TABLE.c.row_hash).order_by(_TABLE.c.id.desc()).limit(1)
-_CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_APPEND = Prepared(insert(_TABLE))
+_LAST_HASH = Prepared(select(_TABLE.c.row_hash).order_by(_TABLE.c.id.desc()).limit(1))
+_CHAIN_LOCK = Prepared(text("SELECT pg_advisory_xact_lock(:key)"))
 _HEAD = "signoff_audit_head"  # session.info: (transaction, the hash of the row last appended)
 HASHED = (
     "at",
@@ -79,8 +80,8 @@ def _last_hash(session: Session) -> str:
         # Two transactions reading the same last hash would fork the chain: appenders queue
         # here until the holder commits. SQLite needs nothing: write transactions start with
         # BEGIN IMMEDIATE (core.db), so only one is ever running.
-        session.execute(_CHAIN_LOCK, {"key": CHAIN_LOCK_KEY})
-    last = session.execute(_LAST_HASH).scalar_one_or_none()
+        _CHAIN_LOCK.run(session, {"key": CHAIN_LOCK_KEY})
+    last = _LAST_HASH.run(session).scalar()
     return GENESIS if last is None else str(last)
 
 
@@ -116,7 +117,7 @@ def record(
     }
     values["prev_hash"] = _last_hash(session)
     values["row_hash"] = _chained(values["prev_hash"], values)
-    session.execute(_APPEND, values)
+    _APPEND.run(session, values)
     transaction = session.get_nested_transaction() or session.get_transaction()
     session.info[_HEAD] = (transaction, values["row_hash"])
 

@@ -17,6 +17,7 @@ from core import clock
 from core.db import CachedReads, after_commit
 from core.nudge import nudge_delivery
 from core.settings import get_settings
+from core.statements import Prepared
 from models import ActionToken, OutboxMessage, OutboxStatus
 from services.platform import action_links, subjects
 
@@ -151,18 +152,20 @@ def _new_row(
 _OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 # Built once per dialect; the rows go as parameters.
 _QUEUE = {
-    "postgresql": postgresql.insert(_OUTBOX).on_conflict_do_nothing(
-        index_elements=["idempotency_key"]
+    "postgresql": Prepared(
+        postgresql.insert(_OUTBOX).on_conflict_do_nothing(index_elements=["idempotency_key"])
     ),
-    "sqlite": sqlite.insert(_OUTBOX).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+    "sqlite": Prepared(
+        sqlite.insert(_OUTBOX).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    ),
 }
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    added = session.execute(_QUEUE[session.get_bind().dialect.name], rows)
-    if added.rowcount:  # type: ignore[attr-defined]
+    added = _QUEUE[session.get_bind().dialect.name].run_many(session, rows)
+    if added:
         after_commit(session, nudge_delivery)  # deliver now rather than at the next minute
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from core import clock
+from core.statements import Prepared
 from models import Step
 
 
@@ -28,7 +29,8 @@ class Subject:
 # Core statements built once (no ORM objects, no statement construction per call).
 _STEP = Step.__table__  # type: ignore[attr-defined]
 _OPEN = insert(_STEP)
-_CLOSE = (
+_OPEN_ONE = Prepared(_OPEN)
+_CLOSE_ANY = (
     update(_STEP)
     .where(
         _STEP.c.subject_type == bindparam("b_subject_type"),
@@ -37,8 +39,9 @@ _CLOSE = (
     )
     .values(closed_at=bindparam("b_now"), outcome=bindparam("b_outcome"))
 )
-_CLOSE_KINDS = _CLOSE.where(_STEP.c.kind.in_(bindparam("b_kinds", expanding=True)))
-_COMPLETE = (
+_CLOSE = Prepared(_CLOSE_ANY)
+_CLOSE_KINDS = _CLOSE_ANY.where(_STEP.c.kind.in_(bindparam("b_kinds", expanding=True)))
+_COMPLETE = Prepared(
     update(_STEP)
     .where(
         _STEP.c.subject_type == bindparam("b_subject_type"),
@@ -92,7 +95,9 @@ def open_each(
         }
         for subject, owner in owed
     ]
-    if rows:
+    if len(rows) == 1:
+        _OPEN_ONE.run(session, rows[0])
+    elif rows:  # many at once: SQLAlchemy sends them as multi-row INSERTs
         session.execute(_OPEN, rows)
 
 
@@ -112,7 +117,7 @@ def close_steps(
         "b_outcome": outcome,
     }
     if kinds is None:
-        session.execute(_CLOSE, values)
+        _CLOSE.run(session, values)
     else:
         session.execute(_CLOSE_KINDS, values | {"b_kinds": list(kinds)})
 
@@ -120,8 +125,8 @@ def close_steps(
 def complete(session: Session, *, subject: Subject, kind: str, owner_id: int, outcome: str) -> bool:
     """Close one person's open step of this kind on this version (a signatory signing); False
     when they owe none (already done, or never asked)."""
-    done = session.execute(
-        _COMPLETE,
+    done = _COMPLETE.run(
+        session,
         {
             "b_subject_type": subject.type,
             "b_subject_id": subject.id,
@@ -132,7 +137,7 @@ def complete(session: Session, *, subject: Subject, kind: str, owner_id: int, ou
             "b_outcome": outcome,
         },
     )
-    return bool(done.rowcount)  # type: ignore[attr-defined]
+    return bool(done.rowcount)
 
 
 def open_subject_ids(session: Session, *, subject_type: str, owner_id: int):  # type: ignore[no-untyped-def]

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Update, bindparam, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from core import clock
+from core.statements import Prepared
 from models import ActionToken
 from services.platform import action_links, audit, outbox, steps
 from services.platform.actors import Actor
@@ -119,12 +120,12 @@ class Workflow:
         from_status = row.status
         values = dict(changes or {})
         values.update(status=move.to, version=row.version + 1, updated_at=clock.now())
-        result = session.execute(
-            _conditional_update(self.table, tuple(values)),
+        result = _conditional_update(self.table, tuple(values)).run(
+            session,
             {f"set_{k}": v for k, v in values.items()}
             | {"was_id": row.id, "was_status": row.status, "was_version": row.version},
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             raise Conflict(
                 f"{self.ref(row)} was changed by someone else at the same moment. "
                 "Reload it and try again.",
@@ -152,10 +153,10 @@ class Workflow:
 
 
 @functools.lru_cache(maxsize=256)
-def _conditional_update(table: Any, columns: tuple[str, ...]) -> Update:
+def _conditional_update(table: Any, columns: tuple[str, ...]) -> Prepared:
     """The move's UPDATE on (id, status, version), built once per table and set of columns."""
     t = table.__table__
-    return (
+    return Prepared(
         update(t)
         .where(
             t.c.id == bindparam("was_id"),

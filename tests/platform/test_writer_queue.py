@@ -102,3 +102,33 @@ def test_twenty_threads_writing_at_once_all_commit(db) -> None:  # type: ignore[
     assert errors == []
     with write_session() as s:
         assert s.execute(text("SELECT n FROM tally")).scalar_one() == 200
+
+
+def test_a_writer_locked_out_past_the_busy_timeout_gets_sqlalchemys_error_and_can_retry(
+    env: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BEGIN IMMEDIATE goes straight to the driver (core.db): "database is locked" must still
+    come back as SQLAlchemy's OperationalError, which the flows retry on."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from core import db
+    from core.settings import get_settings
+
+    url = get_settings().database_url
+    if not url.startswith("sqlite"):
+        pytest.skip("SQLite's write lock")
+    monkeypatch.setattr(db, "SQLITE_BUSY_SECONDS", 0.2)
+    db.reset_engine()
+    holder = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        with pytest.raises(OperationalError, match="database is locked"), write_session() as s:
+            s.execute(text("SELECT 1"))
+        holder.execute("ROLLBACK")
+        with write_session() as s:
+            assert s.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        holder.close()
+        db.reset_engine()
