@@ -29,6 +29,7 @@ from sqlmodel import Session
 
 from core import clock
 from core.db import read_session, write_session
+from core.statements import Prepared
 from models.throttle import Throttle
 
 _TABLE: Any = Throttle.__table__  # type: ignore[attr-defined]
@@ -79,8 +80,10 @@ def hit(*, bucket: str, value: str, window: timedelta) -> Count:
         return count(session, bucket=bucket, value=value, window=window)
 
 
-_COUNTER = select(_TABLE.c.hits, _TABLE.c.window_start).where(  # built once: every link page asks
-    _TABLE.c.bucket == bindparam("b_bucket"), _TABLE.c.key == bindparam("b_key")
+_COUNTER = Prepared(  # every link page asks
+    select(_TABLE.c.hits, _TABLE.c.window_start).where(
+        _TABLE.c.bucket == bindparam("b_bucket"), _TABLE.c.key == bindparam("b_key")
+    )
 )
 
 
@@ -88,10 +91,11 @@ def current(*, bucket: str, value: str, window: timedelta) -> Count:
     """The hits in the current window, without adding one (0 when the window has passed)."""
     now = clock.now()
     with read_session() as session:
-        row = session.execute(_COUNTER, {"b_bucket": bucket, "b_key": key_for(value)}).first()
-    if row is None or _aware(row.window_start) <= now - window:
+        rows = _COUNTER.run(session, {"b_bucket": bucket, "b_key": key_for(value)}).rows
+    if not rows or _aware(rows[0][1]) <= now - window:
         return Count(hits=0, window_ends=now + window)
-    return Count(hits=row.hits, window_ends=_aware(row.window_start) + window)
+    hits, start = rows[0]
+    return Count(hits=hits, window_ends=_aware(start) + window)
 
 
 def _clear_expired(session: Session, table: Any, *, bucket: str, before: datetime) -> None:
