@@ -18,7 +18,7 @@ from core.db import read_session, write_session
 from models import ActionToken, OutboxMessage
 from models.change_control import Project
 from services.platform import action_links
-from services.platform.chasing import DIGEST, ChaseReport
+from services.platform.chasing import DIGEST, ChaseReport, Done
 from services.platform.chasing import run as send_due_reminders
 
 
@@ -633,3 +633,67 @@ def test_only_the_approvers_own_live_link_for_this_version_stops_a_reissue(facto
         s.ref for s in run(at("2010-03-12"), max_reminders=0).steps if s.action == "link_reissued"
     ]
     assert rfc.ref in reissued
+
+
+def test_the_operators_report_says_what_each_run_did_word_for_word(impact_rfc, team):
+    """What `signoff chase` prints and the chase flow records (found by mutation testing: the
+    report's words and counts changed with no test noticing)."""
+    pm, sponsor = team.manager, team.sponsor
+    first = run(at("2010-03-09"))
+    assert first.steps == [
+        Done(
+            "reminded",
+            impact_rfc.ref,
+            f"{pm.name} <{pm.email}>",
+            "record the impact analysis",
+            "impact analysis",
+            "reminder 1, due 2010-03-08",
+        )
+    ]
+    assert first.as_dict() == {
+        "today": "2010-03-09",
+        "working_day": True,
+        "reminded": 1,
+        "escalated": 0,
+        "link_reissued": 0,
+        "copied": 0,
+        "not_escalated": 0,
+        "digests": 1,
+    }
+    escalated = run(at("2010-03-19"), max_reminders=1)
+    assert escalated.lines() == [
+        f"Escalated to {sponsor.name}: impact analysis of {impact_rfc.ref}"
+    ]
+    assert escalated.steps[0].detail == f"{pm.name} has not done it after 1 reminders"
+    assert escalated.as_dict() | {"today": ""} == first.as_dict() | {
+        "today": "",
+        "reminded": 0,
+        "escalated": 1,
+    }
+    saturday = run(at("2010-03-20"))
+    assert saturday.as_dict() == {
+        "today": "2010-03-20",
+        "working_day": False,
+        "reminded": 0,
+        "escalated": 0,
+        "link_reissued": 0,
+        "copied": 0,
+        "not_escalated": 0,
+        "digests": 0,
+    }
+
+
+def test_an_escalation_with_nobody_to_go_to_is_reported_in_words(factory):
+    from models import Person
+
+    team = factory.team(alternate=False)
+    with clock.frozen(at("2010-03-01", "10:00")):
+        rfc = factory.in_status(team, "awaiting_approval")  # the sponsor is late
+    with write_session() as s:  # the only administrator is the late sponsor
+        s.get(Person, factory.admin().id).active = False
+        s.get(Person, team.sponsor.id).is_admin = True
+    report = run(at("2010-03-09"), max_reminders=0)
+    late = f"{team.sponsor.name} is late and nobody is named to escalate to"
+    assert report.steps == [Done("not_escalated", rfc.ref, "", "decide", "decision", late)]
+    assert report.lines() == [f"Could not escalate decision of {rfc.ref}: {late}"]
+    assert (report.as_dict()["not_escalated"], report.as_dict()["digests"]) == (1, 0)
