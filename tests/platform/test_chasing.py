@@ -228,3 +228,30 @@ def test_a_domains_run_lists_only_its_own_steps(factory, team):
     digests = [m for m in Db().outbox(template=DIGEST) if m.to_person_id == team.sponsor.id]
     (figures_digest,) = [m for m in digests if m.id != rfc_digest.id]
     assert {i["subject_type"] for i in figures_digest.context["items"]} == {"figure_return"}
+
+
+def test_a_step_closed_while_its_subject_still_waits_is_neither_chased_nor_listed(factory, team):
+    """One of several people owing the same subject has done their part (a signatory who has
+    signed while others have not): the subject is still waiting, their step is closed, and the
+    chase must leave it alone, both as a late step and in "also waiting for you" (found by
+    mutation testing: dropping `closed_at IS NULL` from either query left the suite green)."""
+    from services.platform import steps
+
+    with clock.frozen(at("2010-03-01", "10:00")):
+        late = factory.in_status(team, "awaiting_approval")
+        done_late = factory.in_status(team, "awaiting_approval")
+    with clock.frozen(at("2010-03-08", "10:00")):
+        done_recent = factory.in_status(team, "awaiting_approval")  # due on the 15th
+    with clock.frozen(at("2010-03-08", "11:00")), write_session() as s:
+        for rfc in (done_late, done_recent):  # closed, the RFC still awaiting approval
+            assert steps.complete(
+                s,
+                subject=steps.Subject("rfc", rfc.id, rfc.version),
+                kind="decision",
+                owner_id=team.sponsor.id,
+                outcome="done elsewhere",
+            )
+    report = run("2010-03-09")
+    assert [(s.action, s.ref) for s in report.steps] == [("reminded", late.ref)]
+    (digest,) = Db().outbox(template=DIGEST)
+    assert [i["subject_id"] for i in digest.context["items"]] == [late.id]
