@@ -697,3 +697,30 @@ def test_an_escalation_with_nobody_to_go_to_is_reported_in_words(factory):
     assert report.steps == [Done("not_escalated", rfc.ref, "", "decide", "decision", late)]
     assert report.lines() == [f"Could not escalate decision of {rfc.ref}: {late}"]
     assert (report.as_dict()["not_escalated"], report.as_dict()["digests"]) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    ("expires", "reissued"),
+    [
+        ("2010-03-04T00:00:00+00:00", False),  # lasts until the horizon itself: enough
+        ("2010-03-03T23:59:59+00:00", True),  # a second short of it: a fresh link goes out
+    ],
+    ids=["at_the_horizon", "a_second_before"],
+)
+def test_a_link_lasting_to_midnight_before_the_second_working_day_is_not_reissued(
+    factory, team, expires, reissued
+):
+    """On Tuesday 2 March 2010 the horizon is local midnight starting Thursday the 4th (two
+    working days on; GMT, so 00:00 UTC). The sponsor's decision is not due until the 8th: only
+    the link's lifetime decides."""
+    with clock.frozen(at("2010-03-01", "10:00")):
+        rfc = factory.in_status(team, "awaiting_approval")
+    with write_session() as s:
+        (link,) = s.query(ActionToken).filter_by(subject_id=rfc.id, person_id=team.sponsor.id)
+        link.expires_at = datetime.fromisoformat(expires)
+    report = run(at("2010-03-02"))
+    assert [s.action for s in report.steps] == (["link_reissued"] if reissued else [])
+    if reissued:
+        (step,) = report.steps
+        assert step.detail == "no live link lasting past 2010-03-04"
+        assert step.line() == f"New link for {team.sponsor.name}: decision of {rfc.ref}"
