@@ -140,3 +140,35 @@ def test_a_run_for_a_given_day_chases_as_of_that_day_whatever_the_clock_says(
     chase = report.as_dict()["chase"]
     assert chase is not None and (chase["today"], chase["reminded"]) == ("2010-01-18", 2), chase
     assert report.as_dict()["late_officers"] == 2
+
+
+def test_with_no_notice_days_the_notice_goes_on_the_due_date_and_is_not_yet_a_reminder(
+    officers: dict[str, Any], smtp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGNOFF_FIGURES_REMIND_BEFORE=0: the notice goes on the due date itself (Friday 15
+    January 2010 for December's figures). On that day the figures are due, not late: it says
+    so, counts no reminder and copies nobody (found by mutation testing of the platform's
+    chase: treating the due date as past it left the suite green)."""
+    from core.settings import reset_settings_cache
+    from models import Step
+    from services.performance import chasing
+
+    monkeypatch.setenv("SIGNOFF_FIGURES_REMIND_BEFORE", "0")
+    reset_settings_cache()
+    assert _open("2009-12") == 2
+    with clock.frozen(at("2010-01-04", "09:05")):
+        deliver()  # the returns' opening emails: only the chase from here on
+    smtp.reset()
+    with clock.frozen(at("2010-01-14")), write_session() as s:
+        assert chasing.run_day(s, today=date(2010, 1, 14)).chase.steps == []  # not yet
+    with clock.frozen(at("2010-01-15")), write_session() as s:
+        report = chasing.run_day(s, today=date(2010, 1, 15))
+    details = sorted(d.detail for d in report.chase.steps)
+    assert details == ["before the due date 2010-01-15, fresh link"] * 2
+    assert [d.action for d in report.chase.steps] == ["reminded", "reminded"]
+    with read_session() as s:
+        assert sorted(st.reminder_count for st in s.exec(select(Step))) == [0, 0]
+    with clock.frozen(at("2010-01-15", "09:05")):
+        deliver()
+    subjects = sorted(m.subject for m in smtp.messages)
+    assert subjects == ["Performance figures for December 2009 are due by 15 January 2010"] * 2
