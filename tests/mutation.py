@@ -115,6 +115,7 @@ RULES: dict[str, tuple[str, list[str]]] = {
             CC + "test_reminders.py",
             PL + "test_chasing.py",
             PF + "test_chase.py",
+            PF + "test_chase_rules.py",
             PN + "test_calendar.py",
         ],
     ),

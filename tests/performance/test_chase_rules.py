@@ -172,3 +172,34 @@ def test_with_no_notice_days_the_notice_goes_on_the_due_date_and_is_not_yet_a_re
         deliver()
     subjects = sorted(m.subject for m in smtp.messages)
     assert subjects == ["Performance figures for December 2009 are due by 15 January 2010"] * 2
+
+
+def test_a_copy_names_the_late_officer_their_address_and_the_due_date(
+    officers: dict[str, Any], smtp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Line managers copied from the first reminder (SIGNOFF_COPY_MANAGER_FROM=1): the copy
+    says who is late, at which address, for which period and due date, and how often chased
+    (found by mutation testing: the copy's due date and the late officer's details could go
+    missing with no test noticing)."""
+    from core.settings import reset_settings_cache
+    from services.performance import chasing
+
+    monkeypatch.setenv("SIGNOFF_COPY_MANAGER_FROM", "1")
+    reset_settings_cache()
+    assert _open("2009-12") == 2
+    with clock.frozen(at("2010-01-04", "09:05")):
+        deliver()
+    smtp.reset()
+    with clock.frozen(at("2010-01-18")), write_session() as s:  # the first working day late
+        report = chasing.run_day(s, today=date(2010, 1, 18))
+    copies = [d for d in report.chase.steps if d.action == "copied"]
+    assert copies, report.chase.lines()
+    with clock.frozen(at("2010-01-18", "09:05")):
+        deliver()
+    neil = officers[NEIL]
+    about_neil = [m for m in smtp.messages if m.subject == f"Late figures: {NEIL}, December 2009"]
+    assert about_neil, [m.subject for m in smtp.messages]
+    for mail in about_neil:
+        said = " ".join(mail.text.split())
+        assert f"{NEIL} ({neil.email}) has not entered" in said
+        assert "for December 2009, due by 15 January 2010, and has been chased 1 time." in said
