@@ -27,6 +27,16 @@ from pathlib import Path
 CC, PL, API = "tests/change_control/", "tests/platform/", "tests/api/"
 PF, PN = "tests/performance/", "tests/planning/"
 RULES: dict[str, tuple[str, list[str]]] = {
+    # how the write path's statements reach the database (types, defaults, errors)
+    "core/statements.py": (
+        "core.statements.*",
+        [
+            PL + "test_prepared_statements.py",
+            PL + "test_audit_chain.py",
+            PL + "test_steps.py",
+            PL + "test_links.py",
+        ],
+    ),
     # permissions and roles
     "services/change_control/roles.py": (
         "services.change_control.roles.*",
