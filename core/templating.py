@@ -66,6 +66,15 @@ def select_items(values: list[str], chosen: str, any_text: str) -> list[dict[str
     ]
 
 
+def email_name(template: str) -> str:
+    """An email template's name as the outbox page shows it: "rfc_decided" is "RFC decided",
+    "performance/figures_late_summary" is "Figures late summary"."""
+    words = template.rsplit("/", 1)[-1].replace("_", " ").split()
+    words = ["RFC" if w.lower() == "rfc" else w for w in words]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
 @lru_cache(maxsize=1024)  # the same few times appear in every email of a batch
 def _long_datetime(value: datetime, timezone: str) -> str:
     local = value.astimezone(ZoneInfo(timezone))
@@ -86,6 +95,7 @@ def environment() -> Environment:
     env.filters["long_date"] = long_date
     env.filters["paragraphs"] = paragraphs
     env.filters["number"] = number
+    env.filters["email_name"] = email_name
     env.globals["select_items"] = select_items
     env.globals["service_name"] = "Signoff"
     env.globals["settings"] = get_settings()

@@ -140,6 +140,26 @@ def test_the_outbox_page_lists_newest_first_by_status_and_pages_on(client, facto
     client.cookies.set("signoff_session", factory.sign_in(factory.admin()))
     page = client.get("/admin/outbox?status=failed")
     assert page.status_code == 200 and "550 no such user" in page.text
+    # Each email by name, in words (not "Rfc submitted"), the same on its send-again button.
+    assert ">RFC submitted</td>" in page.text
+    assert 'aria-label="Send the RFC submitted email to ' in page.text
+
+
+@pytest.mark.parametrize(
+    ("template", "shown"),
+    [
+        ("rfc_decided", "RFC decided"),
+        ("sign_in", "Sign in"),
+        ("chase_digest", "Chase digest"),
+        ("performance/figures_late_summary", "Figures late summary"),
+        ("planning/planning_late_copy", "Planning late copy"),
+        ("plan_signature_request", "Plan signature request"),
+    ],
+)
+def test_the_outbox_names_each_email_in_words(template, shown):
+    from core.templating import email_name
+
+    assert email_name(template) == shown
 
 
 def test_a_deliverer_whose_lease_ran_out_does_not_overwrite_the_next_ones_claim(three):
