@@ -780,6 +780,13 @@ REFUSALS = [
     (DATA_SOURCE, figure_url(period="2010-03"), GOOD, 422, "period: March 2010 has not ended yet."),
     (
         DATA_SOURCE,
+        figure_url(period="1999-12"),
+        GOOD,
+        422,
+        "period: '1999-12' is not a period: give its last month as YYYY-MM, e.g. 2009-12.",
+    ),
+    (
+        DATA_SOURCE,
         figure_url(),
         GOOD | {"version": 1},
         409,
@@ -825,6 +832,7 @@ REFUSALS = [
         "not_an_officer",
         "not_collected_that_month",
         "not_ended",
+        "not_a_period",
         "version_for_a_first_entry",
         "no_version",
         "stale_version",

@@ -163,3 +163,26 @@ def test_a_reason_of_501_characters_is_refused_on_the_figures_page(
         follow_redirects=False,
     )
     assert done.status_code == 303
+
+
+# --- the target a figure is judged against is its own period's --------------------------------
+
+
+def test_a_figure_is_judged_against_its_own_periods_target_not_another_months(
+    client: Any, env: Any, factory: Any, today: None
+) -> None:
+    """November's target was 50, December's is 100: 80 in December is below target, so it
+    needs a commentary; judged against November's it would have been taken without one
+    (found by mutation testing: the target was looked up without its period)."""
+    with clock.frozen(at("2009-12-31", "12:00")):
+        import_people()
+    neil = registered()["Neil Weston"]
+    with clock.frozen(at("2010-01-04")), write_session() as s:
+        card_id = add_scorecard(s, "TARGETS-0910", name="Targets 09/10")
+        add_measure(s, card_id, "T1", neil, targets={"2009-11": 50, "2009-12": 100})
+    url = "/api/v1/scorecards/TARGETS-0910/measures/T1/figures/2009-12"
+    r = client.put(url, json={"actual": 80, "estimate": 100}, headers=factory.auth(neil))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"].startswith("commentary: "), r.json()
+    body = {"actual": 80, "estimate": 100, "commentary": "Two staff off sick."}
+    assert client.put(url, json=body, headers=factory.auth(neil)).status_code == 201
