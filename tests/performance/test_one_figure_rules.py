@@ -184,5 +184,11 @@ def test_a_figure_is_judged_against_its_own_periods_target_not_another_months(
     r = client.put(url, json={"actual": 80, "estimate": 100}, headers=factory.auth(neil))
     assert r.status_code == 422, r.text
     assert r.json()["detail"].startswith("commentary: "), r.json()
+    # A year-to-date figure may pass 100 % (it is not range-checked): the commentary is
+    # still the field at fault.
+    r = client.put(
+        url, json={"actual": 80, "estimate": 100, "ytd_actual": 150}, headers=factory.auth(neil)
+    )
+    assert r.status_code == 422 and r.json()["detail"].startswith("commentary: "), r.json()
     body = {"actual": 80, "estimate": 100, "commentary": "Two staff off sick."}
     assert client.put(url, json=body, headers=factory.auth(neil)).status_code == 201
