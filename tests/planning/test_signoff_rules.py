@@ -1,15 +1,16 @@
 """The sign-off rules a user relies on that the journeys do not show on their own: what one
 signature closes and records, whose link approves, removing the last signatory still to sign,
 who may never sign, links replaced by newer ones, how often a link is resent, what each
-refusal says word for word, and what a link shows when more than one of its states fits (found
-by mutation testing)."""
+refusal says word for word, what a link shows when more than one of its states fits, which
+resends count as guesses and what a resent link says, a link to a second plan's version, and
+the record of asking for changes (found by mutation testing)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from support.performance import at
 from support.planning import (
     PAIRS,
@@ -27,7 +28,7 @@ from core import clock, tokens
 from core.db import read_session, write_session
 from models import ActionToken, AuditEvent, Step
 from models.performance import Measure
-from models.planning import PlanResponse, PlanStatus
+from models.planning import PlanResponse, PlanStatus, PlanVersion
 from services.planning import signoff
 from services.planning.schemas import SignatoryIn
 from services.platform.errors import Conflict, Forbidden, Gone, Invalid, NotFound
@@ -120,7 +121,7 @@ def test_removing_the_only_signatory_still_to_sign_approves_the_plan(ccs: Any) -
         ).all()
         measures = s.exec(select(Measure)).all()
     assert (approval.actor_id, approval.actor_role) == (ccs.admin.id, "performance_team")
-    assert "every remaining signatory had signed" in approval.detail
+    assert approval.detail == "every remaining signatory had signed"
     assert (change.actor_id, change.actor_role) == (ccs.admin.id, "performance_team")
     assert "Cllr Eve Fisher" in change.detail.split("now:")[0]
     assert [m.code for m in measures] == ["PP4"]  # the approved plan is measured
@@ -502,3 +503,126 @@ def test_naming_the_signatories_of_a_plan_that_had_none_says_nobody_was(ccs: Any
     with write_session() as session:
         signoff.set_signatories(session, plan_id=other.id, named=named, actor=actor(ccs.admin))
     assert _change_signatories_event().detail == "was: nobody; now: Cllr Anne Hartley, Paul Howes"
+
+
+# --- What a resend answers and sends, a link to a plan other than the first, and the audit of
+# asking for changes (mutation testing of signoff.py found these unchecked) ---------------------
+
+
+def _resend_case(ccs: Any, case: str) -> tuple[str, Any]:
+    """Cllr Dunn's link, made to be in the case's state: (link, the instant it is resent)."""
+    raw = links(ccs.plan.id)[_dunn(ccs).id]  # sent at 09:00 on 1 February, for 14 days
+    expires = _link_row(raw).expires_at
+    assert expires == at("2010-02-15")
+    if case == "unknown":
+        return tokens.derive_token(tokens.new_salt()), at("2010-02-09")
+    if case.startswith("used"):
+        respond(raw)
+    if case == "live" or case == "used, not expired":
+        return raw, at("2010-02-09")
+    if case == "expired unused, at its expiry instant":
+        return raw, expires
+    return raw, at("2010-02-16")  # "expired unused, after" and "used, then expired"
+
+
+RESEND_KNOWN = {
+    "unknown": False,
+    "live": True,
+    "expired unused, at its expiry instant": False,
+    "expired unused, after": False,
+    "used, then expired": True,
+    "used, not expired": True,
+}
+
+
+@pytest.mark.parametrize("case", RESEND_KNOWN)
+def test_a_resend_tells_its_caller_whether_the_link_was_a_guess(ccs: Any, case: str) -> None:
+    """The page counts a resend for an unknown link, or an expired one never used, as a
+    guessing miss: both are "not valid" to an outsider. A used link, expired or not, was
+    really sent: its holder asking for a new one is no guess."""
+    raw, when = _resend_case(ccs, case)
+    with clock.frozen(when), write_session() as session:
+        known = signoff.resend(session, raw=raw, email=_dunn(ccs).email)
+    assert known is RESEND_KNOWN[case]
+
+
+def _link_misses() -> int:
+    from models.throttle import Throttle
+
+    with read_session() as s:
+        return sum(t.hits for t in s.exec(select(Throttle).where(Throttle.bucket == "link_miss")))
+
+
+def test_the_resend_page_counts_an_unknown_link_as_a_miss_and_a_real_one_not(
+    client: Any, ccs: Any
+) -> None:
+    dunn = _dunn(ccs)
+    raw = links(ccs.plan.id)[dunn.id]
+    with clock.frozen(at("2010-02-03")):
+        page = client.post(f"/plan-signoff/{raw}/resend", data={"email": dunn.email})
+        assert page.status_code == 200 and _link_misses() == 0
+        guess = tokens.derive_token(tokens.new_salt())
+        page = client.post(f"/plan-signoff/{guess}/resend", data={"email": dunn.email})
+        assert page.status_code == 200 and _link_misses() == 1
+
+
+def test_a_resent_link_says_it_was_asked_for_and_opens_no_second_step(
+    ccs: Any, smtp: Any, deliver_outbox: Any
+) -> None:
+    dunn = _dunn(ccs)
+    deliver_outbox()
+    (first,) = smtp.to(dunn.email)
+    asked = (
+        "You are asked to sign off the Community and Customer Services service plan for "
+        "2010/11, as one of its signatories."
+    )
+    assert f"Dear {dunn.name}, {asked}" in " ".join(first.text.split())
+    smtp.reset()
+    _resent(ccs, dunn, links(ccs.plan.id)[dunn.id], "2010-02-03")
+    with clock.frozen(at("2010-02-03")):
+        deliver_outbox()
+    (mail,) = smtp.to(dunn.email)
+    assert f"Dear {dunn.name}, Here is the new link you asked for. {asked}" in " ".join(
+        mail.text.split()
+    )
+    with read_session() as s:
+        open_steps = s.exec(
+            select(Step).where(
+                Step.owner_id == dunn.id,
+                Step.subject_type == "service_plan",
+                Step.subject_id == ccs.plan.id,
+                Step.subject_version == 1,
+                col(Step.closed_at).is_(None),
+            )
+        ).all()
+    assert len(open_steps) == 1
+
+
+def test_a_link_to_a_second_plans_version_1_shows_that_plans_version(ccs: Any) -> None:
+    """Both plans are at version 1; the other plan's version 1 row comes first, so a link
+    looking up "version 1" of any plan would find it."""
+    other = add_plan(ccs.admin, area="Corporate Services")
+    edit(other.id, ccs.owner, CONTENT | {"improvement": [{"action": "Corporate review"}]})
+    submit(other.id, ccs.owner)
+    raw = links(other.id)[_dunn(ccs).id]
+    with read_session() as session:
+        link = signoff.view(session, raw=raw)
+        (first,) = session.exec(
+            select(PlanVersion).where(PlanVersion.plan_id == ccs.plan.id, PlanVersion.number == 1)
+        ).all()
+    assert first.id is not None and link.version.id is not None and first.id < link.version.id
+    assert (link.state, link.plan.id, link.version.plan_id) == ("live", other.id, other.id)
+    assert link.version.number == 1
+    assert [i["action"] for i in link.version.content["improvement"]] == ["Corporate review"]
+
+
+def test_asking_for_changes_is_on_record_with_the_comment_cut_to_500_and_the_address(
+    ccs: Any,
+) -> None:
+    """A 600-character comment, spaces around it: the first 500 characters are kept, not 501."""
+    comment = "  \n" + "0123456789" * 60 + " \n"
+    respond(links(ccs.plan.id)[_dunn(ccs).id], "changes", comment)
+    with read_session() as s:
+        (row,) = s.exec(select(AuditEvent).where(AuditEvent.action == "ask_changes")).all()
+    assert row.detail == "version 1: " + "0123456789" * 50
+    assert (row.actor_id, row.actor_address) == (_dunn(ccs).id, "198.51.100.7")
