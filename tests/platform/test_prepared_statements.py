@@ -52,6 +52,19 @@ def test_a_row_is_stored_exactly_as_sqlalchemy_stores_it(factory: Any) -> None:
     assert b.context == _row(person, "b")["context"]
 
 
+def test_a_column_default_made_by_a_function_is_called_not_stored() -> None:
+    """A column whose default is a function (a planning table's `default_factory=dict`) gets
+    what the function makes, {} here, not the function itself."""
+    from sqlalchemy import JSON, Column, Integer, MetaData, Table
+    from sqlalchemy.dialects import sqlite
+
+    table = Table(
+        "t", MetaData(), Column("id", Integer, primary_key=True), Column("x", JSON, default=dict)
+    )
+    compiled = Prepared(insert(table))._for(sqlite.dialect(), ())
+    assert compiled.defaults == {"x": {}}
+
+
 def test_many_rows_are_each_stored_and_counted(factory: Any) -> None:
     person = factory.person("Richard May").id
     prepared = Prepared(insert(_OUTBOX))
@@ -105,13 +118,20 @@ def test_a_driver_error_is_sqlalchemys_and_the_transaction_goes_on_after_its_sav
         with pytest.raises(IntegrityError), s.begin_nested():
             prepared.run(s, _row(person, "a"))  # the key is unique
         prepared.run(s, _row(person, "b"))
-    assert sorted(_stored()) == ["a", "b"]
+        with pytest.raises(IntegrityError), s.begin_nested():
+            prepared.run_many(s, [_row(person, "c"), _row(person, "a")])  # the second clashes
+    assert sorted(_stored()) == ["a", "b"]  # "c" went with the savepoint
 
 
 def test_a_naive_time_is_refused_as_the_column_type_refuses_it(factory: Any) -> None:
     person = factory.person("Richard May").id
-    with write_session() as s, pytest.raises(exc.StatementError, match="naive datetime"):
+    with write_session() as s, pytest.raises(exc.StatementError) as refused:
         Prepared(insert(_OUTBOX)).run(s, _row(person, "a", created_at=datetime(2010, 3, 1)))
+    assert isinstance(refused.value.orig, ValueError)
+    assert str(refused.value.orig) == "naive datetime given to a UTCDateTime column"
+    assert refused.value.statement is not None and "INSERT INTO outbox_message" in (
+        refused.value.statement
+    )
 
 
 def test_a_statement_it_cannot_send_faithfully_is_refused_when_first_run(env: Any) -> None:
@@ -120,6 +140,11 @@ def test_a_statement_it_cannot_send_faithfully_is_refused_when_first_run(env: An
     )
     with read_session() as s, pytest.raises(TypeError, match="not a plain statement"):
         expanding.run(s, {"b": ["queued"]})
+    literal = Prepared(
+        select(_OUTBOX.c.id).where(_OUTBOX.c.status == bindparam("b", literal_execute=True))
+    )
+    with read_session() as s, pytest.raises(TypeError, match="not a plain statement"):
+        literal.run(s, {"b": "queued"})
     returning = Prepared(insert(_OUTBOX).returning(_OUTBOX.c.id))
     with read_session() as s, pytest.raises(TypeError, match="cannot return rows"):
         returning.run_many(s, [{"template": "x"}])
