@@ -13,6 +13,11 @@ callers catch what they always caught.
 For plain statements only: no expanding `IN` lists and no defaults that need an execution
 context; those are refused when first compiled, so a statement that cannot be sent this way
 fails in the first test that runs it, never quietly.
+
+Unlike `session.execute`, nothing is flushed first: ORM objects added or changed in the session
+are not yet in the database when a prepared statement runs. The statements sent this way touch
+rows that are themselves written this way or by Core (audit, steps, links, outbox, a
+workflow's status); call `session.flush()` first if one ever depends on an ORM change.
 """
 
 from __future__ import annotations
