@@ -334,6 +334,22 @@ def test_audit_trail_is_append_only(factory, team, db, client):
         ),
         ("approved", "withdraw", "officer", 409, "{ref} is approved: it cannot be withdrawn now."),
         ("withdrawn", "edit", "officer", 409, "{ref} is withdrawn: it cannot be edited now."),
+        (
+            "awaiting_approval",
+            "reject",
+            "officer",
+            403,
+            "Only the approver named for {ref} may decide it.",
+        ),
+        ("approved", "reject", "sponsor", 409, "{ref} is approved: it cannot be rejected now."),
+        ("rejected", "approve", "sponsor", 409, "{ref} is rejected: it cannot be approved now."),
+        (
+            "draft",
+            "record_impact",
+            "manager",
+            409,
+            "{ref} is draft: it cannot be given an impact analysis now.",
+        ),
     ],
 )
 def test_a_refusal_says_why_in_the_councils_words(
@@ -343,6 +359,7 @@ def test_a_refusal_says_why_in_the_councils_words(
     person = getattr(team, who)
     path, body = {
         "approve": (f"/api/v1/rfcs/{rfc.ref}/decision", {"decision": "approve", "reason": ""}),
+        "reject": (f"/api/v1/rfcs/{rfc.ref}/decision", {"decision": "reject", "reason": "No."}),
         "record_impact": (f"/api/v1/rfcs/{rfc.ref}/impact", MAJOR),
         "submit": (f"/api/v1/rfcs/{rfc.ref}/submit", None),
         "withdraw": (f"/api/v1/rfcs/{rfc.ref}/withdraw", {"reason": "No."}),
