@@ -108,6 +108,17 @@ def remove_project_member(session: Session, *, actor: Actor, code: str, email: s
     project = visible_project(session, code=code, actor=actor)
     _may_manage(project, actor)
     person = find_by_email(session, email)
+    # Named people first: the alternate approver sees the project without a member row, and
+    # must be told why they stay, not that they are not one of its people.
+    if person is not None and person.id in (
+        project.sponsor_id,
+        project.manager_id,
+        project.alternate_approver_id,
+    ):
+        raise Invalid(
+            f"{person.name} is the project's named sponsor, manager or alternate "
+            "approver, and stays one of its people while named."
+        )
     row = session.exec(
         select(ProjectMember).where(
             ProjectMember.project_id == project.id,
@@ -116,11 +127,6 @@ def remove_project_member(session: Session, *, actor: Actor, code: str, email: s
     ).first()
     if person is None or row is None:
         raise NotFound(f"{email} is not one of the project's people.")
-    if person.id in (project.sponsor_id, project.manager_id, project.alternate_approver_id):
-        raise Invalid(
-            f"{person.name} is the project's named sponsor, manager or alternate "
-            "approver, and stays one of its people while named."
-        )
     session.delete(row)
     _audit_membership(session, actor, project, "remove_member", person.email)
 

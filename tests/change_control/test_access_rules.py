@@ -44,3 +44,33 @@ def test_only_the_pm_or_an_administrator_manages_members(client, factory, team, 
         200,
         201,
     )
+
+
+@pytest.mark.parametrize("who", ["sponsor", "manager", "alternate"])
+def test_a_named_person_cannot_be_taken_off_the_project_and_still_sees_it(
+    client, factory, team, db, who
+):
+    """The sponsor, PM and alternate approver stay among the project's people while named, so
+    they never lose sight of it (which is why the project list's sponsor and PM clauses are a
+    second guard: each is also a member row)."""
+    person = getattr(team, who)
+    headers = factory.auth(factory.admin())
+    before = db.snapshot()
+    r = client.delete(f"/api/v1/projects/{team.code}/members/{person.email}", headers=headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == (
+        f"{person.name} is the project's named sponsor, manager or alternate approver, and "
+        "stays one of its people while named."
+    )
+    assert db.snapshot() == before
+    assert sees(client, factory, person, team.project) == (True, 200)
+
+
+def test_a_member_taken_off_the_project_no_longer_sees_it(client, factory, team):
+    headers = factory.auth(team.manager)
+    r = client.delete(f"/api/v1/projects/{team.code}/members/{team.officer.email}", headers=headers)
+    assert r.status_code == 204, r.text
+    assert sees(client, factory, team.officer, team.project) == (False, 404)
+    r = client.delete(f"/api/v1/projects/{team.code}/members/{team.officer.email}", headers=headers)
+    assert r.status_code == 404
+    assert r.json()["detail"] == f"{team.officer.email} is not one of the project's people."
