@@ -144,7 +144,6 @@ class ChaseReport:
 class _Run:
     session: Session
     today: date
-    limit: int
     report: ChaseReport
     # recipient id -> the items of their digest
     items: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
@@ -202,7 +201,7 @@ def run(
     report = ChaseReport(today=today, working_day=clock.is_working_day(today))
     if not report.working_day:
         return report  # nobody is chased on a weekend or a bank holiday
-    chase = _Run(session, today, limit, report)
+    chase = _Run(session, today, report)
     known = policies()
     if subject_types is not None:
         known = {t: p for t, p in known.items() if t in set(subject_types)}

@@ -240,6 +240,20 @@ def test_pm_deciding_a_minor_change_is_reminded_without_a_link(factory, team, sm
     assert mail.links() == [] and f"/rfcs/{rfc.id}/decision" in mail.text
 
 
+def test_the_pms_own_decision_is_never_given_a_link_to_keep_alive(factory, team):
+    """A minor change waits for the PM's decision in the app, not by link: on the days before
+    it is due the chase issues no link for it (found by mutation testing: loosening the
+    reissue's `needs_link` check sent the PM a link they cannot use)."""
+    with clock.frozen(at("2010-03-01", "10:00")):
+        rfc = factory.rfc(team)
+        factory.submit(rfc, team.officer)
+        factory.impact(rfc, team.manager, **MINOR)
+    for day in ("2010-03-02", "2010-03-03", "2010-03-04", "2010-03-05"):
+        assert run(at(day)).steps == [], day
+    with read_session() as s:
+        assert s.query(ActionToken).filter_by(subject_id=rfc.id).count() == 0
+
+
 def test_sponsor_escalates_to_the_group_chair(factory, team, smtp):
     chair = factory.person("Chair of the Project Group")
     set_project(team.project.id, group_chair_id=chair.id)
@@ -724,3 +738,4 @@ def test_a_link_lasting_to_midnight_before_the_second_working_day_is_not_reissue
         (step,) = report.steps
         assert step.detail == "no live link lasting past 2010-03-04"
         assert step.line() == f"New link for {team.sponsor.name}: decision of {rfc.ref}"
+        assert report.as_dict()["link_reissued"] == 1

@@ -194,6 +194,11 @@ def test_a_copy_names_the_late_officer_their_address_and_the_due_date(
         report = chasing.run_day(s, today=date(2010, 1, 18))
     copies = [d for d in report.chase.steps if d.action == "copied"]
     assert copies, report.chase.lines()
+    assert report.chase.as_dict()["copied"] == len(copies)
+    for copy in copies:  # the operator's report: who was copied about whom
+        name = copy.to.split(" <")[0]
+        assert copy.line().startswith(f"Copied to {name}: late figures of ")
+        assert copy.detail.startswith("reminder ")
     with clock.frozen(at("2010-01-18", "09:05")):
         deliver()
     neil = officers[NEIL]
