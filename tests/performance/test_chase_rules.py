@@ -195,10 +195,20 @@ def test_a_copy_names_the_late_officer_their_address_and_the_due_date(
     copies = [d for d in report.chase.steps if d.action == "copied"]
     assert copies, report.chase.lines()
     assert report.chase.as_dict()["copied"] == len(copies)
-    for copy in copies:  # the operator's report: who was copied about whom
-        name = copy.to.split(" <")[0]
-        assert copy.line().startswith(f"Copied to {name}: late figures of ")
-        assert copy.detail.startswith("reminder ")
+    from models import Person
+
+    with read_session() as s:  # the operator's report: each late officer's manager, copied
+        managers = {
+            officers[name].name: s.get(Person, officers[name].manager_id) for name in (NEIL, GEMMA)
+        }
+    assert sorted((c.to, c.line(), c.detail) for c in copies) == sorted(
+        (
+            f"{manager.name} <{manager.email}>",
+            f"Copied to {manager.name}: late figures of {late}, December 2009",
+            "reminder 1",
+        )
+        for late, manager in managers.items()
+    )
     with clock.frozen(at("2010-01-18", "09:05")):
         deliver()
     neil = officers[NEIL]
