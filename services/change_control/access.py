@@ -21,7 +21,8 @@ from models.change_control import Project, ProjectMember
 from services.platform.actors import Actor
 
 
-def _named(project: Project, person_id: int) -> bool:
+def is_named(project: Project, person_id: int | None) -> bool:
+    """The project's sponsor, Project Manager or alternate approver."""
     return person_id in (project.sponsor_id, project.manager_id, project.alternate_approver_id)
 
 
@@ -41,7 +42,7 @@ def sees_project(session: Session, *, project: Project, actor: Actor) -> bool:
     return (
         actor.is_admin
         or project.open_to_all_officers
-        or _named(project, actor.person_id)
+        or is_named(project, actor.person_id)
         or is_member(session, project=project, person_id=actor.person_id)
     )
 

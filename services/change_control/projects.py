@@ -110,11 +110,7 @@ def remove_project_member(session: Session, *, actor: Actor, code: str, email: s
     person = find_by_email(session, email)
     # Named people first: the alternate approver sees the project without a member row, and
     # must be told why they stay, not that they are not one of its people.
-    if person is not None and person.id in (
-        project.sponsor_id,
-        project.manager_id,
-        project.alternate_approver_id,
-    ):
+    if person is not None and access.is_named(project, person.id):
         raise Invalid(
             f"{person.name} is the project's named sponsor, manager or alternate "
             "approver, and stays one of its people while named."
