@@ -91,6 +91,7 @@ def reset_engine() -> None:
         get_engine().dispose()
     get_engine.cache_clear()
     _writer_bind.cache_clear()
+    _queue_for.cache_clear()
 
 
 @contextlib.contextmanager
@@ -157,7 +158,10 @@ _queues: dict[str, WriterQueue] = {}  # one per SQLite database file
 _queues_lock = threading.Lock()
 
 
+@lru_cache
 def _queue_for(engine: Engine) -> WriterQueue | None:
+    """The queue of the engine's database file, found once per engine (engines made for the
+    same file share it)."""
     if engine.dialect.name != "sqlite":
         return None  # PostgreSQL takes concurrent writers; its row locks queue them fairly
     key = str(engine.url)

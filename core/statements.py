@@ -14,6 +14,12 @@ For plain statements only: no expanding `IN` lists and no defaults that need an 
 context; those are refused when first compiled, so a statement that cannot be sent this way
 fails in the first test that runs it, never quietly.
 
+A SELECT of whole rows (`select(Rfc, Project)`) can also give ORM instances (`Prepared.load`):
+each row's values become an instance held by the session as if the session had read it, so
+the ORM's cost of loading (about 75 µs for an RFC with its project, against about 15 µs for the
+same row as a tuple) is not paid on the write path. `attach` does the same for a row the caller
+has just inserted.
+
 Unlike `session.execute`, nothing is flushed first: ORM objects added or changed in the session
 are not yet in the database when a prepared statement runs. The statements sent this way touch
 rows that are themselves written this way or by Core (audit, steps, links, outbox, a
@@ -24,14 +30,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
-from sqlalchemy import Insert, exc
+from sqlalchemy import Column, Insert, exc
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapper, configure_mappers, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.sql import ClauseElement
 from sqlmodel import Session
 
 Processor = Callable[[Any], Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,7 @@ class Ran:
         return self.rows[0][0] if self.rows else None
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Compiled:
     sql: str
     names: tuple[str, ...]  # the parameters in the order the SQL takes them
@@ -54,7 +65,11 @@ class _Compiled:
     binds: dict[str, Processor]  # parameter -> the column type's bind processor
     defaults: dict[str, Any]  # parameter -> a value given in the statement, or a column default
     returns: bool
-    results: tuple[Processor | None, ...]  # per returned column
+    result_types: tuple[Any, ...]  # per returned column
+    columns: tuple[Any, ...]  # the table column each returned column is, where it is one
+    # (index, processor) of the returned columns whose type has a result processor: known
+    # from the first execution's cursor description (PostgreSQL's depends on the type sent)
+    processed: tuple[tuple[int, Processor], ...] | None = None
 
 
 class Prepared:
@@ -64,41 +79,69 @@ class Prepared:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._compiled: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
+        self._checked: set[tuple[int, tuple[type, ...]]] = set()  # (compiled, models) by `load`
 
     def run(self, session: Session, params: Mapping[str, Any] | None = None) -> Ran:
         """Execute once with `params`; returned rows are fetched before it comes back."""
-        params = params or {}
-        connection = session.connection()
-        dialect = connection.dialect
+        return self._execute(session, params or {})[1]
+
+    def load(
+        self, session: Session, params: Mapping[str, Any], *models: type
+    ) -> list[tuple[Any, ...]]:
+        """Run a SELECT of whole rows of `models`, in that order (`select(Rfc, Project)`), and
+        give each row as instances of them held by the session (see `attach`). A statement
+        whose columns are not exactly those rows is refused the first time it runs."""
+        compiled, ran = self._execute(session, params)
+        layouts = [_layout(model) for model in models]
+        if (id(compiled), models) not in self._checked:
+            wanted = [c for layout in layouts for c in layout.mapper.local_table.columns]
+            given = compiled.columns
+            if len(given) != len(wanted) or any(
+                a is not b for a, b in zip(given, wanted, strict=True)
+            ):
+                names = ", ".join(m.__name__ for m in models)
+                raise TypeError(f"not a SELECT of whole rows of {names}: {self.statement}")
+            self._checked.add((id(compiled), models))
+        loaded = []
+        for row in ran.rows:
+            start, found = 0, []
+            for layout in layouts:
+                end = start + len(layout.keys)
+                values = dict(zip(layout.keys, row[start:end], strict=True))
+                found.append(_held(session, layout, values))
+                start = end
+            loaded.append(tuple(found))
+        return loaded
+
+    def _execute(self, session: Session, params: Mapping[str, Any]) -> tuple[_Compiled, Ran]:
+        driver, dialect = _driver(session)
         compiled = self._for(dialect, tuple(params))
         args = _arguments(compiled, params)
-        cursor = connection.connection.cursor()
+        cursor = driver.cursor()
         try:
             cursor.execute(compiled.sql, args)
             rows = cursor.fetchall() if compiled.returns else []
             rowcount = cursor.rowcount
+            if compiled.processed is None and cursor.description is not None:
+                compiled.processed = _result_processors(compiled, cursor.description, dialect)
         except dialect.loaded_dbapi.Error as error:
             raise _wrapped(error, compiled.sql, args, dialect) from error
         finally:
             cursor.close()
-        if any(compiled.results):
-            rows = [
-                tuple(p(v) if p else v for p, v in zip(compiled.results, row, strict=True))
-                for row in rows
-            ]
-        return Ran(rowcount, [tuple(row) for row in rows])
+        if compiled.processed:
+            rows = [_processed(compiled.processed, row) for row in rows]
+        return compiled, Ran(rowcount, [tuple(row) for row in rows])
 
     def run_many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
         """Execute once per row of parameters (all with the same keys); the rows written."""
         if not rows:
             return 0
-        connection = session.connection()
-        dialect = connection.dialect
+        driver, dialect = _driver(session)
         compiled = self._for(dialect, tuple(rows[0]))
         if compiled.returns:
             raise TypeError("run_many cannot return rows: SQLite's executemany refuses them")
         args = [_arguments(compiled, row) for row in rows]
-        cursor = connection.connection.cursor()
+        cursor = driver.cursor()
         try:
             cursor.executemany(compiled.sql, args)
             return int(cursor.rowcount)
@@ -113,6 +156,66 @@ class Prepared:
         if found is None:
             found = self._compiled[key] = _compile(self.statement, dialect, keys)
         return found
+
+
+def attach(session: Session, model: type[T], values: Mapping[str, Any]) -> T:
+    """An instance of `model` for a row already in the database with these values, held by the
+    session as if it had read the row: nothing is flushed for it, and changes made to it later
+    are flushed as usual. Columns not given take their column's default (None if it has none),
+    as the row did when inserted. If the session already holds that row, its instance is
+    returned as it stands, as a query would return it."""
+    layout = _layout(model)  # type: ignore[arg-type]
+    unknown = set(values) - set(layout.keys)
+    computed = layout.computed - set(values)
+    if unknown or computed:
+        raise TypeError(
+            f"attach({model.__name__}): unknown {sorted(unknown)}, "
+            f"computed default {sorted(computed)}"
+        )
+    return _held(session, layout, layout.defaults | dict(values))  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class _Layout:
+    mapper: Mapper[Any]
+    keys: tuple[str, ...]  # attribute names, in the table's column order
+    primary_key: tuple[str, ...]
+    defaults: dict[str, Any]  # a column's scalar default, or None
+    computed: frozenset[str]  # columns whose default is computed: `attach` must be given them
+
+
+@cache
+def _layout(model: type) -> _Layout:
+    configure_mappers()  # as the ORM's first query would: a process may attach before any
+    mapper: Mapper[Any] = sa_inspect(model)
+    columns = list(mapper.local_table.columns)
+    keys = tuple(mapper.get_property_by_column(column).key for column in columns)
+    defaults: dict[str, Any] = {}
+    computed = set()
+    for key, column in zip(keys, columns, strict=True):
+        default = column.default
+        if default is not None and not default.is_scalar:
+            computed.add(key)
+        defaults[key] = default.arg if default is not None and default.is_scalar else None
+    primary_key = tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
+    return _Layout(mapper, keys, primary_key, defaults, frozenset(computed))
+
+
+def _held(session: Session, layout: _Layout, values: Mapping[str, Any]) -> Any:
+    """The session's instance for this row: the one it holds, or a new one made from `values`."""
+    identity = layout.mapper.identity_key_from_primary_key(
+        tuple(values[k] for k in layout.primary_key)
+    )
+    held = session.identity_map.get(identity)
+    if held is not None:
+        for key in instance_state(held).unloaded:  # expired: the row's values, as a query does
+            set_committed_value(held, key, values[key])
+        return held
+    instance = layout.mapper.class_manager.new_instance()
+    instance.__dict__.update(values)
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance
 
 
 def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
@@ -141,10 +244,6 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) 
         names = tuple(compiled.positiontup)
     else:
         names = tuple(binds)
-    results = tuple(
-        entry.type._cached_result_processor(dialect, None)
-        for entry in getattr(compiled, "_result_columns", ())
-    )
     return _Compiled(
         sql=compiled.string,
         names=names,
@@ -153,17 +252,62 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) 
         defaults=defaults,
         returns=bool(compiled.returning)
         or not (compiled.isinsert or compiled.isupdate or compiled.isdelete),
-        results=results,
+        result_types=tuple(entry.type for entry in getattr(compiled, "_result_columns", ())),
+        columns=tuple(
+            next((o for o in entry.objects if isinstance(o, Column)), None)
+            for entry in getattr(compiled, "_result_columns", ())
+        ),
     )
+
+
+_DRIVER = "signoff_driver_connection"
+
+
+def _driver(session: Session) -> tuple[Any, Dialect]:
+    """The DB-API connection of the session's transaction, and its dialect: looked up through
+    the session once per transaction and once per savepoint (the session sends a savepoint's
+    SAVEPOINT when its connection is first asked for)."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    held = session.info.get(_DRIVER)
+    if held is None or transaction is None or held[0] is not transaction:
+        connection = session.connection()
+        held = session.info[_DRIVER] = (
+            session.get_nested_transaction() or session.get_transaction(),
+            connection.connection,
+            connection.dialect,
+        )
+    return held[1], held[2]
+
+
+def _result_processors(
+    compiled: _Compiled, description: Sequence[Any], dialect: Dialect
+) -> tuple[tuple[int, Processor], ...]:
+    """The column types' result processors, as SQLAlchemy finds them for this cursor."""
+    found = []
+    # A statement written as text (`SELECT pg_advisory_xact_lock(...)`) has no typed columns.
+    typed = zip(compiled.result_types, description, strict=False)
+    for index, (kind, described) in enumerate(typed):
+        processor = kind._cached_result_processor(dialect, described[1])
+        if processor is not None:
+            found.append((index, processor))
+    return tuple(found)
+
+
+def _processed(processed: tuple[tuple[int, Processor], ...], row: Sequence[Any]) -> list[Any]:
+    values = list(row)
+    for index, processor in processed:
+        values[index] = processor(values[index])
+    return values
 
 
 def _arguments(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
     """The parameters as the driver takes them, through the column types' processors; a value
     a type refuses (a naive time) is raised as SQLAlchemy raises it, a StatementError."""
     values = []
+    defaults, binds = compiled.defaults, compiled.binds
     for name in compiled.names:
-        value = params[name] if name in params else compiled.defaults[name]
-        processor = compiled.binds.get(name)
+        value = params[name] if name in params else defaults[name]
+        processor = binds.get(name)
         try:
             values.append(processor(value) if processor is not None else value)
         except Exception as error:

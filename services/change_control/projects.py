@@ -8,6 +8,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from core import clock
+from core.statements import Prepared
 from models import Person
 from models.change_control import Project, ProjectMember, Rfc, Stage
 from models.change_control.projects import CODE_PATTERN, MemberPublic, ProjectCreate, ProjectPublic
@@ -167,15 +168,22 @@ def list_projects(session: Session, *, actor: Actor | None = None) -> list[Proje
     return list(session.exec(stmt))
 
 
-_SEEN_BY_CODE = _BY_CODE.where(access.SEEN_BY_VIEWER)  # one query: the project if seen
+# One query each: the project by code, for an administrator or if this viewer sees it.
+_BY_CODE_PREPARED = Prepared(_BY_CODE)
+_SEEN_BY_CODE = Prepared(_BY_CODE.where(access.SEEN_BY_VIEWER))
 
 
 def visible_project(session: Session, *, code: str, actor: Actor) -> Project:
     """The project if this person may see it; to anyone else it does not exist."""
     project = None
     if re.fullmatch(CODE_PATTERN, code) is not None:
-        stmt = _BY_CODE if actor.is_admin else _SEEN_BY_CODE
-        project = session.exec(stmt, params={"code": code, "viewer_id": actor.person_id}).first()
+        if actor.is_admin:
+            found = _BY_CODE_PREPARED.load(session, {"code": code}, Project)
+        else:
+            found = _SEEN_BY_CODE.load(
+                session, {"code": code, "viewer_id": actor.person_id}, Project
+            )
+        project = found[0][0] if found else None
     if project is None:
         raise NotFound(f"There is no project with code {code}.")
     return project

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, insert, update
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from core import clock
-from core.statements import Prepared
+from core.statements import Prepared, attach
 from models import ActionToken
 from models.change_control import Project, Rfc, RfcStatus
 from models.change_control.rfcs import (
@@ -25,7 +24,7 @@ from services.platform.actors import Actor
 from services.platform.errors import Conflict, Invalid, NotFound, Refusal
 
 # Built once: an RFC with its project is one query, whatever the request does next.
-_RFC_AND_PROJECT = (
+_RFC_AND_PROJECT = Prepared(
     select(Rfc, Project)
     .join(Project, col(Project.id) == col(Rfc.project_id))
     .where(col(Rfc.id) == bindparam("rfc_id"))
@@ -41,10 +40,10 @@ _NEXT_NUMBER = Prepared(
 
 
 def get_rfc(session: Session, *, rfc_id: int) -> tuple[Rfc, Project]:
-    found = session.execute(_RFC_AND_PROJECT, {"rfc_id": rfc_id}).first()
-    if found is None:
+    found = _RFC_AND_PROJECT.load(session, {"rfc_id": rfc_id}, Rfc, Project)
+    if not found:
         raise NotFound(f"There is no Request for Change with id {rfc_id}.")
-    return found[0], found[1]
+    return found[0]  # type: ignore[return-value]
 
 
 def get_rfc_for(session: Session, *, actor: Actor, rfc_id: int, action: str) -> tuple[Rfc, Project]:
@@ -76,28 +75,24 @@ def create_rfc(session: Session, *, actor: Actor, project_code: str, data: RfcCr
     project = visible_project(session, code=project_code, actor=actor)
     number = _NEXT_NUMBER.run(session, {"project_id": project.id}).scalar()
     now = clock.now()
-    rfc = Rfc(
-        project_id=project.id or 0,
-        number=number,
-        ref=f"{project.code}-RFC-{number:03d}",
-        title=data.title,
-        description=data.description,
-        expected_benefits=data.expected_benefits,
-        issue_log_no=data.issue_log_no,
-        requester_id=actor.person_id,
-        raised_on=clock.today(),
-        status=RfcStatus.draft,
-        version=1,
-        created_at=now,
-        updated_at=now,
-    )
-    # One INSERT ... RETURNING id; the object then joins the session as if it had been read,
-    # without the unit of work's flush.
-    rfc.id = _INSERT_RFC.run(
-        session, {c.key: getattr(rfc, c.key) for c in _RFC.columns if not c.primary_key}
-    ).scalar()
-    make_transient_to_detached(rfc)
-    session.add(rfc)
+    row = {
+        "project_id": project.id,
+        "number": number,
+        "ref": f"{project.code}-RFC-{number:03d}",
+        "title": data.title,
+        "description": data.description,
+        "expected_benefits": data.expected_benefits,
+        "issue_log_no": data.issue_log_no,
+        "requester_id": actor.person_id,
+        "raised_on": clock.today(),
+        "status": RfcStatus.draft,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    # One INSERT ... RETURNING id; the RFC then joins the session as if it had been read,
+    # without building it through the model's constructor or the unit of work's flush.
+    rfc = attach(session, Rfc, row | {"id": _INSERT_RFC.run(session, row).scalar()})
     audit.record(
         session,
         actor_id=actor.person_id,

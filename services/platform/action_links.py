@@ -22,7 +22,7 @@ subjects.register_link("sign_in", "/sign-in/")
 # SQLite insert one row per statement.
 _LINK = ActionToken.__table__  # type: ignore[attr-defined]
 _ISSUE = insert(_LINK).returning(_LINK.c.id, _LINK.c.token_hash)
-_FIND = select(ActionToken).where(col(ActionToken.token_hash) == bindparam("token_hash"))
+_FIND = Prepared(select(ActionToken).where(col(ActionToken.token_hash) == bindparam("token_hash")))
 # A subject's live links of one purpose (one person's, in `_REVOKE_PERSON`).
 _LIVE = (
     _LINK.c.purpose == bindparam("b_purpose"),
@@ -175,7 +175,8 @@ def find(session: Session, raw: str, purpose: str) -> ActionToken | None:
     """The token row for a raw token, or None for junk and unknown tokens."""
     if not tokens.looks_like_token(raw):
         return None
-    row = session.execute(_FIND, {"token_hash": tokens.hash_token(raw)}).scalar_one_or_none()
+    found = _FIND.load(session, {"token_hash": tokens.hash_token(raw)}, ActionToken)
+    row = found[0][0] if found else None
     return row if row is not None and row.purpose == purpose else None
 
 

@@ -4,16 +4,17 @@ savepoint, report driver errors as SQLAlchemy's, and refuse what they cannot sen
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, exc, insert, select, text, update
+from sqlalchemy import bindparam, exc, insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from core.db import read_session, write_session
-from core.statements import Prepared
+from core.statements import Prepared, attach
 from models import OutboxMessage
+from models.change_control import Project, Rfc, RfcStatus
 
 _OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 WHEN = datetime(2010, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
@@ -148,3 +149,96 @@ def test_a_statement_it_cannot_send_faithfully_is_refused_when_first_run(env: An
     returning = Prepared(insert(_OUTBOX).returning(_OUTBOX.c.id))
     with read_session() as s, pytest.raises(TypeError, match="cannot return rows"):
         returning.run_many(s, [{"template": "x"}])
+
+
+# --- whole rows as ORM instances: Prepared.load and attach ------------------------------------
+
+_RFC_WITH_PROJECT = select(Rfc, Project).join(Project, Project.id == Rfc.project_id)  # type: ignore[arg-type]
+_ONE_RFC = Prepared(_RFC_WITH_PROJECT.where(Rfc.id == bindparam("rfc_id")))  # type: ignore[arg-type]
+
+
+def _columns(instance: Any) -> dict[str, Any]:
+    return {c.key: getattr(instance, c.key) for c in type(instance).__table__.columns}
+
+
+def test_a_loaded_row_is_what_the_orm_loads_and_the_session_holds_it(
+    factory: Any, team: Any
+) -> None:
+    rfc = factory.in_status(team, "approved")  # times, dates, enums, floats and booleans set
+    with read_session() as s:
+        by_orm = s.execute(_RFC_WITH_PROJECT.where(Rfc.id == rfc.id)).one()  # type: ignore[arg-type]
+        expected = [_columns(by_orm[0]), _columns(by_orm[1])]
+    with write_session() as s:
+        [(loaded, project)] = _ONE_RFC.load(s, {"rfc_id": rfc.id}, Rfc, Project)
+        assert [_columns(loaded), _columns(project)] == expected
+        assert type(loaded.status) is RfcStatus and loaded.decided_at.tzinfo is UTC
+        assert isinstance(loaded.raised_on, date) and isinstance(loaded.extends_timescale, bool)
+        assert s.get(Rfc, rfc.id) is loaded and s.get(Project, project.id) is project
+        assert not s.dirty and not s.new  # held as read: nothing to flush
+        loaded.title = "Changed after loading"  # the unit of work still sees later changes
+    with read_session() as s:
+        assert s.get(Rfc, rfc.id).title == "Changed after loading"  # type: ignore[union-attr]
+
+
+def test_a_row_the_session_already_holds_comes_back_as_it_stands(factory: Any, team: Any) -> None:
+    rfc = factory.rfc(team)
+    with write_session() as s:
+        held = s.get(Rfc, rfc.id)
+        assert held is not None
+        held.title = "Not yet flushed"
+        [(loaded, _)] = _ONE_RFC.load(s, {"rfc_id": rfc.id}, Rfc, Project)
+        assert loaded is held and loaded.title == "Not yet flushed"
+        s.expire(held)  # an expired instance takes the row's values, as a query would
+        [(again, _)] = _ONE_RFC.load(s, {"rfc_id": rfc.id}, Rfc, Project)
+        assert again is held and not inspect(held).unloaded
+        assert again.title == rfc.title
+
+
+def test_no_row_loads_nothing_and_a_select_of_other_columns_is_refused(env: Any) -> None:
+    with read_session() as s:
+        assert _ONE_RFC.load(s, {"rfc_id": 999_999}, Rfc, Project) == []
+        with pytest.raises(TypeError, match="not a SELECT of whole rows of Rfc"):
+            _ONE_RFC.load(s, {"rfc_id": 1}, Rfc)  # Project's columns too
+        with pytest.raises(TypeError, match="not a SELECT of whole rows of Project, Rfc"):
+            _ONE_RFC.load(s, {"rfc_id": 1}, Project, Rfc)  # the wrong order
+        some = Prepared(select(Rfc.id, Rfc.title).where(Rfc.id == bindparam("rfc_id")))  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="not a SELECT of whole rows of Rfc"):
+            some.load(s, {"rfc_id": 1}, Rfc)
+
+
+def test_attach_holds_an_inserted_row_with_its_columns_defaults(factory: Any, team: Any) -> None:
+    person = factory.person("Richard May").id
+    values = _row(person, "attached")
+    with write_session() as s:
+        values["id"] = Prepared(insert(_OUTBOX).returning(_OUTBOX.c.id)).run(s, values).scalar()
+        message = attach(s, OutboxMessage, values)
+        assert not inspect(message).unloaded  # every column held: none read again on use
+        assert s.get(OutboxMessage, values["id"]) is message and not s.dirty
+        attached = _columns(message)
+    with read_session() as s:
+        assert _columns(s.get(OutboxMessage, values["id"])) == attached  # defaults as stored
+    assert (attached["status"], attached["attempts"]) == ("queued", 0)
+
+
+def test_attach_refuses_a_column_the_table_does_not_have(env: Any) -> None:
+    with read_session() as s, pytest.raises(TypeError, match=r"unknown \['colour'\]"):
+        attach(s, OutboxMessage, {"id": 1, "colour": "red"})
+
+
+def test_attach_must_be_given_a_column_whose_default_is_computed(env: Any) -> None:
+    """A default made by a function is made at insert time: attach cannot know what it was."""
+    from sqlalchemy import JSON, Column, Integer
+    from sqlalchemy.orm import registry
+
+    mapped = registry()
+
+    @mapped.mapped
+    class Thing:
+        __tablename__ = "thing"
+        id = Column(Integer, primary_key=True)
+        made = Column(JSON, default=dict)
+
+    with read_session() as s:
+        with pytest.raises(TypeError, match=r"computed default \['made'\]"):
+            attach(s, Thing, {"id": 1})
+        assert attach(s, Thing, {"id": 1, "made": {}}).made == {}
