@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from models.base import UTCDateTime
@@ -11,6 +12,8 @@ from models.base import UTCDateTime
 
 class ActionToken(SQLModel, table=True):
     __tablename__ = "action_token"
+    # A subject's live links are revoked whenever it moves (services/platform/action_links.py).
+    __table_args__ = (Index("ix_action_token_subject", "subject_type", "subject_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     purpose: str = Field(max_length=30)

@@ -364,3 +364,69 @@ def test_planning_migration_adds_its_tables_beside_live_rows_and_goes_back(db_ur
     assert _rows(db_url, "SELECT id, name, email FROM person ORDER BY id") == before
     assert _rows(db_url, "SELECT code FROM project") == [("CSE",)]
     upgrade(db_url, "head")
+
+
+def test_link_subject_index_migration_keeps_live_links_and_the_revoke_uses_it(db_url, env):
+    """0007 indexes action_token by subject: revoking a subject's live links (every decision,
+    edit and withdrawal) no longer reads the whole table. Live links stay as they were."""
+    downgrade(db_url, "base")
+    upgrade(db_url, "0006")
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        for sql in LIVE_ROWS[:1]:
+            conn.execute(text(sql))
+        conn.execute(
+            text(
+                "INSERT INTO action_token (id, purpose, subject_type, subject_id,"
+                " subject_version, person_id, salt, token_hash, created_at, expires_at) VALUES"
+                " (1, 'approve_rfc', 'rfc', 1, 2, 2, 's1', 'h1', '2010-03-01 09:00:00',"
+                " '2010-03-15 09:00:00'),"
+                " (2, 'sign_in', 'person', 1, 1, 1, 's2', 'h2', '2010-03-01 09:00:00',"
+                " '2010-03-01 09:15:00')"
+            )
+        )
+    engine.dispose()
+    links = "SELECT id, purpose, subject_type, subject_id, token_hash FROM action_token ORDER BY id"
+    before = _rows(db_url, links)
+
+    upgrade(db_url, "0007")
+    assert _rows(db_url, links) == before
+    indexes = {i["name"]: i["column_names"] for i in _indexes(db_url, "action_token")}
+    assert indexes["ix_action_token_subject"] == ["subject_type", "subject_id"]
+    if db_url.startswith("sqlite"):
+        plan = _rows(
+            db_url,
+            "EXPLAIN QUERY PLAN UPDATE action_token SET revoked_at = '2010-03-02 09:00:00'"
+            " WHERE purpose = 'approve_rfc' AND subject_type = 'rfc' AND subject_id = 1"
+            " AND used_at IS NULL AND revoked_at IS NULL",
+        )
+        assert "USING INDEX ix_action_token_subject" in plan[0][-1]
+
+    downgrade(db_url, "0006")
+    assert "ix_action_token_subject" not in {i["name"] for i in _indexes(db_url, "action_token")}
+    assert _rows(db_url, links) == before
+    upgrade(db_url, "head")
+
+
+def test_the_migrations_make_exactly_the_tables_the_models_declare(db_url, env):
+    """A schema change in a model without its migration (or the other way round) fails here:
+    Alembic compares the migrated database with every domain's tables."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from models.all_tables import metadata
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        engine.dispose()
+
+
+def _indexes(url: str, table: str) -> list:
+    engine = create_engine(url)
+    try:
+        return inspect(engine).get_indexes(table)
+    finally:
+        engine.dispose()
