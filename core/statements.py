@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Column, Insert, exc
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Mapper, configure_mappers, make_transient_to_detached
+from sqlalchemy.orm import Mapper, configure_mappers
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.sql import ClauseElement
 from sqlmodel import Session
@@ -62,7 +62,7 @@ class _Compiled:
     sql: str
     names: tuple[str, ...]  # the parameters in the order the SQL takes them
     positional: bool
-    binds: dict[str, Processor]  # parameter -> the column type's bind processor
+    bound: tuple[tuple[int, Processor], ...]  # (index in `names`, the type's bind processor)
     defaults: dict[str, Any]  # parameter -> a value given in the statement, or a column default
     returns: bool
     result_types: tuple[Any, ...]  # per returned column
@@ -213,8 +213,11 @@ def _held(session: Session, layout: _Layout, values: Mapping[str, Any]) -> Any:
         return held
     instance = layout.mapper.class_manager.new_instance()
     instance.__dict__.update(values)
-    make_transient_to_detached(instance)
-    session.add(instance)
+    state = instance_state(instance)
+    state.key = identity  # what make_transient_to_detached comes to, every column being held
+    # session.add without its cascade walk, a third of its cost: the instance holds column
+    # values only, so there is no related object for a cascade to reach.
+    session._update_impl(state)
     return instance
 
 
@@ -248,7 +251,7 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) 
         sql=compiled.string,
         names=names,
         positional=compiled.positional,
-        binds={name: processors[name] for name in names if name in processors},
+        bound=tuple((i, processors[name]) for i, name in enumerate(names) if name in processors),
         defaults=defaults,
         returns=bool(compiled.returning)
         or not (compiled.isinsert or compiled.isupdate or compiled.isdelete),
@@ -303,17 +306,15 @@ def _processed(processed: tuple[tuple[int, Processor], ...], row: Sequence[Any])
 def _arguments(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
     """The parameters as the driver takes them, through the column types' processors; a value
     a type refuses (a naive time) is raised as SQLAlchemy raises it, a StatementError."""
-    values = []
-    defaults, binds = compiled.defaults, compiled.binds
-    for name in compiled.names:
-        value = params[name] if name in params else defaults[name]
-        processor = binds.get(name)
-        try:
-            values.append(processor(value) if processor is not None else value)
-        except Exception as error:
-            raise exc.StatementError(
-                f"({type(error).__name__}) {error}", compiled.sql, dict(params), error
-            ) from error
+    defaults = compiled.defaults
+    values = [params[name] if name in params else defaults[name] for name in compiled.names]
+    try:
+        for index, processor in compiled.bound:
+            values[index] = processor(values[index])
+    except Exception as error:
+        raise exc.StatementError(
+            f"({type(error).__name__}) {error}", compiled.sql, dict(params), error
+        ) from error
     if compiled.positional:
         return tuple(values)
     return dict(zip(compiled.names, values, strict=True))
