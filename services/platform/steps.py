@@ -28,8 +28,7 @@ class Subject:
 
 # Core statements built once (no ORM objects, no statement construction per call).
 _STEP = Step.__table__  # type: ignore[attr-defined]
-_OPEN = insert(_STEP)
-_OPEN_ONE = Prepared(_OPEN)
+_OPEN = Prepared(insert(_STEP))
 _CLOSE_ANY = (
     update(_STEP)
     .where(
@@ -95,10 +94,9 @@ def open_each(
         }
         for subject, owner in owed
     ]
-    if len(rows) == 1:
-        _OPEN_ONE.run(session, rows[0])
-    elif rows:  # many at once: SQLAlchemy sends them as multi-row INSERTs
-        session.execute(_OPEN, rows)
+    # The driver's executemany, as the outbox queues mail: for 5,000 steps it measured as fast
+    # as SQLAlchemy's own many-row INSERT, or faster (bench/README.md, issue 10).
+    _OPEN.run_many(session, rows)
 
 
 def close_steps(

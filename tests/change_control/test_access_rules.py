@@ -74,3 +74,18 @@ def test_a_member_taken_off_the_project_no_longer_sees_it(client, factory, team)
     r = client.delete(f"/api/v1/projects/{team.code}/members/{team.officer.email}", headers=headers)
     assert r.status_code == 404
     assert r.json()["detail"] == f"{team.officer.email} is not one of the project's people."
+
+
+def test_an_officer_on_no_project_is_told_how_to_join_one_not_about_the_api(client, factory, team):
+    """The list is empty for them because they are on no project, not because there is none."""
+    client.cookies.set("signoff_session", factory.sign_in(team.stranger))
+    page = client.get("/projects").text
+    assert "You are not one of the people of any project yet" in page
+    assert "ask its Project Manager to add you" in page
+    assert "No projects yet" not in page and "/api/v1/projects" not in page
+
+
+def test_an_administrator_with_no_projects_is_told_how_to_register_one(client, factory):
+    client.cookies.set("signoff_session", factory.sign_in(factory.admin()))
+    page = client.get("/projects").text
+    assert "No projects yet. An administrator registers them through the API" in page
