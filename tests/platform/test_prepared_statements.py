@@ -242,3 +242,47 @@ def test_attach_must_be_given_a_column_whose_default_is_computed(env: Any) -> No
         with pytest.raises(TypeError, match=r"computed default \['made'\]"):
             attach(s, Thing, {"id": 1})
         assert attach(s, Thing, {"id": 1, "made": {}}).made == {}
+
+
+# --- one read on a connection of its own: Prepared.read_alone ---------------------------------
+
+_KEYS = Prepared(select(_OUTBOX.c.idempotency_key).order_by(_OUTBOX.c.idempotency_key))
+
+
+def test_a_read_alone_sees_what_is_committed_and_holds_nothing_open(
+    factory: Any, backend: str
+) -> None:
+    from core.db import get_engine
+
+    person = factory.person("Richard May").id
+    with write_session() as s:
+        Prepared(insert(_OUTBOX)).run(s, _row(person, "committed"))
+    engine = get_engine()
+    with write_session() as s:
+        Prepared(insert(_OUTBOX)).run(s, _row(person, "not yet"))
+        assert _KEYS.read_alone(engine).rows == [("committed",)]  # another connection's view
+        checked_out = engine.pool.checkedout()  # type: ignore[attr-defined]
+    assert _KEYS.read_alone(engine).rows == [("committed",), ("not yet",)]
+    assert engine.pool.checkedout() == checked_out - 1  # type: ignore[attr-defined]
+    if backend == "postgres":  # its connection went back to the pool with no transaction open
+        with read_session() as s:
+            stuck = s.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
+                )
+            ).scalar()
+        assert stuck == 0
+
+
+def test_a_read_alone_refuses_a_write_before_sending_it(factory: Any) -> None:
+    from core.db import get_engine
+
+    person = factory.person("Richard May").id
+    with write_session() as s:
+        Prepared(insert(_OUTBOX)).run(s, _row(person, "kept"))
+    wipe = Prepared(update(_OUTBOX).values(template="wiped"))
+    with pytest.raises(TypeError, match="read_alone runs SELECTs only"):
+        wipe.read_alone(get_engine())
+    with read_session() as s:
+        assert s.execute(select(_OUTBOX.c.template)).scalars().all() == ["rfc_decided"]
