@@ -5,11 +5,14 @@ Nothing here is timed; the benchmarks time only their own loops.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import socket
 import sqlite3
 import statistics
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +122,22 @@ def connect_like_signoff(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA busy_timeout=15000")
     return db
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Keep the load generator's own garbage collector out of the latencies it measures.
+
+    The benchmark process holds what it prepared (Signoff's modules, thousands of rows read
+    through them); a full collection there took ~95-100 ms, and every request in flight was
+    timed as that much slower: the ~100 ms "tail" of decision_http (bench/README.md). A round
+    is a few seconds, so the collector is simply off during it, after one collection."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -52,6 +52,7 @@ from _common import (
     PROJECT,
     ROOT,
     bench_env,
+    collector_paused,
     copy_database,
     free_port,
     percentile,
@@ -282,9 +283,10 @@ async def load(port: int, links: list[str], cap_seconds: float, keep_alive: bool
                     print(f"request failed: {exc!r}", file=sys.stderr)
                 latencies.append(time.perf_counter() - t)
 
-        start = time.perf_counter()
-        await asyncio.gather(*(one(raw) for raw in links))
-        elapsed = time.perf_counter() - start
+        with collector_paused():
+            start = time.perf_counter()
+            await asyncio.gather(*(one(raw) for raw in links))
+            elapsed = time.perf_counter() - start
     return {"latencies": latencies, "statuses": statuses, "elapsed": elapsed}
 
 
