@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from core import clock, tokens
 from core.settings import get_settings
+from core.statements import Prepared
 from models import ApiToken, Person, WebSession
 from models.people import PersonCreate, PersonUpdate
 from models.text import look_alike_key
@@ -266,16 +267,28 @@ def complete_sign_in(session: Session, *, raw: str) -> tuple[Person, str]:
     return person, raw_session
 
 
+# Every signed-in page asks: the session with its person, in one statement built once.
+_SESSION_AND_PERSON = Prepared(
+    select(WebSession, Person)
+    .join(Person, col(Person.id) == col(WebSession.person_id))
+    .where(col(WebSession.token_hash) == bindparam("token_hash"))
+)
+
+
 def person_for_session(session: Session, raw: str) -> Person | None:
+    """The signed-in person for a session cookie; None if it is junk, unknown or expired, or
+    the person has been deactivated."""
     if not tokens.looks_like_token(raw):
         return None
-    row = session.exec(
-        select(WebSession).where(WebSession.token_hash == tokens.hash_token(raw))
-    ).first()
-    if row is None or row.expires_at <= clock.now():
+    found = _SESSION_AND_PERSON.load(
+        session, {"token_hash": tokens.hash_token(raw)}, WebSession, Person
+    )
+    if not found:
         return None
-    person = session.get(Person, row.person_id)
-    return person if person is not None and person.active else None
+    row, person = found[0]
+    if row.expires_at <= clock.now() or not person.active:
+        return None
+    return person  # type: ignore[no-any-return]
 
 
 def sign_out(session: Session, *, raw: str) -> None:

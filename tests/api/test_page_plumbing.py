@@ -84,3 +84,47 @@ def test_a_page_action_is_audited_with_the_persons_address(client, factory, team
     assert r.status_code == 303, r.text
     (row,) = db.audit(rfc.id, action="withdraw", outcome="ok")
     assert (row.actor_id, row.actor_address) == (team.officer.id, "testclient")
+
+
+def _signed_in_as(client, factory, person) -> None:  # type: ignore[no-untyped-def]
+    client.cookies.set("signoff_session", factory.sign_in(person))
+
+
+def test_a_live_session_opens_the_page_as_its_person(client, factory, team):
+    _signed_in_as(client, factory, team.officer)
+    r = client.get("/rfcs", follow_redirects=False)
+    assert r.status_code == 200 and f"Signed in as {team.officer.name}" in r.text
+
+
+def test_a_session_past_its_expiry_is_signed_out(client, factory, team):
+    from sqlalchemy import update
+
+    from core import clock
+    from core.db import write_session
+    from models import WebSession
+
+    _signed_in_as(client, factory, team.officer)
+    with write_session() as s:
+        s.execute(update(WebSession).values(expires_at=clock.now()))
+    r = client.get("/rfcs", follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/sign-in?next=%2Frfcs")
+
+
+def test_a_deactivated_persons_session_no_longer_signs_them_in(client, factory, team):
+    from sqlalchemy import update
+
+    from core.db import write_session
+    from models import Person
+
+    _signed_in_as(client, factory, team.officer)
+    with write_session() as s:
+        s.execute(update(Person).where(Person.id == team.officer.id).values(active=False))  # type: ignore[arg-type]
+    r = client.get("/rfcs", follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/sign-in?next=%2Frfcs")
+
+
+@pytest.mark.parametrize("cookie", ["junk", "x" * 43, "a" * 5000])
+def test_an_unknown_or_malformed_session_cookie_is_signed_out(client, cookie):
+    client.cookies.set("signoff_session", cookie)
+    r = client.get("/rfcs", follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/sign-in?next=%2Frfcs")
