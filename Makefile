@@ -17,8 +17,16 @@ ASSET_FILES := $(ASSETS) static/assets/govuk-frontend.min.js static/assets/signo
 demo: install assets
 	$(UV) run signoff demo
 
+# Two workers (pytest-xdist); tests/conftest.py keeps the browser, server and flow tests on
+# one of them, one at a time. Schemathesis gives its 28 fuzzed operations one test id, which
+# xdist's grouping runs once: that module runs on its own, after. PYTEST_ARGS runs just those.
 test: install assets browser
+ifeq ($(PYTEST_ARGS),)
+	$(UV) run pytest -n 2 --dist loadgroup --ignore=tests/api/test_openapi_fuzz.py
+	$(UV) run pytest tests/api/test_openapi_fuzz.py
+else
 	$(UV) run pytest $(PYTEST_ARGS)
+endif
 
 install: $(PY_STAMP)
 

@@ -188,3 +188,14 @@ def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str)
     if isinstance(val, bytes):
         return case_id(val.decode("latin-1"))
     return case_id(val) if isinstance(val, str) else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With `make test`'s two workers (pytest-xdist, --dist loadgroup), the tests that drive
+    Chromium, start servers or the demo, or run Prefect flows all go to one worker, one at a
+    time, as they always ran: they share ports, PostgreSQL roles and a Prefect server. The
+    rest are spread over both workers. Without xdist the mark does nothing."""
+    for item in items:
+        heavy = item.get_closest_marker("browser") or item.get_closest_marker("slow")
+        if heavy or "/tests/flows/" in str(item.path) or "/tests/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.xdist_group("one_at_a_time"))
