@@ -149,12 +149,17 @@ def _audit_membership(
     )
 
 
-_BY_CODE = select(Project).where(col(Project.code) == bindparam("code"))  # built once
+# One query each, built once: the project by code; the same if this viewer sees it.
+_BY_CODE = select(Project).where(col(Project.code) == bindparam("code"))
+_BY_CODE_PREPARED = Prepared(_BY_CODE)
+_SEEN_BY_CODE = Prepared(_BY_CODE.where(access.SEEN_BY_VIEWER))
 
 
 def get_project(session: Session, *, code: str, required: bool = True) -> Project | None:
-    valid = re.fullmatch(CODE_PATTERN, code) is not None
-    project = session.exec(_BY_CODE, params={"code": code}).first() if valid else None
+    project = None
+    if re.fullmatch(CODE_PATTERN, code) is not None:
+        found = _BY_CODE_PREPARED.load(session, {"code": code}, Project)
+        project = found[0][0] if found else None
     if project is None and required:
         raise NotFound(f"There is no project with code {code}.")
     return project
@@ -166,11 +171,6 @@ def list_projects(session: Session, *, actor: Actor | None = None) -> list[Proje
     if actor is not None:
         stmt = stmt.where(access.visible_projects(actor))
     return list(session.exec(stmt))
-
-
-# One query each: the project by code, for an administrator or if this viewer sees it.
-_BY_CODE_PREPARED = Prepared(_BY_CODE)
-_SEEN_BY_CODE = Prepared(_BY_CODE.where(access.SEEN_BY_VIEWER))
 
 
 def visible_project(session: Session, *, code: str, actor: Actor) -> Project:
