@@ -8,6 +8,10 @@ from typing import Any
 
 from sqlalchemy import DateTime, String, TypeDecorator
 
+# A row's version is a 32-bit INTEGER on PostgreSQL: a client's version above it is refused
+# (422) before any statement, never bound (SQLite overflows at 2**63, PostgreSQL at 2**31).
+VERSION_MAX = 2**31 - 1
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on every backend (SQLite has no time zones)."""

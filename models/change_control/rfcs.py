@@ -10,7 +10,7 @@ from pydantic import field_validator
 from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from models.base import EnumText, UTCDateTime
+from models.base import VERSION_MAX, EnumText, UTCDateTime
 from models.text import free_text, single_line
 
 TITLE_MAX = 200
@@ -111,7 +111,9 @@ class RfcUpdate(SQLModel):
     description: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
     expected_benefits: str | None = Field(default=None, max_length=TEXT_MAX)
     issue_log_no: int | None = Field(default=None, ge=1, le=100_000)
-    version: int | None = Field(default=None, ge=1, description="If given, must match (else 409)")
+    version: int | None = Field(
+        default=None, ge=1, le=VERSION_MAX, description="If given, must match (else 409)"
+    )
 
     @field_validator("title")
     @classmethod

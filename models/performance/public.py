@@ -13,6 +13,7 @@ from pydantic import ConfigDict, field_validator
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
+from models.base import VERSION_MAX
 from models.performance.figures import FigureState, ReturnStatus
 from models.performance.scorecards import Frequency, Polarity, Rag
 from models.text import free_text
@@ -142,7 +143,7 @@ class FigureInput(SQLModel):
     )
     unavailable_reason: str = Field(default="", description="Required when unavailable")
     reason: str = Field(default="", description="Why it is revised: required to revise")
-    version: Annotated[int, PydanticField(strict=True, ge=1)] | None = Field(
+    version: Annotated[int, PydanticField(strict=True, ge=1, le=VERSION_MAX)] | None = Field(
         default=None, description="The figure's version, required to revise (else 409)"
     )
 

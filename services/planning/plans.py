@@ -70,7 +70,7 @@ def update_calendar(
     done = session.execute(
         update(PlanningCycle)
         .where(col(PlanningCycle.id) == cycle.id, col(PlanningCycle.version) == data.version)
-        .values(**dates.model_dump(), version=data.version + 1)
+        .values(**dates.model_dump(), version=cycle.version + 1)  # = data.version + 1
         .execution_options(synchronize_session=False)
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]

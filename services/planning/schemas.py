@@ -7,6 +7,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from models.base import VERSION_MAX
 from models.planning import SignatoryRole
 from models.planning.content import PlanContent
 from models.text import free_text, single_line
@@ -55,7 +56,7 @@ class CycleCreate(BaseModel):
 
 class CalendarUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1, description="the cycle's version as read")
+    version: int = Field(ge=1, le=VERSION_MAX, description="the cycle's version as read")
     opens_on: date | None = None
     objectives_by: date | None = None
     drafts_due: date | None = None
@@ -97,13 +98,15 @@ class PlanUpdate(BaseModel):
     """A change to a plan's content (PATCH): the parts given replace the plan's."""
 
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1, description="the plan's version as read (409 if it has moved on)")
+    version: int = Field(
+        ge=1, le=VERSION_MAX, description="the plan's version as read (409 if it has moved on)"
+    )
     content: PlanContent
 
 
 class SubmitInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=VERSION_MAX)
     note: str = Field(default="", max_length=2000)
 
     @field_validator("note")

@@ -506,6 +506,7 @@ HOSTILE = [
     ({"actual": 2, "colour": "green"}, "colour"),
     ({"actual": 2, "entered_by_id": 1}, "entered_by_id"),
     ({"actual": 2, "version": 0}, "version"),
+    ({"actual": 2, "version": 2**63}, "version"),
     ({"actual": 2, "version": "1"}, "version"),
     ({"actual": 2, "version": 1.5}, "version"),
     ({"actual": 2, "reason": "x\x00"}, "reason"),

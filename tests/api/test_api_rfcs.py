@@ -925,6 +925,7 @@ def test_edit_while_awaiting_approval_reissues_the_link(client, factory, team, d
         {"title": "T" * 201},
         {"description": "d" * 10_001},
         {"version": 0},
+        {"version": 2**63},
         {"version": "one"},
         {"issue_log_no": "x"},
     ],

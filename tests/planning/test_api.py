@@ -456,6 +456,9 @@ def test_the_calendar_moves_at_the_version_read(client, db, february, auth):
     before = db.snapshot()
     stale = client.patch(url, json={"version": 1, "signoff_by": "2010-03-24"}, headers=headers)
     assert "changed by someone else" in problem(stale, 409)["detail"]
+    # the largest version a client may send is only ever stale, never an overflow
+    largest = client.patch(url, json={"version": 2**31 - 1}, headers=headers)
+    assert "changed by someone else" in problem(largest, 409)["detail"]
     unchanged(before, db.snapshot())
     board = client.get(url, headers=auth(READER)).json()
     assert board["signoff_by"] == "2010-03-26" and board["plans"][0]["deadline"] == "2010-03-26"
@@ -466,6 +469,8 @@ def test_the_calendar_moves_at_the_version_read(client, db, february, auth):
     [
         ({"signoff_by": "2010-03-26"}, "version"),
         ({"version": 0}, "version"),
+        ({"version": 2**31}, "version"),  # more than the column holds
+        ({"version": 2**63 - 1}, "version"),  # found by the fuzzer: once a 500
         ({"version": "one"}, "version"),
         ({"version": 1, "signoff_by": "2009-10-01"}, "body"),  # before drafts due
         ({"version": 1, "opens_on": "2009-12-01"}, "body"),  # after objectives by
@@ -811,6 +816,7 @@ def test_an_approved_plan_cannot_change(client, db, february, auth):
     [
         ({}, "version"),
         ({"version": 0}, "version"),
+        ({"version": 2**63}, "version"),
         ({"version": None}, "version"),
         ({"version": "latest"}, "version"),
         ({"version": 1, "note": "n" * 2001}, "note"),
