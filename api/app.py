@@ -134,12 +134,15 @@ def create_app() -> FastAPI:
     from api.api_v1.planning import router as planning_api_router
     from api.pages.routes import router as pages_router
 
-    app.include_router(api_router)
-    app.include_router(performance_api_router)
-    app.include_router(planning_api_router)
+    # Routes are tried in order: the emailed links (a committee's sponsors clicking at once)
+    # first, so they are not matched against every API route before their own. No two
+    # routers share a path: the links' paths are their own, the API's all start /api/v1.
     app.include_router(approvals_router)
     app.include_router(figures_link_router)
     app.include_router(plan_signoff_router)
+    app.include_router(api_router)
+    app.include_router(performance_api_router)
+    app.include_router(planning_api_router)
     app.include_router(pages_router)
     if settings.mailbox_enabled:
         from api.pages.mailbox import router as mailbox_router
