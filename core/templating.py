@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -138,6 +139,7 @@ class Fragments:
     def __init__(self, size: int = 512) -> None:
         self.size = size
         self._kept: dict[Any, Markup] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, macro: Any, params: Any) -> Markup:
         try:
@@ -147,9 +149,10 @@ class Fragments:
         html = self._kept.get(key)
         if html is None:
             html = Markup(macro(params))  # noqa: S704 - a macro's output, escaped by Jinja
-            if len(self._kept) >= self.size:
-                self._kept.pop(next(iter(self._kept)), None)
-            self._kept[key] = html
+            with self._lock:  # pages render on many threads: one of them drops the oldest
+                if len(self._kept) >= self.size:
+                    self._kept.pop(next(iter(self._kept)), None)
+                self._kept[key] = html
         return html
 
 

@@ -158,3 +158,17 @@ def test_a_reloaded_template_makes_new_fragments_not_stale_ones() -> None:
     jinja.cache.clear()  # type: ignore[union-attr]
     new = jinja.get_template("m.html").module.m  # type: ignore[attr-defined]
     assert fragment(new, {"x": 1}) == "new 1"
+
+
+def test_fragments_stay_within_their_size_when_pages_render_on_many_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fragment = Fragments(size=8)
+
+    def render(n: int) -> str:
+        return str(fragment(lambda p: f"item {p['n']}", {"n": n % 50}))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pages = list(pool.map(render, range(20_000)))
+    assert pages == [f"item {n % 50}" for n in range(20_000)]
+    assert len(fragment._kept) <= 8
