@@ -114,6 +114,11 @@ class Prepared:
             loaded.append(tuple(found))
         return loaded
 
+    def load_one(self, session: Session, params: Mapping[str, Any], model: type) -> Any | None:
+        """`load` for a SELECT of one model's row found by a unique key: its instance, or None."""
+        found = self.load(session, params, model)
+        return found[0][0] if found else None
+
     def read_alone(self, engine: Engine, params: Mapping[str, Any] | None = None) -> Ran:
         """Run a SELECT on a pooled connection of its own, with no session and no transaction
         of the caller's: for one read before any transaction starts (is this client over its

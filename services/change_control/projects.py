@@ -158,8 +158,7 @@ _SEEN_BY_CODE = Prepared(_BY_CODE.where(access.SEEN_BY_VIEWER))
 def get_project(session: Session, *, code: str, required: bool = True) -> Project | None:
     project = None
     if re.fullmatch(CODE_PATTERN, code) is not None:
-        found = _BY_CODE_PREPARED.load(session, {"code": code}, Project)
-        project = found[0][0] if found else None
+        project = _BY_CODE_PREPARED.load_one(session, {"code": code}, Project)
     if project is None and required:
         raise NotFound(f"There is no project with code {code}.")
     return project
@@ -176,14 +175,11 @@ def list_projects(session: Session, *, actor: Actor | None = None) -> list[Proje
 def visible_project(session: Session, *, code: str, actor: Actor) -> Project:
     """The project if this person may see it; to anyone else it does not exist."""
     project = None
-    if re.fullmatch(CODE_PATTERN, code) is not None:
-        if actor.is_admin:
-            found = _BY_CODE_PREPARED.load(session, {"code": code}, Project)
-        else:
-            found = _SEEN_BY_CODE.load(
-                session, {"code": code, "viewer_id": actor.person_id}, Project
-            )
-        project = found[0][0] if found else None
+    if actor.is_admin:
+        project = get_project(session, code=code, required=False)
+    elif re.fullmatch(CODE_PATTERN, code) is not None:
+        params = {"code": code, "viewer_id": actor.person_id}
+        project = _SEEN_BY_CODE.load_one(session, params, Project)
     if project is None:
         raise NotFound(f"There is no project with code {code}.")
     return project

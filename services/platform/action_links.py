@@ -175,8 +175,7 @@ def find(session: Session, raw: str, purpose: str) -> ActionToken | None:
     """The token row for a raw token, or None for junk and unknown tokens."""
     if not tokens.looks_like_token(raw):
         return None
-    found = _FIND.load(session, {"token_hash": tokens.hash_token(raw)}, ActionToken)
-    row = found[0][0] if found else None
+    row = _FIND.load_one(session, {"token_hash": tokens.hash_token(raw)}, ActionToken)
     return row if row is not None and row.purpose == purpose else None
 
 

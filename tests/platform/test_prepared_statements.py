@@ -206,6 +206,14 @@ def test_no_row_loads_nothing_and_a_select_of_other_columns_is_refused(env: Any)
             some.load(s, {"rfc_id": 1}, Rfc)
 
 
+def test_load_one_gives_the_rows_instance_or_none(factory: Any, team: Any) -> None:
+    by_code = Prepared(select(Project).where(Project.code == bindparam("code")))  # type: ignore[arg-type]
+    with read_session() as s:
+        project = by_code.load_one(s, {"code": team.project.code}, Project)
+        assert project is s.get(Project, team.project.id)
+        assert by_code.load_one(s, {"code": "NOPE"}, Project) is None
+
+
 def test_attach_holds_an_inserted_row_with_its_columns_defaults(factory: Any, team: Any) -> None:
     person = factory.person("Richard May").id
     values = _row(person, "attached")
