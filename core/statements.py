@@ -41,6 +41,8 @@ from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.sql import ClauseElement
 from sqlmodel import Session
 
+from core.db import driver_before_orm
+
 Processor = Callable[[Any], Any]
 T = TypeVar("T")
 
@@ -295,7 +297,11 @@ _DRIVER = "signoff_driver_connection"
 def _driver(session: Session) -> tuple[Any, Dialect]:
     """The DB-API connection of the session's transaction, and its dialect: looked up through
     the session once per transaction and once per savepoint (the session sends a savepoint's
-    SAVEPOINT when its connection is first asked for)."""
+    SAVEPOINT when its connection is first asked for). A read or write session's transaction
+    that the session has not yet taken up is used as it is (`core.db.driver_before_orm`)."""
+    own = driver_before_orm(session)
+    if own is not None:
+        return own
     transaction = session.get_nested_transaction() or session.get_transaction()
     held = session.info.get(_DRIVER)
     if held is None or transaction is None or held[0] is not transaction:
