@@ -124,7 +124,7 @@ class Prepared:
     def read_alone(self, engine: Engine, params: Mapping[str, Any] | None = None) -> Ran:
         """Run a SELECT on a pooled connection of its own, with no session and no transaction
         of the caller's: for one read before any transaction starts (is this client over its
-        limit?), where a read session (~60 µs, its BEGIN and ROLLBACK) would cost more than
+        limit?), where a read session (~33 µs, its BEGIN and ROLLBACK) would cost more than
         the read. It sees what is committed; anything but a SELECT is refused."""
         params = params or {}
         if self._for(engine.dialect, tuple(params)).writes:
