@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -31,6 +32,41 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Any) -> Callable[[Any], Any] | None:
+        """On SQLite, `process_bind_param` and SQLite's DATETIME text in one function: the
+        text SQLAlchemy stores ("2010-03-01 09:30:15.123456", the UTC time), in a third of
+        the time. The write path binds several times a statement (bench/README.md). Any
+        other database, or a DATETIME stored another way, gets SQLAlchemy's own."""
+        if dialect.name != "sqlite" or (
+            getattr(self.impl_instance, "_storage_format", None) != _SQLITE_DATETIME
+        ):
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTCDateTime column")
+            u = value.astimezone(UTC)
+            return _SQLITE_TEXT % (
+                u.year,
+                u.month,
+                u.day,
+                u.hour,
+                u.minute,
+                u.second,
+                u.microsecond,
+            )
+
+        return process
+
+
+# SQLite's DATETIME storage format as SQLAlchemy gives it, and the same text positionally.
+_SQLITE_DATETIME = (
+    "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+)
+_SQLITE_TEXT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
 
 
 class EnumText(TypeDecorator[Any]):
