@@ -36,7 +36,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def bind_processor(self, dialect: Any) -> Callable[[Any], Any] | None:
         """On SQLite, `process_bind_param` and SQLite's DATETIME text in one function: the
         text SQLAlchemy stores ("2010-03-01 09:30:15.123456", the UTC time), in a third of
-        the time. The write path binds several times a statement (bench/README.md). Any
+        the time; an RFC's lifecycle binds 24 times (bench/README.md). Any
         other database, or a DATETIME stored another way, gets SQLAlchemy's own."""
         if dialect.name != "sqlite" or (
             getattr(self.impl_instance, "_storage_format", None) != _SQLITE_DATETIME
