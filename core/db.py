@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import sqlite3
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
@@ -46,17 +45,23 @@ def _configure_sqlite(engine: Engine) -> None:
         # connection used some other way (a migration, a test's own Session) begins here.
         driver = conn.connection.driver_connection
         if not driver.in_transaction:
-            _send(driver, "BEGIN")
+            _on_driver(driver.execute, "BEGIN", conn.dialect)
 
 
-def _send(driver: sqlite3.Connection, sql: str) -> None:
-    """BEGIN on the driver's connection, not through exec_driver_sql: a third of an empty
-    transaction's cost went on sending BEGIN (bench/README.md). Errors are raised as
-    SQLAlchemy raises them ("database is locked" is an OperationalError)."""
+def _on_driver(call: Callable[[str], Any], sql: str, dialect: Dialect) -> None:
+    """`call(sql)`: BEGIN (or COMMIT) on the driver's connection, not through SQLAlchemy's
+    execution: a third of an empty transaction's cost went on sending BEGIN that way
+    (bench/README.md). Errors are raised as SQLAlchemy raises them."""
     try:
-        driver.execute(sql)
-    except sqlite3.Error as error:
-        raise exc.DBAPIError.instance(sql, (), error, sqlite3.Error) from error
+        call(sql)
+    except dialect.loaded_dbapi.Error as error:
+        raise driver_error(error, sql, (), dialect) from error
+
+
+def driver_error(error: Exception, sql: str, args: Any, dialect: Dialect) -> exc.DBAPIError:
+    """A driver's error as SQLAlchemy raises it ("database is locked" is an OperationalError,
+    a duplicate key an IntegrityError), for statements sent on the driver's connection."""
+    return exc.DBAPIError.instance(sql, args, error, dialect.loaded_dbapi.Error, dialect=dialect)  # type: ignore[return-value]
 
 
 def make_engine(url: str) -> Engine:
@@ -178,7 +183,6 @@ class _Own:
 
     driver: Any
     connection: Connection
-    dialect: Dialect
 
 
 @contextlib.contextmanager
@@ -216,9 +220,9 @@ def _transaction(engine: Engine, *, write: bool) -> Iterator[Session]:
     try:
         driver: Any = connection.connection.driver_connection
         if engine.dialect.name == "sqlite":
-            _send(driver, "BEGIN IMMEDIATE" if write else "BEGIN")
+            _on_driver(driver.execute, "BEGIN IMMEDIATE" if write else "BEGIN", engine.dialect)
         with Session(connection, expire_on_commit=False) as session:
-            session.info[_OWN] = _Own(driver, connection, engine.dialect)
+            session.info[_OWN] = _Own(driver, connection)
             committed = False
             try:
                 yield session
@@ -227,7 +231,7 @@ def _transaction(engine: Engine, *, write: bool) -> Iterator[Session]:
                     if connection.in_transaction():
                         session.commit()  # the session took the transaction up: it commits it
                     else:
-                        _commit(driver, engine.dialect)
+                        _on_driver(lambda _: driver.commit(), "COMMIT", engine.dialect)
                     committed = True
             finally:
                 if not committed:  # a read, or a write that failed
@@ -254,16 +258,7 @@ def driver_before_orm(session: Session) -> tuple[Any, Dialect] | None:
         or session.get_nested_transaction() is not None
     ):
         return None
-    return own.driver, own.dialect
-
-
-def _commit(driver: Any, dialect: Dialect) -> None:
-    try:
-        driver.commit()
-    except dialect.loaded_dbapi.Error as error:
-        raise exc.DBAPIError.instance(
-            "COMMIT", (), error, dialect.loaded_dbapi.Error, dialect=dialect
-        ) from error
+    return own.driver, own.connection.dialect
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:

@@ -41,7 +41,7 @@ from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.sql import ClauseElement
 from sqlmodel import Session
 
-from core.db import driver_before_orm
+from core.db import driver_before_orm, driver_error
 
 Processor = Callable[[Any], Any]
 T = TypeVar("T")
@@ -152,7 +152,7 @@ class Prepared:
             if compiled.processed is None and cursor.description is not None:
                 compiled.processed = _result_processors(compiled, cursor.description, dialect)
         except dialect.loaded_dbapi.Error as error:
-            raise _wrapped(error, compiled.sql, args, dialect) from error
+            raise driver_error(error, compiled.sql, args, dialect) from error
         finally:
             cursor.close()
         if compiled.processed:
@@ -173,7 +173,7 @@ class Prepared:
             cursor.executemany(compiled.sql, args)
             return int(cursor.rowcount)
         except dialect.loaded_dbapi.Error as error:
-            raise _wrapped(error, compiled.sql, args, dialect) from error
+            raise driver_error(error, compiled.sql, args, dialect) from error
         finally:
             cursor.close()
 
@@ -350,7 +350,3 @@ def _arguments(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
     if compiled.positional:
         return tuple(values)
     return dict(zip(compiled.names, values, strict=True))
-
-
-def _wrapped(error: Exception, sql: str, args: Any, dialect: Dialect) -> exc.DBAPIError:
-    return exc.DBAPIError.instance(sql, args, error, dialect.loaded_dbapi.Error, dialect=dialect)  # type: ignore[return-value]

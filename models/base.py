@@ -23,9 +23,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTCDateTime column")
-        value = value.astimezone(UTC)
+        value = _in_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
@@ -46,9 +44,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTCDateTime column")
-            u = value.astimezone(UTC)
+            u = _in_utc(value)
             return _SQLITE_TEXT % (
                 u.year,
                 u.month,
@@ -60,6 +56,12 @@ class UTCDateTime(TypeDecorator[datetime]):
             )
 
         return process
+
+
+def _in_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTCDateTime column")
+    return value.astimezone(UTC)
 
 
 # SQLite's DATETIME storage format as SQLAlchemy gives it, and the same text positionally.
