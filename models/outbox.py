@@ -36,8 +36,10 @@ class OutboxMessage(SQLModel, table=True):
     action_token_id: int | None = Field(default=None, foreign_key="action_token.id")
     status: str = Field(default=OutboxStatus.queued, max_length=10, index=True)
     attempts: int = 0
-    next_attempt_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    claim_id: str | None = Field(default=None, max_length=40, index=True)
+    # Not indexed: a claim reads queued and sending rows through the status index (few, next
+    # to the sent ones), and a claim's results are recorded by id.
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    claim_id: str | None = Field(default=None, max_length=40)
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     message_id: str | None = Field(default=None, max_length=200)
     last_error: str | None = Field(default=None, max_length=1000)

@@ -30,7 +30,8 @@ class Step(SQLModel, table=True):
     due_on: date
     # The chase's due test is `closed_at IS NULL AND escalated_at IS NULL AND next_chase_on <
     # today`: the due date at first, then each reminder moves it on by the domain's interval.
-    next_chase_on: date = Field(index=True)
+    # It reads the open steps through closed_at's index, so next_chase_on has none to rewrite.
+    next_chase_on: date
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reminder_count: int = 0
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -71,8 +71,9 @@ class Rfc(SQLModel, table=True):
     decided_by_id: int | None = Field(default=None, foreign_key="person.id")
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decision_reason: str | None = Field(default=None, max_length=TEXT_MAX)
-    # Written only by the workflow engine (services/platform/workflow.py).
-    status: RfcStatus = Field(default=RfcStatus.draft, sa_type=EnumText(RfcStatus, 20), index=True)
+    # Written only by the workflow engine (services/platform/workflow.py). Not indexed: every
+    # move would rewrite the index entry, and RFCs are read by project or requester first.
+    status: RfcStatus = Field(default=RfcStatus.draft, sa_type=EnumText(RfcStatus, 20))
     version: int = 1
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -408,6 +408,124 @@ def test_link_subject_index_migration_keeps_live_links_and_the_revoke_uses_it(db
     upgrade(db_url, "head")
 
 
+def test_fewer_write_indexes_migration_keeps_live_rows_and_the_chase_and_outbox_work(
+    db_url, env, smtp
+):
+    """0008 drops four indexes that every action wrote and no query read (rfc.status,
+    outbox_message.next_attempt_at and claim_id, step.next_chase_on). On a database where an
+    RFC waits past its due date with mail queued and sent, the rows stay as they were, the
+    chase still reminds the sponsor and the deliverer still sends, and going back restores
+    the indexes."""
+    from datetime import UTC, datetime
+
+    from support.factories import deliver
+
+    from core import clock
+    from core.db import write_session
+    from services.platform.chasing import run as chase
+
+    downgrade(db_url, "base")
+    upgrade(db_url, "0007")
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        for sql in LIVE_ROWS[:3]:
+            conn.execute(text(sql))
+        conn.execute(
+            text(
+                "INSERT INTO rfc (id, project_id, number, ref, title, description,"
+                " expected_benefits, requester_id, raised_on, classification, approver_id,"
+                " status, version, created_at, updated_at) VALUES "
+                "(1, 1, 3, 'CSE-RFC-003', 'Extend stage 1', 'Combine tasks', 'A month', 1,"
+                " '2010-02-26', 'major', 2, 'awaiting_approval', 3, '2010-02-26 10:00:00',"
+                " '2010-03-01 10:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO step (id, subject_type, subject_id, subject_version, kind, owner_id,"
+                " opened_at, due_on, next_chase_on, reminder_count, closed_at, outcome) VALUES "
+                "(7, 'rfc', 1, 3, 'impact_analysis', 1, '2010-02-26 10:00:00', '2010-03-05',"
+                " '2010-03-05', 0, '2010-03-01 10:00:00', 'awaiting_approval'),"
+                "(8, 'rfc', 1, 3, 'decision', 2, '2010-03-01 10:00:00', '2010-03-08',"
+                " '2010-03-08', 0, NULL, NULL)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO outbox_message (id, idempotency_key, template, to_person_id, context,"
+                " subject_type, subject_id, expect_status, status, attempts, next_attempt_at,"
+                " claim_id, message_id, created_at, sent_at) VALUES "
+                "(1, 'rfc_submitted:rfc1:v2:p1', 'rfc_submitted', 1, '{}', 'rfc', 1,"
+                " 'impact_analysis', 'sent', 0, '2010-02-26 10:00:00', NULL, '<m1@signoff>',"
+                " '2010-02-26 10:00:00', '2010-02-26 10:00:05'),"
+                "(2, 'rfc_submitted:rfc1:v3:p1', 'rfc_submitted', 1, '{}', 'rfc', 1,"
+                " 'awaiting_approval', 'queued', 1, '2010-03-09 08:00:00', NULL, NULL,"
+                " '2010-03-01 10:00:00', NULL)"
+            )
+        )
+        if conn.dialect.name == "postgresql":  # rows given ids: move the sequences past them
+            for table in ("person", "project", "rfc", "step", "outbox_message", "audit_event"):
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                        f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+                    )
+                )
+    engine.dispose()
+    tables = {
+        "rfc": "SELECT id, ref, status, version FROM rfc ORDER BY id",
+        "step": "SELECT id, kind, owner_id, next_chase_on, closed_at IS NULL FROM step ORDER BY id",
+        "outbox_message": "SELECT id, template, status, attempts, next_attempt_at, message_id"
+        " FROM outbox_message ORDER BY id",
+    }
+    before = {t: _rows(db_url, sql) for t, sql in tables.items()}
+    dropped = {
+        "rfc": {"ix_rfc_status"},
+        "step": {"ix_step_next_chase_on"},
+        "outbox_message": {"ix_outbox_message_next_attempt_at", "ix_outbox_message_claim_id"},
+    }
+
+    upgrade(db_url, "0008")
+    assert {t: _rows(db_url, sql) for t, sql in tables.items()} == before
+    for table, names in dropped.items():
+        assert not names & {i["name"] for i in _indexes(db_url, table)}
+    if db_url.startswith("sqlite"):  # the due test and the claim still read through an index
+        due = _rows(
+            db_url,
+            "EXPLAIN QUERY PLAN SELECT id FROM step WHERE closed_at IS NULL"
+            " AND escalated_at IS NULL AND next_chase_on < '2010-03-10' ORDER BY id",
+        )
+        assert "USING INDEX ix_step_closed_at" in due[0][-1]
+        claim = _rows(
+            db_url,
+            "EXPLAIN QUERY PLAN SELECT id FROM outbox_message WHERE (status = 'queued' AND"
+            " next_attempt_at <= '2010-03-10') OR (status = 'sending' AND claimed_until <"
+            " '2010-03-10') ORDER BY id LIMIT 50",
+        )
+        assert all("USING INDEX ix_outbox_message_status" in r[-1] for r in claim[2::2])
+
+    with clock.frozen(datetime(2010, 3, 10, 9, tzinfo=UTC)):
+        with write_session() as session:
+            report = chase(session)
+        assert [(s.ref, s.action) for s in report.steps] == [("CSE-RFC-003", "reminded")]
+        sent = deliver()
+    assert sent.sent == 2  # the queued email and the sponsor's reminder
+    assert sorted(m.subject for m in smtp.messages)[-1].startswith("Reminder")
+    assert _rows(db_url, "SELECT reminder_count, next_chase_on > due_on FROM step WHERE id = 8")[
+        0
+    ] == (1, True)
+
+    downgrade(db_url, "0007")
+    for table, names in dropped.items():
+        assert names <= {i["name"] for i in _indexes(db_url, table)}
+    assert _rows(db_url, "SELECT id, status FROM outbox_message ORDER BY id") == [
+        (1, "sent"),
+        (2, "sent"),
+        (3, "sent"),
+    ]
+    upgrade(db_url, "head")
+
+
 def test_the_migrations_make_exactly_the_tables_the_models_declare(db_url, env):
     """A schema change in a model without its migration (or the other way round) fails here:
     Alembic compares the migrated database with every domain's tables."""
