@@ -128,3 +128,20 @@ def test_an_unknown_or_malformed_session_cookie_is_signed_out(client, cookie):
     client.cookies.set("signoff_session", cookie)
     r = client.get("/rfcs", follow_redirects=False)
     assert (r.status_code, r.headers["location"]) == (303, "/sign-in?next=%2Frfcs")
+
+
+def test_the_host_names_answered_are_those_of_the_settings_in_force(client, monkeypatch):
+    """The host check keeps the host names it worked out between requests, but new settings
+    (SIGNOFF_ALLOWED_HOSTS changed, as on a restart) are obeyed from the next request, and a
+    name they no longer allow gets 400 again."""
+    from core.settings import reset_settings_cache
+
+    intranet = {"Host": "intranet.council.example"}
+    assert client.get("/sign-in", headers=intranet).status_code == 400
+    monkeypatch.setenv("SIGNOFF_ALLOWED_HOSTS", "intranet.council.example")
+    reset_settings_cache()
+    assert client.get("/sign-in", headers=intranet).status_code == 200
+    monkeypatch.setenv("SIGNOFF_ALLOWED_HOSTS", "")
+    reset_settings_cache()
+    assert client.get("/sign-in", headers=intranet).status_code == 400
+    assert client.get("/sign-in").status_code == 200  # BASE_URL's own host all along
