@@ -179,3 +179,32 @@ def test_a_deliverer_whose_lease_ran_out_does_not_overwrite_the_next_ones_claim(
         "sent",
         "<sent-by-the-second@x>",
     )
+
+
+def test_the_outbox_page_says_when_an_email_was_sent_and_when_a_retried_one_is_tried_next(
+    client, factory, three
+):
+    """An administrator reading the Outbox sees when the relay took each sent email, and for
+    one the relay turned away for now ("451 try later") how many tries failed and when the
+    next is; an email not yet tried shows neither."""
+    with frozen(T0), write_session() as s:
+        claimed = {m.id: m for m in outbox.claim_due(s, limit=2)}
+        outbox.settle(
+            s,
+            [
+                outbox.sent(claimed[three[0]], "<a@signoff>"),
+                outbox.retry(claimed[three[1]], "451 try later", "<b@signoff>"),
+            ],
+        )
+    client.cookies.set("signoff_session", factory.sign_in(factory.admin()))
+    page = client.get("/admin/outbox").text
+
+    def cells(label: str) -> list[str]:
+        found = re.findall(rf'data-label="{label}">(.*?)</td>', page, flags=re.S)
+        return [re.sub(r"\s+", " ", c).strip() for c in found]
+
+    # The three, oldest last: never tried, retried, sent (09:00 UTC on 2 March is 09:00 in
+    # London); anything newer (the administrator's own sign-in) is listed above them.
+    assert cells("Sent")[-3:] == ["", "Next try 2 March 2026 at 09:00", "2 March 2026 at 09:00"]
+    assert cells("Failed tries")[-3:] == ["0", "1", "0"]
+    assert cells("Reason")[-2] == "451 try later"
