@@ -36,8 +36,8 @@ class OutboxMessage(SQLModel, table=True):
     action_token_id: int | None = Field(default=None, foreign_key="action_token.id")
     status: str = Field(default=OutboxStatus.queued, max_length=10, index=True)
     attempts: int = 0
-    # Not indexed: a claim reads queued and sending rows through the status index (few, next
-    # to the sent ones), and a claim's results are recorded by id.
+    # Not indexed: a claim finds queued and sending rows through the status index, where each
+    # status's rows sit together, and a claim's results are recorded by id.
     next_attempt_at: datetime = Field(sa_type=UTCDateTime)
     claim_id: str | None = Field(default=None, max_length=40)
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -131,9 +131,9 @@ def test_an_unknown_or_malformed_session_cookie_is_signed_out(client, cookie):
 
 
 def test_the_host_names_answered_are_those_of_the_settings_in_force(client, monkeypatch):
-    """The host check keeps the host names it worked out between requests, but new settings
-    (SIGNOFF_ALLOWED_HOSTS changed, as on a restart) are obeyed from the next request, and a
-    name they no longer allow gets 400 again."""
+    """The host names answered are those of the settings in force: SIGNOFF_ALLOWED_HOSTS
+    changed (as on a restart) is obeyed from the next request, and a name no longer allowed
+    gets 400 again."""
     from core.settings import reset_settings_cache
 
     intranet = {"Host": "intranet.council.example"}

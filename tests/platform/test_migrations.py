@@ -502,7 +502,8 @@ def test_fewer_write_indexes_migration_keeps_live_rows_and_the_chase_and_outbox_
             " next_attempt_at <= '2010-03-10') OR (status = 'sending' AND claimed_until <"
             " '2010-03-10') ORDER BY id LIMIT 50",
         )
-        assert all("USING INDEX ix_outbox_message_status" in r[-1] for r in claim[2::2])
+        searches = [r[-1] for r in claim if r[-1].startswith(("SEARCH", "SCAN"))]
+        assert searches and all("USING INDEX ix_outbox_message_status" in s for s in searches)
 
     with clock.frozen(datetime(2010, 3, 10, 9, tzinfo=UTC)):
         with write_session() as session:
@@ -511,9 +512,8 @@ def test_fewer_write_indexes_migration_keeps_live_rows_and_the_chase_and_outbox_
         sent = deliver()
     assert sent.sent == 2  # the queued email and the sponsor's reminder
     assert sorted(m.subject for m in smtp.messages)[-1].startswith("Reminder")
-    assert _rows(db_url, "SELECT reminder_count, next_chase_on > due_on FROM step WHERE id = 8")[
-        0
-    ] == (1, True)
+    reminded = "SELECT reminder_count, next_chase_on > due_on FROM step WHERE id = 8"
+    assert _rows(db_url, reminded) == [(1, True)]
 
     downgrade(db_url, "0007")
     for table, names in dropped.items():
