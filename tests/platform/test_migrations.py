@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Connection, create_engine, inspect, text
 
 from core.migrate import downgrade, upgrade
 
@@ -25,6 +28,31 @@ LIVE_ROWS = [
 ]
 
 
+@contextmanager
+def _holding(url: str, revision: str) -> Iterator[Connection]:
+    """A database migrated from nothing to `revision`, for the test to put its live rows in, in
+    one transaction. The rows are given ids, so on PostgreSQL every table's id sequence is then
+    moved past them, as the app's own inserts would have left it."""
+    downgrade(url, "base")
+    upgrade(url, revision)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            yield conn
+            if conn.dialect.name == "postgresql":
+                schema = inspect(conn)
+                for table in schema.get_table_names():
+                    if "id" in {c["name"] for c in schema.get_columns(table)}:
+                        conn.execute(
+                            text(
+                                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                                f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+                            )
+                        )
+    finally:
+        engine.dispose()
+
+
 def _rows(url: str, sql: str) -> list[tuple]:
     engine = create_engine(url)
     try:
@@ -35,13 +63,9 @@ def _rows(url: str, sql: str) -> list[tuple]:
 
 
 def test_security_migration_keeps_live_rows_and_goes_back(db_url, env):
-    downgrade(db_url, "base")
-    upgrade(db_url, "0001")
-    engine = create_engine(db_url)
-    with engine.begin() as conn:
+    with _holding(db_url, "0001") as conn:
         for sql in LIVE_ROWS:
             conn.execute(text(sql))
-    engine.dispose()
 
     upgrade(db_url, "head")
     assert _rows(db_url, "SELECT code, open_to_all_officers FROM project") == [("CSE", False)]
@@ -69,10 +93,7 @@ def test_append_only_migration_chains_live_rows_and_locks_the_table(db_url, env)
 
     from services.platform.audit import GENESIS, verify_chain
 
-    downgrade(db_url, "base")
-    upgrade(db_url, "0002")
-    engine = create_engine(db_url)
-    with engine.begin() as conn:
+    with _holding(db_url, "0002") as conn:
         for sql in LIVE_ROWS:
             conn.execute(text(sql))
         conn.execute(
@@ -88,7 +109,6 @@ def test_append_only_migration_chains_live_rows_and_locks_the_table(db_url, env)
                 for i in range(3, 1004)
             ],
         )
-    engine.dispose()
     assert _rows(db_url, "SELECT count(*) FROM audit_event WHERE row_hash = ''") == [(1003,)]
 
     upgrade(db_url, "head")
@@ -134,12 +154,9 @@ def test_platform_migration_keeps_an_rfcs_steps_links_and_queued_mail_working(
     from core import clock, tokens
     from models import ActionToken
 
-    downgrade(db_url, "base")
-    upgrade(db_url, "0003")
     salt = tokens.new_salt()
     digest = tokens.hash_token(tokens.derive_token(salt))
-    engine = create_engine(db_url)
-    with engine.begin() as conn:
+    with _holding(db_url, "0003") as conn:
         for sql in LIVE_ROWS[:3]:
             conn.execute(text(sql))
         conn.execute(
@@ -187,24 +204,6 @@ def test_platform_migration_keeps_an_rfcs_steps_links_and_queued_mail_working(
                 " NULL, 'queued', 0, '2010-02-26 10:00:00', '2010-02-26 10:00:00')"
             )
         )
-        if conn.dialect.name == "postgresql":  # rows given ids: move the sequences past them
-            for table in (
-                "person",
-                "project",
-                "rfc",
-                "approval_task",
-                "action_token",
-                "outbox_message",
-                "audit_event",
-                "api_token",
-            ):
-                conn.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                        f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
-                    )
-                )
-    engine.dispose()
 
     upgrade(db_url, "head")
     steps = [
@@ -259,13 +258,9 @@ def test_performance_migration_keeps_people_and_goes_back_with_figures_in(db_url
     """0005 adds the performance tables and person.manager_id on a database holding people
     and an RFC; everyone stays, with no manager; back down again with a scorecard, a figure
     and a line manager recorded, the platform's rows are untouched."""
-    downgrade(db_url, "base")
-    upgrade(db_url, "0004")
-    engine = create_engine(db_url)
-    with engine.begin() as conn:
+    with _holding(db_url, "0004") as conn:
         for sql in LIVE_ROWS[:3]:
             conn.execute(text(sql))
-    engine.dispose()
     upgrade(db_url, "0005")
     assert _rows(db_url, "SELECT id, name, manager_id FROM person ORDER BY id") == [
         (1, "Paul Knight", None),
@@ -312,13 +307,9 @@ def test_planning_migration_adds_its_tables_beside_live_rows_and_goes_back(db_ur
     """0006 adds the planning tables on a database holding people, an RFC and a scorecard;
     nothing existing changes. Back down with a cycle, a plan, a version and a signature in,
     every other row stays."""
-    downgrade(db_url, "base")
-    upgrade(db_url, "0005")
-    engine = create_engine(db_url)
-    with engine.begin() as conn:
+    with _holding(db_url, "0005") as conn:
         for sql in LIVE_ROWS[:3]:
             conn.execute(text(sql))
-    engine.dispose()
     before = _rows(db_url, "SELECT id, name, email FROM person ORDER BY id")
     upgrade(db_url, "0006")
     assert _rows(db_url, "SELECT id, name, email FROM person ORDER BY id") == before
@@ -369,10 +360,7 @@ def test_planning_migration_adds_its_tables_beside_live_rows_and_goes_back(db_ur
 def test_link_subject_index_migration_keeps_live_links_and_the_revoke_uses_it(db_url, env):
     """0007 indexes action_token by subject: revoking a subject's live links (every decision,
     edit and withdrawal) no longer reads the whole table. Live links stay as they were."""
-    downgrade(db_url, "base")
-    upgrade(db_url, "0006")
-    engine = create_engine(db_url)
-    with engine.begin() as conn:
+    with _holding(db_url, "0006") as conn:
         for sql in LIVE_ROWS[:1]:
             conn.execute(text(sql))
         conn.execute(
@@ -385,7 +373,6 @@ def test_link_subject_index_migration_keeps_live_links_and_the_revoke_uses_it(db
                 " '2010-03-01 09:15:00')"
             )
         )
-    engine.dispose()
     links = "SELECT id, purpose, subject_type, subject_id, token_hash FROM action_token ORDER BY id"
     before = _rows(db_url, links)
 
@@ -424,10 +411,7 @@ def test_fewer_write_indexes_migration_keeps_live_rows_and_the_chase_and_outbox_
     from core.db import write_session
     from services.platform.chasing import run as chase
 
-    downgrade(db_url, "base")
-    upgrade(db_url, "0007")
-    engine = create_engine(db_url)
-    with engine.begin() as conn:
+    with _holding(db_url, "0007") as conn:
         for sql in LIVE_ROWS[:3]:
             conn.execute(text(sql))
         conn.execute(
@@ -463,15 +447,6 @@ def test_fewer_write_indexes_migration_keeps_live_rows_and_the_chase_and_outbox_
                 " '2010-03-01 10:00:00', NULL)"
             )
         )
-        if conn.dialect.name == "postgresql":  # rows given ids: move the sequences past them
-            for table in ("person", "project", "rfc", "step", "outbox_message", "audit_event"):
-                conn.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                        f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
-                    )
-                )
-    engine.dispose()
     tables = {
         "rfc": "SELECT id, ref, status, version FROM rfc ORDER BY id",
         "step": "SELECT id, kind, owner_id, next_chase_on, closed_at IS NULL FROM step ORDER BY id",
