@@ -79,6 +79,11 @@ def create_app() -> FastAPI:
         openapi_url="/openapi.json",
         docs_url=None,  # served below from static/, not a CDN
         redoc_url=None,
+        telemetry={
+            "tracing": settings.opentelemetry,
+            "metrics": settings.opentelemetry,
+            "logs": settings.opentelemetry,
+        },
     )
     app.add_exception_handler(ServiceError, _service_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _server_error)

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     allowed_hosts: str = ""
     # Proxies (comma-separated addresses) whose X-Forwarded-For/-Proto headers are believed.
     trusted_proxies: str = ""
+    # FastAPI's own OpenTelemetry spans, metrics and logs for each request, sent to the
+    # providers this process has set up (e.g. under `opentelemetry-instrument`). Off, no
+    # request pays for asking whether any provider is set up (~45 µs, bench/README.md).
+    opentelemetry: bool = False
     # Where the demo's capture SMTP server keeps mail and the Demo mailbox page reads it.
     mailbox_dir: Path = VAR_DIR / "mailbox"
 

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import bindparam, exc, insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
 
 from core.db import read_session, write_session
 from core.statements import Prepared, attach
-from models import OutboxMessage
+from models import OutboxMessage, Person
 from models.change_control import Project, Rfc, RfcStatus
 
 _OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -178,6 +179,25 @@ def test_a_loaded_row_is_what_the_orm_loads_and_the_session_holds_it(
         loaded.title = "Changed after loading"  # the unit of work still sees later changes
     with read_session() as s:
         assert s.get(Rfc, rfc.id).title == "Changed after loading"  # type: ignore[union-attr]
+
+
+def test_a_held_row_is_persistent_in_its_session_and_readable_after_it(
+    factory: Any, team: Any
+) -> None:
+    """Held as the ORM holds a row it read: in the session until it closes, then detached
+    with every column still readable; a rollback through the ORM expires it, as it does
+    a row the ORM loaded."""
+    rfc = factory.rfc(team)
+    with write_session() as s:
+        [(loaded, project)] = _ONE_RFC.load(s, {"rfc_id": rfc.id}, Rfc, Project)
+        assert inspect(loaded).persistent and object_session(loaded) is s
+        assert loaded in s and project in s
+    assert inspect(loaded).detached and loaded.title == rfc.title  # no query needed
+    with write_session() as s:
+        s.execute(select(Person)).first()  # the ORM's own transaction has begun
+        [(loaded, _)] = _ONE_RFC.load(s, {"rfc_id": rfc.id}, Rfc, Project)
+        s.rollback()
+        assert "title" in inspect(loaded).expired_attributes
 
 
 def test_a_row_the_session_already_holds_comes_back_as_it_stands(factory: Any, team: Any) -> None:
