@@ -5,6 +5,8 @@ page action is recorded as. (Found by mutation testing: each of these could brea
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from support.pages import csrf_token_of
 
@@ -145,3 +147,21 @@ def test_the_host_names_answered_are_those_of_the_settings_in_force(client, monk
     reset_settings_cache()
     assert client.get("/sign-in", headers=intranet).status_code == 400
     assert client.get("/sign-in").status_code == 200  # BASE_URL's own host all along
+
+
+def test_every_page_has_the_layout_its_scripts_and_readers_rely_on(client):
+    """The layout (templates/pages/base.html): English, a skip link to the main content, and
+    both scripts carrying the nonce the Content-Security-Policy allows, so the js-enabled class
+    is set (GOV.UK's components start only then) and signoff.js runs."""
+    r = client.get("/sign-in")
+    nonce = re.search(r"'nonce-([^']+)'", r.headers["content-security-policy"]).group(1)
+    html = r.text
+    assert '<html lang="en" class="govuk-template">' in html
+    assert '<a href="#main-content" class="govuk-skip-link"' in html
+    assert '<main class="govuk-main-wrapper" id="main-content">' in html
+    scripts = re.findall(r"<script([^>]*)>", html)
+    assert scripts == [
+        f' nonce="{nonce}"',
+        f' type="module" src="/assets/signoff.js" nonce="{nonce}"',
+    ]
+    assert "document.body.className += ' js-enabled'" in html
