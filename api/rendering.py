@@ -49,6 +49,38 @@ def csrf_ok(request: Request, presented: str | None) -> bool:
     return bool(binding) and tokens.csrf_matches(binding, presented)
 
 
+_MENU = (
+    ("/rfcs", "My RFCs"),
+    ("/projects", "Projects"),
+    ("/performance/figures", "My figures"),
+    ("/performance", "Performance"),
+    ("/planning", "Service plans"),
+)
+_ADMIN_MENU = (("/admin/rfcs", "All RFCs"), ("/admin/outbox", "Outbox"))
+
+
+def menu(path: str, person: Person | None, section: str | None) -> list[dict[str, Any]]:
+    """The service navigation's items for whoever is signed in (nobody: only "Sign in"): the
+    item for `path` is the current page; the one for `section`, the top-level page `path`
+    belongs to, is marked as where you are."""
+    items = list(_MENU) if person else []
+    if person is not None and person.is_admin:
+        items += _ADMIN_MENU
+    if get_settings().mailbox_enabled:
+        items.append(("/mailbox", "Demo mailbox"))
+    items.append(("/sign-out", "Sign out") if person else ("/sign-in", "Sign in"))
+    here = section or path
+    return [
+        {
+            "href": href,
+            "text": text,
+            "current": href == path,
+            "active": href == here and href != path,
+        }
+        for href, text in items
+    ]
+
+
 def render(
     request: Request,
     template: str,
@@ -73,6 +105,7 @@ def render(
         "flash": _take_flash(request),
     }
     ctx.update(context or {})
+    ctx["nav"] = menu(request.url.path, ctx["person"], ctx.get("section"))
     ctx["error_list"] = [{"text": msg, "href": f"#{field}"} for field, msg in ctx["errors"].items()]
     response = HTMLResponse(
         environment().get_template(template).render(ctx), status_code=status_code

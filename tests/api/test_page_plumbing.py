@@ -6,11 +6,13 @@ page action is recorded as. (Found by mutation testing: each of these could brea
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from support.pages import csrf_token_of
 
 from api.pages.common import safe_return_path
+from api.rendering import menu
 
 
 @pytest.mark.parametrize(
@@ -165,3 +167,25 @@ def test_every_page_has_the_layout_its_scripts_and_readers_rely_on(client):
         f' type="module" src="/assets/signoff.js" nonce="{nonce}"',
     ]
     assert "document.body.className += ' js-enabled'" in html
+
+
+def test_the_menu_marks_the_page_you_are_on_and_the_section_you_are_in(env):
+    officer = SimpleNamespace(name="Ian Salter", is_admin=False)
+    admin = SimpleNamespace(name="Emma George", is_admin=True)
+
+    def marked(path, person, section=None):
+        items = menu(path, person, section)
+        return (
+            [i["text"] for i in items],
+            [i["text"] for i in items if i["current"]],
+            [i["text"] for i in items if i["active"]],
+        )
+
+    everyone = ["My RFCs", "Projects", "My figures", "Performance", "Service plans"]
+    assert marked("/rfcs", officer) == ([*everyone, "Demo mailbox", "Sign out"], ["My RFCs"], [])
+    assert marked("/projects/CSE", officer, "/projects")[1:] == ([], ["Projects"])
+    assert marked("/admin/outbox", admin)[0:2] == (
+        [*everyone, "All RFCs", "Outbox", "Demo mailbox", "Sign out"],
+        ["Outbox"],
+    )
+    assert marked("/sign-in", None) == (["Demo mailbox", "Sign in"], ["Sign in"], [])

@@ -11,6 +11,7 @@ import pytest
 from jinja2 import DictLoader, Environment, Template
 from markupsafe import Markup
 
+from api.rendering import menu
 from core.templating import Fragments, _Template, environment
 
 CONTEXT: dict[str, Any] = {
@@ -26,6 +27,7 @@ CONTEXT: dict[str, Any] = {
     "ref": "CSE-RFC-003",
     "status": "approved",
     "message": "There is no project with code ZZZ.",
+    "nav": [{"href": "/sign-in", "text": "Sign in", "current": False, "active": False}],
 }
 
 
@@ -88,6 +90,7 @@ def test_kept_fragments_render_each_persons_menu_as_the_macros_do(env: Any, orde
             "person": PEOPLE[who],
             "section": section,
             "request": SimpleNamespace(url=SimpleNamespace(path=path), cookies={}, scope={}),
+            "nav": menu(path, PEOPLE[who], section),  # type: ignore[arg-type]
         }
         for name in ("pages/change_control/approval_done.html", "pages/error.html"):
             page = ours.get_template(name).render(context)
