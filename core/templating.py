@@ -126,9 +126,10 @@ def _key(value: Any) -> Any:
 class Fragments:
     """The HTML of GOV.UK component macros called with the same params, rendered once.
 
-    The layout calls the same components with the same params on page after page (the
-    service navigation is the same for everyone with the same menu on the same section, the
-    skip link for everyone): ~70 µs of a short page's ~175 µs went on those two. GOV.UK's
+    The layout calls the same component with the same params on page after page (the
+    service navigation is the same for everyone with the same menu on the same section):
+    ~70 µs of a short page's ~175 µs went on it and the skip link, which the layout now
+    writes out itself. GOV.UK's
     macros render from their params alone, so the HTML is kept by macro and params. A Macro
     object belongs to one loaded template, so a template reloaded in development makes new
     keys, never stale HTML; params holding anything but dicts, lists, tuples, strings,
