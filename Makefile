@@ -80,6 +80,7 @@ bench: install
 	$(UV) run python bench/rfc_lifecycle.py
 	$(UV) run python bench/decision_http.py
 	$(UV) run python bench/page_http.py
+	$(UV) run python bench/loop_stall.py
 	$(UV) run python bench/outbox.py
 	$(UV) run python bench/chase.py
 	$(UV) run python bench/rag_summary.py

@@ -25,7 +25,7 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-async def _service_error(request: Request, exc: ServiceError) -> Response:
+def _service_error(request: Request, exc: ServiceError) -> Response:
     if exc.refusal is not None:
         try:
             record_refusal(exc.refusal, exc.message)
@@ -40,7 +40,7 @@ async def _service_error(request: Request, exc: ServiceError) -> Response:
     )
 
 
-async def _server_error(request: Request, exc: Exception) -> Response:
+def _server_error(request: Request, exc: Exception) -> Response:
     """An unexpected failure: logged in full, answered with a plain page and no detail."""
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if _wants_json(request):
@@ -89,7 +89,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(Exception, _server_error)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         headers = getattr(exc, "headers", None)
         if _wants_json(request) and exc.status_code >= 400:
             from api.problems import problem, router_detail
@@ -112,7 +112,7 @@ def create_app() -> FastAPI:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+    def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if _wants_json(request):
             from api.problems import (
                 VALIDATION_FAILED,

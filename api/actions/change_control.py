@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from api import throttling
 from api.deps import client_address
+from api.pages import forms
 from api.rendering import render
 from core.db import read_session, write_session
 from models.change_control.rfcs import DecisionInput
@@ -68,11 +69,10 @@ def show(request: Request, raw: str) -> HTMLResponse:
 
 
 @router.post("/approvals/{raw}", response_class=HTMLResponse)
-def decide(
-    request: Request, raw: str, decision: str = Form(""), reason: str = Form("")
-) -> HTMLResponse:
+def decide(request: Request, raw: str, posted: dict[str, str] = forms.LINK_POSTED) -> HTMLResponse:
     if (refused := throttling.refused(request)) is not None:
         return refused
+    decision, reason = posted.get("decision", ""), posted.get("reason", "")
     form = {"decision": decision, "reason": reason}
     try:
         data = DecisionInput(decision=decision, reason=reason)  # type: ignore[arg-type]
@@ -114,11 +114,11 @@ def decide(
 
 
 @router.post("/approvals/{raw}/resend", response_class=HTMLResponse)
-def resend(request: Request, raw: str, email: str = Form("", max_length=254)) -> HTMLResponse:
+def resend(request: Request, raw: str, form: dict[str, str] = forms.LINK_POSTED) -> HTMLResponse:
     if (refused := throttling.refused(request)) is not None:
         return refused
     with write_session() as session:
-        known = approvals.resend(session, raw=raw, email=email)
+        known = approvals.resend(session, raw=raw, email=form.get("email", "")[:320])
     if not known and (refused := throttling.missed(request)) is not None:
         return refused
     return render(

@@ -3,7 +3,7 @@ button POSTs all the figures together (docs/security.md, action links)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api import throttling
@@ -50,11 +50,13 @@ def link_page(request: Request, raw: str) -> Response:
 
 
 @router.post("/figures/{raw}", response_class=HTMLResponse)
-async def submit_by_link(request: Request, raw: str) -> Response:
+def submit_by_link(
+    request: Request,
+    raw: str,
+    typed: dict[str, str] = Depends(forms.posted(max_fields=MAX_FIELDS, csrf=False)),
+) -> Response:
     if (refused := throttling.refused(request)) is not None:
         return refused
-    form = dict((await request.form(max_files=0, max_fields=MAX_FIELDS)).items())
-    typed = {k: v[: forms.MAX_FIELD] for k, v in form.items() if isinstance(v, str)}
     try:
         with write_session() as session:
             view = entry.by_link(session, raw=raw)

@@ -8,11 +8,12 @@ signs, and what each choice does.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api import throttling
 from api.deps import client_address
+from api.pages import forms
 from api.rendering import render
 from core.db import read_session, write_session
 from models.planning.content import SECTIONS
@@ -131,11 +132,10 @@ def _errors(answer: str, comment: str) -> dict[str, str]:
 
 
 @router.post("/plan-signoff/{raw}", response_class=HTMLResponse)
-def answer(
-    request: Request, raw: str, answer: str = Form(""), comment: str = Form("")
-) -> HTMLResponse:
+def answer(request: Request, raw: str, posted: dict[str, str] = forms.LINK_POSTED) -> HTMLResponse:
     if (refused := throttling.refused(request)) is not None:
         return refused
+    answer, comment = posted.get("answer", ""), posted.get("comment", "")
     form = {"answer": answer, "comment": comment}
     if errors := _errors(answer, comment):
         return _page(request, raw, errors=errors, form=form, status=422)
@@ -164,11 +164,11 @@ def answer(
 
 
 @router.post("/plan-signoff/{raw}/resend", response_class=HTMLResponse)
-def resend(request: Request, raw: str, email: str = Form("")) -> HTMLResponse:
+def resend(request: Request, raw: str, form: dict[str, str] = forms.LINK_POSTED) -> HTMLResponse:
     if (refused := throttling.refused(request)) is not None:
         return refused
     with write_session() as session:
-        known = signoff.resend(session, raw=raw, email=email[:320])
+        known = signoff.resend(session, raw=raw, email=form.get("email", "")[:320])
     if not known and (refused := throttling.missed(request)) is not None:
         return refused
     # The same answer whatever happened: it must not tell a guesser whose address it is.

@@ -49,8 +49,12 @@ def outbox_page(
 
 
 @router.post("/admin/outbox/{message_id}/requeue", response_class=HTMLResponse)
-async def requeue(request: Request, message_id: int, person: Person = Depends(admin)) -> Response:
-    await forms.read_form(request)
+def requeue(
+    request: Request,
+    message_id: int,
+    person: Person = Depends(admin),
+    form: dict[str, str] = forms.POSTED,
+) -> Response:
     with write_session() as session:
         outbox.requeue(session, message_id=message_id)
     return see_other("/admin/outbox?status=failed", "The email is queued to be sent again.")

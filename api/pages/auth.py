@@ -43,9 +43,8 @@ def sign_in_form(request: Request, person: Person | None = Depends(page_person))
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
-async def sign_in(request: Request) -> Response:
+async def sign_in(request: Request, form: dict[str, str] = forms.POSTED) -> Response:
     started = time.monotonic()
-    form = await forms.read_form(request)
     email = form.get("email", "").strip()
     if "@" not in email or len(email) > 254 or any(c.isspace() or ord(c) < 32 for c in email):
         return render(
@@ -103,8 +102,7 @@ def sign_in_link(request: Request, raw: str) -> Response:
 
 
 @router.post("/sign-in/{raw}", response_class=HTMLResponse)
-async def complete_sign_in(request: Request, raw: str) -> Response:
-    await forms.read_form(request)
+def complete_sign_in(request: Request, raw: str, form: dict[str, str] = forms.POSTED) -> Response:
     if (refused := throttling.refused(request)) is not None:
         return refused
     try:
@@ -130,8 +128,7 @@ def sign_out_page(request: Request, person: Person | None = Depends(page_person)
 
 
 @router.post("/sign-out", response_class=HTMLResponse)
-async def sign_out(request: Request) -> Response:
-    await forms.read_form(request)
+def sign_out(request: Request, form: dict[str, str] = forms.POSTED) -> Response:
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
         with write_session() as session:

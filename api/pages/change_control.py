@@ -118,8 +118,12 @@ def new_rfc_form(request: Request, code: str, person: Person = Depends(signed_in
 
 
 @router.post("/projects/{code}/rfcs/new", response_class=HTMLResponse)
-async def new_rfc(request: Request, code: str, person: Person = Depends(signed_in)) -> Response:
-    form = await forms.read_form(request)
+def new_rfc(
+    request: Request,
+    code: str,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = forms.POSTED,
+) -> Response:
     try:
         data = RfcCreate(
             title=form.get("title", ""),
@@ -224,8 +228,12 @@ def edit_form(request: Request, rfc_id: int, person: Person = Depends(signed_in)
 
 
 @router.post("/rfcs/{rfc_id}/edit", response_class=HTMLResponse)
-async def edit(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
-    form = await forms.read_form(request)
+def edit(
+    request: Request,
+    rfc_id: int,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = forms.POSTED,
+) -> Response:
     try:
         data = RfcUpdate(
             title=form.get("title", ""),
@@ -245,8 +253,12 @@ async def edit(request: Request, rfc_id: int, person: Person = Depends(signed_in
 
 
 @router.post("/rfcs/{rfc_id}/submit", response_class=HTMLResponse)
-async def submit(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
-    await forms.read_form(request)
+def submit(
+    request: Request,
+    rfc_id: int,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = forms.POSTED,
+) -> Response:
     with write_session() as session:
         rfc = rfcs.submit_rfc(session, actor=actor_of(request, person), rfc_id=rfc_id)
     return see_other(
@@ -291,8 +303,12 @@ def withdraw_form(request: Request, rfc_id: int, person: Person = Depends(signed
 
 
 @router.post("/rfcs/{rfc_id}/withdraw", response_class=HTMLResponse)
-async def withdraw(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
-    form = await forms.read_form(request)
+def withdraw(
+    request: Request,
+    rfc_id: int,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = forms.POSTED,
+) -> Response:
     reason = form.get("reason", "").strip()
     if not reason:
         return _withdraw_page(
@@ -395,8 +411,12 @@ def _impact_input(form: dict[str, str]) -> tuple[ImpactInput | None, dict[str, s
 
 
 @router.post("/rfcs/{rfc_id}/impact", response_class=HTMLResponse)
-async def impact(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
-    form = await forms.read_form(request)
+def impact(
+    request: Request,
+    rfc_id: int,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = forms.POSTED,
+) -> Response:
     data, errors = _impact_input(form)
     if data is None:
         return _rfc_page(
@@ -435,8 +455,12 @@ def decision_form(request: Request, rfc_id: int, person: Person = Depends(signed
 
 
 @router.post("/rfcs/{rfc_id}/decision", response_class=HTMLResponse)
-async def decision(request: Request, rfc_id: int, person: Person = Depends(signed_in)) -> Response:
-    form = await forms.read_form(request)
+def decision(
+    request: Request,
+    rfc_id: int,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = forms.POSTED,
+) -> Response:
     errors: dict[str, str] = {}
     if form.get("decision") not in ("approve", "reject"):
         errors["decision"] = "Select whether you approve or reject the change"
@@ -590,8 +614,12 @@ def _project_page(
 
 
 @router.post("/projects/{code}/members", response_class=HTMLResponse)
-async def add_member(request: Request, code: str, person: Person = Depends(signed_in)) -> Response:
-    form = await forms.read_form(request)
+def add_member(
+    request: Request,
+    code: str,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = forms.POSTED,
+) -> Response:
     email, role = form.get("email", "").strip(), form.get("role", "").strip()
     errors: dict[str, str] = {}
     try:
@@ -618,10 +646,12 @@ async def add_member(request: Request, code: str, person: Person = Depends(signe
 
 
 @router.post("/projects/{code}/members/remove", response_class=HTMLResponse)
-async def remove_member(
-    request: Request, code: str, person: Person = Depends(signed_in)
+def remove_member(
+    request: Request,
+    code: str,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = forms.POSTED,
 ) -> Response:
-    form = await forms.read_form(request)
     email = form.get("email", "")[:254]
     with write_session() as session:
         projects.remove_project_member(

@@ -111,10 +111,12 @@ def return_page(request: Request, return_id: int, person: Person = Depends(signe
 
 
 @router.post("/performance/returns/{return_id}", response_class=HTMLResponse)
-async def submit_return(
-    request: Request, return_id: int, person: Person = Depends(signed_in)
+def submit_return(
+    request: Request,
+    return_id: int,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = Depends(forms.posted(max_fields=MAX_FIELDS)),
 ) -> Response:
-    form = await forms.read_form(request, max_fields=MAX_FIELDS)
     try:
         with write_session() as session:
             view = entry.for_person(session, return_id=return_id, person=person)
@@ -183,10 +185,13 @@ def figure_page(
 
 
 @router.post("/performance/figures/{measure_id}/{period}", response_class=HTMLResponse)
-async def enter_figure(
-    request: Request, measure_id: int, period: str, person: Person = Depends(signed_in)
+def enter_figure(
+    request: Request,
+    measure_id: int,
+    period: str,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = forms.POSTED,
 ) -> Response:
-    form = await forms.read_form(request)
     version = forms.parse_int(form.get("version"))
     entered = Entry(
         actual=form.get("actual", ""),
@@ -236,10 +241,13 @@ async def enter_figure(
 
 
 @router.post("/performance/figures/{measure_id}/{period}/override", response_class=HTMLResponse)
-async def override_colours(
-    request: Request, measure_id: int, period: str, person: Person = Depends(signed_in)
+def override_colours(
+    request: Request,
+    measure_id: int,
+    period: str,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = forms.POSTED,
 ) -> Response:
-    form = await forms.read_form(request)
     wanted = {}
     for which in ("current", "projected"):
         value = form.get(which, "")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import UploadFile
 
+from api.pages import forms
 from api.pages.common import admin, see_other
-from api.rendering import csrf_ok, render
+from api.rendering import render
 from core import clock
 from core.db import read_session, write_session
 from models import Person
@@ -17,7 +17,6 @@ from services.platform import people, tabular
 from services.platform.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
-MAX_UPLOAD = 5 * 1024 * 1024
 
 
 def _page(request: Request, person: Person, *, status: int = 200, **extra: object) -> Response:
@@ -38,19 +37,11 @@ def import_form(request: Request, person: Person = Depends(admin)) -> Response:
     return _page(request, person)
 
 
-async def _upload(request: Request) -> tuple[dict[str, str], UploadFile | None]:
-    raw = await request.form(max_files=1, max_fields=10, max_part_size=MAX_UPLOAD)
-    token = raw.get("csrf_token")
-    if not csrf_ok(request, token if isinstance(token, str) else None):
-        raise HTTPException(403, "The form has expired. Go back, reload the page and try again.")
-    fields = {k: v[:200] for k, v in raw.items() if isinstance(v, str) and k != "csrf_token"}
-    upload = raw.get("file")
-    return fields, upload if isinstance(upload, UploadFile) else None
-
-
 @router.post("/performance/import", response_class=HTMLResponse)
-async def import_file(request: Request, person: Person = Depends(admin)) -> Response:
-    form, upload = await _upload(request)
+def import_file(
+    request: Request, person: Person = Depends(admin), sent: forms.Upload = forms.UPLOADED
+) -> Response:
+    form, upload = sent.fields, sent.file
     errors: dict[str, str] = {}
     if upload is None or not upload.filename:
         errors["file"] = "Choose a CSV or XLSX file to import"
@@ -59,7 +50,7 @@ async def import_file(request: Request, person: Person = Depends(admin)) -> Resp
             errors[field] = f"Enter {label}"
     if errors or upload is None:
         return _page(request, person, status=422, errors=errors, form=form)
-    data = await upload.read(MAX_UPLOAD + 1)
+    data = sent.read()
     name = (upload.filename or "the file")[-100:]
     try:
         rows = tabular.parse(data, name)
@@ -96,10 +87,9 @@ def _candidates(session, resembling: dict[str, list[str]]) -> dict[str, list[dic
 
 
 @router.post("/performance/aliases", response_class=HTMLResponse)
-async def confirm_alias(request: Request, person: Person = Depends(admin)) -> Response:
-    from api.pages import forms
-
-    form = await forms.read_form(request)
+def confirm_alias(
+    request: Request, person: Person = Depends(admin), form: dict[str, str] = forms.POSTED
+) -> Response:
     try:
         person_id = int(form.get("person_id", ""))
     except ValueError:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
+from api.pages import forms
 from api.pages import planning_forms as pf
 from api.pages.common import actor_of, see_other, signed_in
 from api.rendering import render
@@ -110,8 +111,11 @@ def cycles_page(request: Request, person: Person = Depends(signed_in)) -> Respon
 
 
 @router.post("/planning/cycles", response_class=HTMLResponse)
-async def open_cycle(request: Request, person: Person = Depends(performance_team)) -> Response:
-    form = await pf.read_form(request, max_fields=30)
+def open_cycle(
+    request: Request,
+    person: Person = Depends(performance_team),
+    form: dict[str, str] = Depends(forms.posted(max_fields=30, whole=True)),
+) -> Response:
     raw = pf.parse_int(form.get("year"))
     year = raw if isinstance(raw, int) and 2000 <= raw <= 2100 else None
     bad_year = {"year": "Enter the year the plans start as 4 digits, like 2010"}
@@ -184,10 +188,12 @@ def calendar_form(
 
 
 @router.post("/planning/{year}/calendar", response_class=HTMLResponse)
-async def change_calendar(
-    request: Request, year: Year, person: Person = Depends(performance_team)
+def change_calendar(
+    request: Request,
+    year: Year,
+    person: Person = Depends(performance_team),
+    form: dict[str, str] = Depends(forms.posted(max_fields=30, whole=True)),
 ) -> Response:
-    form = await pf.read_form(request, max_fields=30)
     version = pf.parse_int(form.get("version"))
     dates, errors = read_dates(form)
     if errors or not isinstance(version, int):
@@ -257,10 +263,12 @@ def new_plan_form(
 
 
 @router.post("/planning/{year}/plans/new", response_class=HTMLResponse)
-async def add_plan(
-    request: Request, year: Year, person: Person = Depends(performance_team)
+def add_plan(
+    request: Request,
+    year: Year,
+    person: Person = Depends(performance_team),
+    form: dict[str, str] = Depends(forms.posted(max_fields=20, whole=True)),
 ) -> Response:
-    form = await pf.read_form(request, max_fields=20)
     errors: dict[str, str] = {}
     if form.get("owner_title") not in TITLES:
         errors["owner_title"] = "Choose whether a Corporate Manager or Executive Director owns it"

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
-from starlette.datastructures import UploadFile
 
+from api.pages import forms
 from api.pages import planning_forms as pf
 from api.pages.common import actor_of, see_other, signed_in
-from api.rendering import csrf_ok, render
+from api.rendering import render
 from core.db import read_session, write_session
 from models import Person
 from models.planning import PlanStatus, ServicePlan
@@ -36,7 +36,6 @@ from services.platform.errors import Conflict, Invalid, ServiceError
 
 router = APIRouter(include_in_schema=False)
 PlanId = Annotated[int, Path(ge=1, le=2_147_483_647)]
-MAX_UPLOAD = 5 * 1024 * 1024
 TABLE_FIELDS = 4000  # 300 typed rows of a ten-column table still reach the page's own check
 OPERATIONAL_MAX = 1000  # PlanContent's limit on operational plan rows
 
@@ -178,11 +177,14 @@ def _read_section(typed: dict[str, Any], spec: SectionSpec) -> tuple[Section | N
 
 
 @router.post("/planning/plans/{plan_id}/sections/{key}", response_class=HTMLResponse)
-async def save_section(
-    request: Request, plan_id: PlanId, key: str, person: Person = Depends(signed_in)
+def save_section(
+    request: Request,
+    plan_id: PlanId,
+    key: str,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = Depends(forms.posted(max_fields=TABLE_FIELDS, whole=True)),
 ) -> Response:
     spec = _spec(key)
-    form = await pf.read_form(request, max_fields=TABLE_FIELDS)
     with read_session() as session:
         may_edit(session, request, person, plan_id)  # permission first; refusals audited
     typed = _typed_section(form, spec)
@@ -239,30 +241,23 @@ def operational_page(
     return _operational_page(request, person, plan_id)
 
 
-async def _upload(request: Request) -> tuple[dict[str, str], UploadFile | None]:
-    raw = await request.form(max_files=1, max_fields=10, max_part_size=MAX_UPLOAD)
-    token = raw.get("csrf_token")
-    if not csrf_ok(request, token if isinstance(token, str) else None):
-        raise HTTPException(403, "The form has expired. Go back, reload the page and try again.")
-    fields = {k: v[:100] for k, v in raw.items() if isinstance(v, str) and k != "csrf_token"}
-    upload = raw.get("file")
-    return fields, upload if isinstance(upload, UploadFile) else None
-
-
 @router.post("/planning/plans/{plan_id}/operational", response_class=HTMLResponse)
-async def import_operational(
-    request: Request, plan_id: PlanId, person: Person = Depends(signed_in)
+def import_operational(
+    request: Request,
+    plan_id: PlanId,
+    person: Person = Depends(signed_in),
+    sent: forms.Upload = forms.UPLOADED,
 ) -> Response:
-    form, upload = await _upload(request)
+    form, upload = sent.fields, sent.file
     with read_session() as session:
         may_edit(session, request, person, plan_id)
     if upload is None or not upload.filename:
         errors = {"file": "Choose a CSV or XLSX file of the operational plan"}
         return _operational_page(request, person, plan_id, status=422, errors=errors)
-    data = await upload.read(MAX_UPLOAD + 1)
+    data = sent.read()
     name = upload.filename[-100:]
     try:
-        if len(data) > MAX_UPLOAD:
+        if len(data) > forms.MAX_UPLOAD:
             raise Invalid(f"{name} is larger than 5 MB.")
         rows = operational_import.read_operational_plan(data, name)
         if len(rows) > OPERATIONAL_MAX:
@@ -291,10 +286,12 @@ async def import_operational(
 
 
 @router.post("/planning/plans/{plan_id}/operational/rows", response_class=HTMLResponse)
-async def add_operational_row(
-    request: Request, plan_id: PlanId, person: Person = Depends(signed_in)
+def add_operational_row(
+    request: Request,
+    plan_id: PlanId,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = Depends(forms.posted(max_fields=30, whole=True)),
 ) -> Response:
-    form = await pf.read_form(request, max_fields=30)
     with read_session() as session:
         may_edit(session, request, person, plan_id)
     row, errors = pf.operational_row(form)
@@ -323,10 +320,12 @@ async def add_operational_row(
 
 
 @router.post("/planning/plans/{plan_id}/operational/remove", response_class=HTMLResponse)
-async def remove_operational_rows(
-    request: Request, plan_id: PlanId, person: Person = Depends(signed_in)
+def remove_operational_rows(
+    request: Request,
+    plan_id: PlanId,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = Depends(forms.posted(max_fields=OPERATIONAL_MAX + 10, whole=True)),
 ) -> Response:
-    form = await pf.read_form(request, max_fields=OPERATIONAL_MAX + 10)
     with read_session() as session:
         may_edit(session, request, person, plan_id)
     chosen = {int(k[7:]) for k in form if k.startswith("remove-") and k[7:].isdigit()}
@@ -376,10 +375,12 @@ def improvement_form(
 
 
 @router.post("/planning/plans/{plan_id}/improvement", response_class=HTMLResponse)
-async def save_improvement(
-    request: Request, plan_id: PlanId, person: Person = Depends(signed_in)
+def save_improvement(
+    request: Request,
+    plan_id: PlanId,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = Depends(forms.posted(max_fields=TABLE_FIELDS, whole=True)),
 ) -> Response:
-    form = await pf.read_form(request, max_fields=TABLE_FIELDS)
     with read_session() as session:
         may_edit(session, request, person, plan_id)
     typed = {"rows": pf.typed_rows(form, "imp", pf.IMPROVEMENT_CELLS)}

@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fastapi import HTTPException, Request
 from pydantic import ValidationError
 from sqlmodel import Session
 
 from api.pages import forms
-from api.rendering import csrf_ok
 from models.planning import ServicePlan
 from models.planning.content import (
     LINE_MAX,
@@ -36,19 +34,6 @@ DAMAGED = "The form was damaged. Reload the page and try again."
 BLANK_ROWS = 3  # empty rows offered to add to a table (save and add more for others)
 parse_int = forms.parse_int
 field_errors = forms.field_errors
-
-
-async def read_form(request: Request, *, max_fields: int) -> dict[str, str]:
-    """The form's fields, whole; a missing or wrong CSRF token is refused outright.
-
-    Unlike forms.read_form, values are not cut at 20,000 characters: a section's text may be
-    exactly that long, and a longer one must be refused with its field named, not shortened.
-    The request body is bounded by the body-size middleware."""
-    raw = await request.form(max_files=0, max_fields=max_fields)
-    form = {k: v for k, v in raw.items() if isinstance(v, str)}
-    if not csrf_ok(request, form.pop("csrf_token", None)):
-        raise HTTPException(403, "The form has expired. Go back, reload the page and try again.")
-    return form
 
 
 def text_problem(text: str, limit: int, *, single: bool = False) -> str | None:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
+from api.pages import forms
 from api.pages import planning_forms as pf
 from api.pages.common import actor_of, see_other, signed_in
 from api.rendering import render
@@ -101,10 +102,12 @@ def plan_page(request: Request, plan_id: PlanId, person: Person = Depends(signed
 
 
 @router.post("/planning/plans/{plan_id}/submit", response_class=HTMLResponse)
-async def submit(
-    request: Request, plan_id: PlanId, person: Person = Depends(signed_in)
+def submit(
+    request: Request,
+    plan_id: PlanId,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = Depends(forms.posted(max_fields=10, whole=True)),
 ) -> Response:
-    form = await pf.read_form(request, max_fields=10)
     version = pf.parse_int(form.get("version"))
     note = form.get("note", "").replace("\r\n", "\n").strip()
     actor = actor_of(request, person)
@@ -187,10 +190,12 @@ def signatories_form(
 
 
 @router.post("/planning/plans/{plan_id}/signatories", response_class=HTMLResponse)
-async def change_signatories(
-    request: Request, plan_id: PlanId, person: Person = Depends(signed_in)
+def change_signatories(
+    request: Request,
+    plan_id: PlanId,
+    person: Person = Depends(signed_in),
+    form: dict[str, str] = Depends(forms.posted(max_fields=500, whole=True)),
 ) -> Response:
-    form = await pf.read_form(request, max_fields=500)
     if not person.is_admin:
         raise HTTPException(403, SIGNATORIES_ONLY)
     typed = {"rows": pf.typed_rows(form, "sig", pf.SIGNATORY_CELLS)}
