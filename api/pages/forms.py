@@ -1,11 +1,11 @@
 """Form helpers: reading a POSTed form, the CSRF check, validation errors as GOV.UK messages.
 
 A route that takes a form declares it as a dependency (`POSTED`, `Depends(posted(...))`,
-`UPLOADED`) and is itself a plain `def`. FastAPI reads the body on the event loop, which is
-where reading it belongs, then runs the route on a worker thread, so nothing that waits on the
-database or parses a spreadsheet runs on the event loop. Run there, an administrator's
-scorecard import held up every other person's request until it finished (~110 ms;
-bench/README.md, ninth pass).
+`LINK_POSTED`, `UPLOADED`) and is itself a plain `def`. FastAPI reads the body on the event
+loop, which is where reading it belongs, then runs the route on a worker thread, so nothing
+that waits on the database or parses a spreadsheet runs on the event loop. Run there, an
+administrator's scorecard import held up every other person's request until it finished
+(~80 ms; bench/README.md, ninth pass).
 """
 
 from __future__ import annotations
