@@ -95,6 +95,30 @@ def seed_project() -> dict[str, Any]:
     return {role: Actor(person_id=pid) for role, pid in ids.items()}
 
 
+def session_cookie(email: str) -> str:
+    """A web session cookie for a registered person, signed in as the emailed link does it
+    (people.request_sign_in, then complete_sign_in with the link's token)."""
+    from sqlmodel import col, select
+
+    from core import tokens
+    from core.db import read_session, write_session
+    from models import ActionToken
+    from services.platform import people
+
+    with write_session() as s:
+        people.request_sign_in(s, email=email)
+    with read_session() as s:
+        link = s.exec(
+            select(ActionToken)
+            .where(ActionToken.purpose == "sign_in")
+            .order_by(col(ActionToken.id).desc())
+        ).first()
+        assert link is not None
+    with write_session() as s:
+        _, cookie = people.complete_sign_in(s, raw=tokens.derive_token(link.salt))
+    return cookie
+
+
 def release_database() -> None:
     """Close Signoff's pooled connections (so a copy or a checkpoint sees every row)."""
     from core.db import reset_engine

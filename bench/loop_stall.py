@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import ROOT, bench_env, percentile, release_database, seed_project
+from _common import ROOT, bench_env, percentile, release_database, seed_project, session_cookie
 from decision_http import Server, use_url
 
 LIGHT = "/sign-in"
@@ -50,24 +50,7 @@ def prepare(url: str) -> str:
     signed in through people.request_sign_in and complete_sign_in (the emailed link's way)."""
     use_url(url)
     seed_project()
-    from sqlmodel import col, select
-
-    from core import tokens
-    from core.db import read_session, write_session
-    from models import ActionToken
-    from services.platform import people
-
-    with write_session() as s:
-        people.request_sign_in(s, email="admin@bench.example")
-    with read_session() as s:
-        link = s.exec(
-            select(ActionToken)
-            .where(ActionToken.purpose == "sign_in")
-            .order_by(col(ActionToken.id).desc())
-        ).first()
-        assert link is not None
-    with write_session() as s:
-        _, cookie = people.complete_sign_in(s, raw=tokens.derive_token(link.salt))
+    cookie = session_cookie("admin@bench.example")
     release_database()
     return cookie
 

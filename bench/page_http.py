@@ -57,6 +57,7 @@ from _common import (
     connect_like_signoff,
     release_database,
     seed_project,
+    session_cookie,
 )
 from decision_http import (
     CONCURRENCY,
@@ -93,9 +94,8 @@ def prepare(url: str, count: int) -> dict[str, Any]:
     from sqlmodel import col, select
 
     from api.pages.change_control import PAGE_SIZE as SIGNOFF_PAGE_SIZE
-    from core import tokens
     from core.db import read_session, write_session
-    from models import ActionToken, AuditEvent
+    from models import AuditEvent
     from models.change_control import Rfc
     from models.change_control.rfcs import Decision, DecisionInput, ImpactInput, RfcCreate
     from models.people import PersonCreate
@@ -158,17 +158,7 @@ def prepare(url: str, count: int) -> dict[str, Any]:
             email=VIEWER,
             role="Observer",
         )
-    with write_session() as s:
-        people.request_sign_in(s, email=VIEWER)
-    with read_session() as s:
-        link = s.exec(
-            select(ActionToken)
-            .where(ActionToken.purpose == "sign_in")
-            .order_by(col(ActionToken.id).desc())
-        ).first()
-        assert link is not None
-    with write_session() as s:
-        _, cookie = people.complete_sign_in(s, raw=tokens.derive_token(link.salt))
+    cookie = session_cookie(VIEWER)
     with read_session() as s:
         newest = s.exec(select(Rfc.id, Rfc.ref).order_by(col(Rfc.id).desc()).limit(PAGE_SIZE))
         register = [(newest_id or 0, ref) for newest_id, ref in newest]
