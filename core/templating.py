@@ -129,12 +129,12 @@ class Fragments:
     The layout calls the same component with the same params on page after page (the
     service navigation is the same for everyone with the same menu on the same section):
     ~70 µs of a short page's ~175 µs went on it and the skip link, which the layout now
-    writes out itself. GOV.UK's
-    macros render from their params alone, so the HTML is kept by macro and params. A Macro
-    object belongs to one loaded template, so a template reloaded in development makes new
-    keys, never stale HTML; params holding anything but dicts, lists, tuples, strings,
-    Markup, numbers, booleans and None are not kept (the macro is called every time). At most
-    `size` fragments are kept: when full, the oldest is dropped.
+    writes out itself. GOV.UK's macros render from their params alone, so the HTML is kept
+    by macro and params. A Macro object belongs to one loaded template, so a template
+    reloaded in development makes new keys, never stale HTML; params holding anything but
+    dicts, lists, tuples, strings, Markup, numbers, booleans and None are not kept (the macro
+    is called every time). At most `size` fragments are kept: when full, the oldest is
+    dropped.
     """
 
     def __init__(self, size: int = 512) -> None:
