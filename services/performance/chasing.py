@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from core import clock
+from core.db import dialect_name
 from core.settings import get_settings
 from models import Person, Step
 from models.performance import FigureReturn, ReturnStatus
@@ -106,7 +107,7 @@ def open_period(session: Session, *, period: str) -> int:
         return 0
     now = clock.now()
     table = FigureReturn.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
     # Every return in one statement. A return a run at the same moment opened is left out
     # (that run emails the officer); on PostgreSQL this waits for that run to commit first.
     opened = sorted(

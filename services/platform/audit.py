@@ -20,7 +20,7 @@ from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from core import clock
-from core.db import write_session
+from core.db import dialect_name, write_session
 from core.statements import Prepared
 from models import AuditEvent
 from services.platform.errors import Refusal
@@ -76,7 +76,7 @@ def _last_hash(session: Session) -> str:
     head = session.info.get(_HEAD)
     if head is not None and head[0] is transaction:
         return str(head[1])
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         # Two transactions reading the same last hash would fork the chain: appenders queue
         # here until the holder commits. SQLite needs nothing: write transactions start with
         # BEGIN IMMEDIATE (core.db), so only one is ever running.

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from core import clock
-from core.db import CachedReads, after_commit
+from core.db import CachedReads, after_commit, dialect_name
 from core.nudge import nudge_delivery
 from core.settings import get_settings
 from core.statements import Prepared
@@ -164,7 +164,7 @@ _QUEUE = {
 def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    added = _QUEUE[session.get_bind().dialect.name].run_many(session, rows)
+    added = _QUEUE[dialect_name(session)].run_many(session, rows)
     if added:
         after_commit(session, nudge_delivery)  # deliver now rather than at the next minute
 

@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from core import clock
-from core.db import get_engine, write_session
+from core.db import dialect_name, get_engine, write_session
 from core.statements import Prepared
 from models.throttle import Throttle
 
@@ -57,7 +57,7 @@ def count(session: Session, *, bucket: str, value: str, window: timedelta) -> Co
     """Add one hit to (bucket, value) in the caller's transaction; the hits in this window."""
     now = clock.now()
     table = _TABLE
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
     passed = table.c.window_start <= now - window
     stmt = dialect.insert(table).values(bucket=bucket, key=key_for(value), window_start=now, hits=1)
     stmt = stmt.on_conflict_do_update(

@@ -1,4 +1,4 @@
-"""Read and write sessions begin and end their own transactions (core.db._transaction).
+"""Read and write sessions begin and end their own transactions (core.db._Transaction).
 
 Prepared statements run on the driver's connection until the session first sends something
 through the ORM; from then on the session carries the same transaction. These tests pin
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, event, func, insert, select, update
 
 from core.db import get_engine, read_session, write_session
 from core.settings import get_settings
@@ -120,6 +120,35 @@ def test_every_connection_goes_back_to_the_pool_with_nothing_open(factory: Any) 
         raise RuntimeError("the page failed")
     assert pool.checkedout() == 0  # type: ignore[attr-defined]
     assert _keys() == ["a"]
+
+
+def test_a_transaction_of_prepared_statements_makes_no_sqlalchemy_connection(
+    factory: Any,
+) -> None:
+    """The write path's transactions send only prepared statements; SQLAlchemy's Connection
+    (and the session's bookkeeping over it) is made only when the ORM is first used."""
+    person = factory.person("Richard May").id
+    made: list[object] = []
+    engine = get_engine()
+
+    def connected(connection: object) -> None:
+        made.append(connection)
+
+    event.listen(engine, "engine_connect", connected)
+    try:
+        with write_session() as s:
+            _INSERT.run(s, _row(person, "prepared only"))
+            assert _COUNT.run(s).scalar() == 1
+        with read_session() as s:
+            _PERSON.run(s, {"id": person})
+        assert made == []
+        with write_session() as s:
+            _INSERT.run(s, _row(person, "then the orm"))
+            s.get(Person, person)
+        assert len(made) == 1
+    finally:
+        event.remove(engine, "engine_connect", connected)
+    assert _keys() == ["prepared only", "then the orm"]
 
 
 def test_a_write_session_holds_sqlites_write_lock_from_its_start(env: Any) -> None:

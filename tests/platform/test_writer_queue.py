@@ -108,7 +108,8 @@ def test_a_writer_locked_out_past_the_busy_timeout_gets_sqlalchemys_error_and_ca
     env: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """BEGIN IMMEDIATE goes straight to the driver (core.db): "database is locked" must still
-    come back as SQLAlchemy's OperationalError, which the flows retry on."""
+    come back as SQLAlchemy's OperationalError, which the flows retry on, and the write that
+    failed to begin must hold nothing."""
     import sqlite3
 
     from sqlalchemy.exc import OperationalError
@@ -126,6 +127,11 @@ def test_a_writer_locked_out_past_the_busy_timeout_gets_sqlalchemys_error_and_ca
         holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
         with pytest.raises(OperationalError, match="database is locked"), write_session() as s:
             s.execute(text("SELECT 1"))
+        # The write that could not begin gave back its connection and its turn: another
+        # thread's write would otherwise wait out the queue's patience for nothing.
+        assert db.get_engine().pool.checkedout() == 0  # type: ignore[attr-defined]
+        queue = db._queue_for(db.get_engine())
+        assert queue is not None and queue._owner is None and not queue._waiting
         holder.execute("ROLLBACK")
         with write_session() as s:
             assert s.execute(text("SELECT 1")).scalar() == 1
